@@ -1,0 +1,20 @@
+//! The edge: a Cloudflare Worker whose pure core (everything outside `shell`)
+//! builds and tests natively.
+//!
+//! Request phases, in order: normalize → filter → authenticate → limit → cache
+//! → route → forward → respond → log. Each lives in [`phases`]; the
+//! [`pipeline`] runs them; the wasm-only `shell` does the I/O they ask for.
+
+pub mod auth;
+pub mod limit;
+pub mod log;
+pub mod phases;
+pub mod pipeline;
+pub mod request;
+pub mod rules;
+pub mod signing;
+pub mod trust;
+pub mod waf;
+
+#[cfg(target_arch = "wasm32")]
+mod shell;

@@ -1,0 +1,7 @@
+//! The request phases, one file each, in the order the pipeline runs them.
+//! Each phase reads its compiled rules and records one decision in the [`Ctx`](crate::pipeline::Ctx).
+
+pub mod filter;
+pub mod normalize;
+pub mod respond;
+pub mod route;

@@ -1,0 +1,168 @@
+//! The request pipeline: named phases in request order, each a pure function of
+//! the rules, the request and what earlier phases recorded.
+//!
+//! ```text
+//! normalize → filter → authenticate → limit → cache → route → forward → respond → log
+//! ```
+//!
+//! The shell runs [`Pipeline::request_filter`], performs the I/O the decision
+//! asks for (fetch the origin), then [`Pipeline::response_filter`] and
+//! [`Pipeline::logging`]. Everything here also runs natively, which is what
+//! makes unit tests and `edge-rules explain` possible without workerd.
+
+use serde::Serialize;
+
+use crate::phases::respond::HeaderOp;
+use crate::phases::{filter, normalize, respond, route};
+use crate::request::RequestInfo;
+use crate::rules::Rules;
+
+/// The phases, in request order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Normalize,
+    Filter,
+    Authenticate,
+    Limit,
+    Cache,
+    Route,
+    Forward,
+    Respond,
+    Log,
+}
+
+/// What one phase decided, for logs and `explain`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PhaseRecord {
+    pub phase: Phase,
+    pub action: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Facts later phases and the trust headers need; filled by authenticate and the
+/// bot checks (empty until those phases set them).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Facts {
+    pub user: Option<String>,
+    pub claims: Option<serde_json::Value>,
+    pub bot_score: Option<u8>,
+    pub bot_class: Option<String>,
+}
+
+/// Per-request state carried through the phases.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ctx {
+    pub request_id: String,
+    /// Milliseconds since the Unix epoch when the request arrived.
+    pub now_ms: u64,
+    pub records: Vec<PhaseRecord>,
+    pub facts: Facts,
+    /// Name of the origin chosen by `route`.
+    pub origin: Option<String>,
+}
+
+impl Ctx {
+    pub fn new(request_id: impl Into<String>, now_ms: u64) -> Self {
+        Self { request_id: request_id.into(), now_ms, records: Vec::new(), facts: Facts::default(), origin: None }
+    }
+
+    pub fn record(&mut self, phase: Phase, action: &str, rule: Option<&str>, note: Option<&str>) {
+        self.records.push(PhaseRecord {
+            phase,
+            action: action.to_string(),
+            rule: rule.map(str::to_string),
+            note: note.map(str::to_string),
+        });
+    }
+
+    /// Ids of the rules that matched, in order (log-only ones included).
+    pub fn matched_rules(&self) -> impl Iterator<Item = &str> {
+        self.records.iter().filter_map(|r| r.rule.as_deref())
+    }
+}
+
+/// A response made at the edge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EdgeResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl EdgeResponse {
+    /// A small JSON error naming the rule and request id, so an operator can
+    /// find the log line a user reports.
+    pub fn error(status: u16, message: &str, rule: Option<&str>, request_id: &str) -> Self {
+        let body = serde_json::json!({ "error": message, "rule": rule, "request_id": request_id });
+        Self {
+            status,
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("cache-control".into(), "no-store".into()),
+            ],
+            body: body.to_string(),
+        }
+    }
+}
+
+/// The outcome of one phase.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Continue,
+    Respond(EdgeResponse),
+}
+
+/// What the request phases decided.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Answer at the edge.
+    Respond(EdgeResponse),
+    /// Forward to this URL on the chosen origin.
+    Forward { origin: String, url: String },
+}
+
+/// The phases over one compiled rules document.
+#[derive(Debug, Clone, Copy)]
+pub struct Pipeline<'r> {
+    pub rules: &'r Rules,
+}
+
+impl<'r> Pipeline<'r> {
+    pub fn new(rules: &'r Rules) -> Self {
+        Self { rules }
+    }
+
+    /// normalize → filter → authenticate → limit → cache → route.
+    pub fn request_filter(&self, req: &RequestInfo, ctx: &mut Ctx) -> Decision {
+        for phase in [normalize::run(req, ctx), filter::run(self.rules, req, ctx)] {
+            if let Verdict::Respond(r) = phase {
+                return Decision::Respond(r);
+            }
+        }
+        ctx.record(Phase::Authenticate, "continue", None, None);
+        ctx.record(Phase::Limit, "continue", None, None);
+        ctx.record(Phase::Cache, "bypass", None, None);
+        let Some(name) = route::run(self.rules, req, ctx) else {
+            return Decision::Respond(EdgeResponse::error(503, "no origin configured for this request", None, &ctx.request_id));
+        };
+        match self.rules.origins.get(&name) {
+            Some(origin) => {
+                ctx.origin = Some(name.clone());
+                Decision::Forward { origin: name, url: origin.url_for(&req.path, req.query.as_deref()) }
+            }
+            // Validation guarantees references resolve; stay total anyway.
+            None => Decision::Respond(EdgeResponse::error(503, "origin not configured", None, &ctx.request_id)),
+        }
+    }
+
+    /// respond: the header edits for any response, forwarded or made here.
+    pub fn response_filter(&self, req: &RequestInfo, ctx: &mut Ctx) -> Vec<HeaderOp> {
+        let mut ops = respond::run(self.rules, req, ctx);
+        ops.push(HeaderOp::Set("x-edge-request-id".into(), ctx.request_id.clone()));
+        ops
+    }
+}

@@ -1,0 +1,147 @@
+//! The rules document as operators write it: plain serde types, every struct
+//! `deny_unknown_fields` so a typo is an error rather than a silently ignored key.
+//!
+//! Every rule has the same shape in every phase (`id`, `when`, `action`, `params`,
+//! `mode`, `on_error`); `params` is read per action in [`super::validate`], so one
+//! error path names the exact field that is wrong.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The only document version this edge understands.
+pub const SUPPORTED_VERSION: u32 = 1;
+
+/// The document stored in KV under the key `rules`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RawDocument {
+    pub version: u32,
+    #[serde(default)]
+    pub settings: RawSettings,
+    /// Named origins; routing rules refer to them by name.
+    #[serde(default)]
+    pub origins: BTreeMap<String, RawOrigin>,
+    #[serde(default)]
+    pub phases: RawPhases,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawSettings {
+    /// How long an isolate keeps a parsed document before reading KV again.
+    pub rules_ttl_seconds: u64,
+    /// Origin used when no route rule matches; must name an entry of `origins`.
+    pub default_origin: Option<String>,
+    /// Validity of the signature on forwarded requests (RFC 9421 `expires - created`).
+    pub signature_validity_seconds: u64,
+    /// Emit one JSON log line per request.
+    pub log_requests: bool,
+}
+
+impl Default for RawSettings {
+    fn default() -> Self {
+        Self {
+            rules_ttl_seconds: 30,
+            default_origin: None,
+            signature_validity_seconds: 60,
+            log_requests: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RawOrigin {
+    /// Base URL (`http` or `https`, no query); the request path is appended to its path.
+    pub url: String,
+}
+
+/// Rules per phase, in request order. Each list is evaluated top to bottom.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawPhases {
+    pub filter: Vec<RawRule>,
+    pub authenticate: Vec<RawRule>,
+    pub limit: Vec<RawRule>,
+    pub cache: Vec<RawRule>,
+    pub route: Vec<RawRule>,
+    pub respond: Vec<RawRule>,
+}
+
+/// One rule, the same shape in every phase.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    /// Unique across the document; shown in logs and `edge-rules explain`.
+    pub id: String,
+    /// Which requests the rule applies to; empty matches every request.
+    #[serde(default)]
+    pub when: RawWhen,
+    /// What the phase does; each phase accepts only its own actions.
+    pub action: String,
+    /// Parameters of the action, checked per action.
+    #[serde(default)]
+    pub params: Value,
+    #[serde(default)]
+    pub mode: Mode,
+    #[serde(default)]
+    pub on_error: OnError,
+    /// A disabled rule is validated but never evaluated.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `enforce` acts; `log` decides and records what it would have done, and acts not.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    #[default]
+    Enforce,
+    Log,
+}
+
+/// What a failing dependency (counter store, key fetch) means for the rule.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OnError {
+    /// Let the request through (the default for limits: an outage of the counter
+    /// store must not become an outage of the site).
+    #[default]
+    Open,
+    /// Refuse the request.
+    Closed,
+}
+
+/// The match vocabulary shared by every phase. Fields are AND, the entries of a
+/// list are OR, and an entry starting with `!` negates (a list of only negated
+/// entries matches whatever none of them matches).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawWhen {
+    /// Host names, exact or `*.example.com`.
+    pub hosts: Vec<String>,
+    /// Path globs: `*` matches within a segment, a trailing `/*` or `*` any suffix.
+    pub paths: Vec<String>,
+    pub methods: Vec<String>,
+    /// `http` or `https`.
+    pub schemes: Vec<String>,
+    /// Client addresses or CIDR blocks, IPv4 or IPv6.
+    pub ips: Vec<String>,
+    /// ISO 3166-1 alpha-2 codes as `request.cf.country` gives them.
+    pub countries: Vec<String>,
+    /// Two-letter continent codes (`EU`, `NA`, …).
+    pub continents: Vec<String>,
+    pub asns: Vec<String>,
+    /// Cloudflare data centres (IATA codes).
+    pub colos: Vec<String>,
+    /// Header name → accepted values; an empty list means "present".
+    pub headers: BTreeMap<String, Vec<String>>,
+    /// Query parameter name → accepted values; an empty list means "present".
+    pub query: BTreeMap<String, Vec<String>>,
+}

@@ -1,0 +1,54 @@
+//! The wasm shell: translates between workerd and the pure core. It reads KV,
+//! `request.cf` and secrets, fetches the origin, and writes logs; every decision
+//! is made by [`crate::pipeline`].
+
+mod convert;
+mod forward;
+mod rules_source;
+
+use worker::{console_log, event, Context, Date, Env, Request, Response, Result};
+
+use crate::log::RequestLog;
+use crate::pipeline::{Ctx, Decision, EdgeResponse, Pipeline};
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `crypto.randomUUID()`: request ids double as signature nonces, so they
+    /// come from the platform CSPRNG.
+    #[wasm_bindgen(js_namespace = crypto, js_name = randomUUID)]
+    fn random_uuid() -> String;
+}
+
+fn now_ms() -> u64 {
+    Date::now().as_millis()
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let start = now_ms();
+    let request_id = random_uuid();
+    let info = convert::request_info(&req);
+    let rules = match rules_source::current(&env, start).await {
+        Ok(rules) => rules,
+        Err(why) => {
+            console_log!("{}", serde_json::json!({"msg": "no_rules", "level": "error", "request_id": request_id, "error": why}));
+            return convert::edge_response(&EdgeResponse::error(503, why, None, &request_id), &[]);
+        }
+    };
+    let pipeline = Pipeline::new(&rules);
+    let mut ctx = Ctx::new(request_id, start);
+
+    let response = match pipeline.request_filter(&info, &mut ctx) {
+        Decision::Respond(r) => convert::edge_response(&r, &[])?,
+        Decision::Forward { url, .. } => forward::send(req, &env, &rules, &info, &mut ctx, &url).await?,
+    };
+    let ops = pipeline.response_filter(&info, &mut ctx);
+    // A fetched response's headers are immutable: edit a copy.
+    let headers = response.headers().clone();
+    convert::apply_header_ops(&headers, &ops);
+    let response = response.with_headers(headers);
+    if rules.settings.log_requests {
+        console_log!("{}", RequestLog::new(&info, &ctx, response.status_code(), now_ms()).to_line());
+    }
+    Ok(response)
+}

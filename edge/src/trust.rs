@@ -1,0 +1,71 @@
+//! The trust headers: what the edge tells the origin, and what a client must
+//! never be able to tell it.
+//!
+//! Every client header in the trust namespace is removed before forwarding, and
+//! every trust header is then set, empty where unknown, and covered by the
+//! RFC 9421 signature: an origin can tell "no value" from "stripped on the way".
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use origin_sdk::trust;
+
+use crate::pipeline::Ctx;
+use crate::request::RequestInfo;
+
+/// Client headers never forwarded: the trust namespace, hop-by-hop headers and
+/// local-dev controls.
+pub fn is_stripped(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    trust::is_trust_header(&n)
+        || matches!(
+            n.as_str(),
+            "connection" | "keep-alive" | "proxy-connection" | "proxy-authenticate" | "proxy-authorization"
+                | "te" | "trailer" | "transfer-encoding" | "host" | "mf-cf-blob"
+                | "x-forwarded-host" | "x-forwarded-proto" | "forwarded"
+        )
+}
+
+/// The trust headers for a request, in [`trust::ALL`] order, every one present.
+pub fn headers(req: &RequestInfo, ctx: &Ctx) -> Vec<(&'static str, String)> {
+    let f = &ctx.facts;
+    trust::ALL
+        .iter()
+        .map(|&name| {
+            let value = match name {
+                trust::CLIENT_IP => req.client_ip.map(|ip| ip.to_string()),
+                trust::COUNTRY => req.cf.country.clone(),
+                trust::ASN => req.cf.asn.map(|a| a.to_string()),
+                trust::COLO => req.cf.colo.clone(),
+                trust::REQUEST_ID => Some(ctx.request_id.clone()),
+                trust::USER => f.user.clone(),
+                // base64url JSON: claims may hold any Unicode, headers may not.
+                trust::CLAIMS => f.claims.as_ref().map(|c| URL_SAFE_NO_PAD.encode(c.to_string())),
+                trust::BOT_SCORE => f.bot_score.map(|s| s.to_string()),
+                trust::BOT_CLASS => f.bot_class.clone(),
+                _ => None,
+            };
+            (name, sanitize(value.unwrap_or_default()))
+        })
+        .collect()
+}
+
+/// Header values from `request.cf` or claims are not ours to trust byte for
+/// byte: keep them visible ASCII so they can be sent and signed as-is.
+fn sanitize(v: String) -> String {
+    if v.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        v
+    } else {
+        v.chars().map(|c| if (' '..='~').contains(&c) { c } else { '?' }).collect()
+    }
+}
+
+/// The headers to send upstream: the client's minus the stripped ones, then
+/// forwarding and trust headers.
+pub fn upstream_headers(req: &RequestInfo, ctx: &Ctx) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> =
+        req.headers.iter().filter(|(n, _)| !is_stripped(n)).cloned().collect();
+    out.push(("x-forwarded-host".into(), req.host.clone()));
+    out.push(("x-forwarded-proto".into(), req.scheme.clone()));
+    out.extend(headers(req, ctx).into_iter().map(|(n, v)| (n.to_string(), v)));
+    out
+}

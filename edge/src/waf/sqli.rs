@@ -1,0 +1,729 @@
+//! SQL injection, libinjection-style: tokenize the value as SQL three times (as-is, and
+//! as if it continued a `'`- or `"`-quoted string, i.e. after a string break), then
+//! classify token sequences. Generalises over spacing, comments, case and literal values
+//! instead of listing payloads.
+
+use super::rules::{rule, Category::Sqli, Rule, Severity::*};
+use super::scan::Text;
+
+static UNION_SELECT: Rule = rule("sqli-union-select", Sqli, 1, Critical);
+static TAUTOLOGY: Rule = rule("sqli-tautology", Sqli, 1, Critical);
+static BREAK_COMMENT: Rule = rule("sqli-string-break-comment", Sqli, 1, Critical);
+static BREAK_KEYWORD: Rule = rule("sqli-string-break-keyword", Sqli, 1, Critical);
+static STACKED: Rule = rule("sqli-stacked-query", Sqli, 1, Critical);
+static TIME: Rule = rule("sqli-time-based", Sqli, 1, Critical);
+static SELECT_EXPR: Rule = rule("sqli-select-expression", Sqli, 1, Critical);
+static SCHEMA: Rule = rule("sqli-system-object", Sqli, 1, Critical);
+static DECLARE: Rule = rule("sqli-declare-variable", Sqli, 1, Critical);
+static ORDER_PROBE: Rule = rule("sqli-order-by-probe", Sqli, 2, Error);
+static NUM_COMMENT: Rule = rule("sqli-number-comment", Sqli, 3, Warning);
+
+/// Tokens looked at per context (bounded work on huge values).
+const MAX_TOKENS: usize = 256;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum T {
+    /// Quoted string; `brk` marks the synthetic one ending at the first quote (the break).
+    Str {
+        closed: bool,
+        brk: bool,
+    },
+    Num,
+    Word,
+    Var,
+    Op,
+    LParen,
+    RParen,
+    Comma,
+    Semi,
+    Comment,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Tok<'a> {
+    t: T,
+    s: &'a str,
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'.') || b >= 0x80
+}
+
+/// Tokenize `s`; with `quote`, start inside a string delimited by that byte.
+fn tokenize(s: &str, quote: Option<u8>) -> Vec<Tok<'_>> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let tok = |t: T, from: usize, to: usize| Tok {
+        t,
+        s: s.get(from..to).unwrap_or(""),
+    };
+    if let Some(q) = quote {
+        let (end, closed) = scan_string(b, 0, q);
+        out.push(tok(T::Str { closed, brk: true }, 0, end));
+        i = end + usize::from(closed);
+    }
+    while i < b.len() && out.len() < MAX_TOKENS {
+        let c = b[i];
+        let start = i;
+        match c {
+            b' ' | b'\r' | b'\n' => {
+                i += 1;
+                continue;
+            }
+            b'\'' | b'"' => {
+                let (end, closed) = scan_string(b, i + 1, c);
+                out.push(tok(T::Str { closed, brk: false }, i + 1, end));
+                i = end + usize::from(closed);
+            }
+            b'`' => {
+                let end = b[i + 1..]
+                    .iter()
+                    .position(|x| *x == b'`')
+                    .map_or(b.len(), |p| i + 1 + p);
+                out.push(tok(T::Word, i + 1, end));
+                i = (end + 1).min(b.len());
+            }
+            b'#' => {
+                out.push(tok(T::Comment, i, i + 1));
+                i = line_end(b, i);
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                out.push(tok(T::Comment, i, i + 2));
+                i = line_end(b, i);
+            }
+            b'(' => {
+                out.push(tok(T::LParen, i, i + 1));
+                i += 1;
+            }
+            b')' => {
+                out.push(tok(T::RParen, i, i + 1));
+                i += 1;
+            }
+            b',' => {
+                out.push(tok(T::Comma, i, i + 1));
+                i += 1;
+            }
+            b';' => {
+                out.push(tok(T::Semi, i, i + 1));
+                i += 1;
+            }
+            b'@' => {
+                i += 1;
+                while i < b.len() && (is_word_byte(b[i]) || b[i] == b'@') {
+                    i += 1;
+                }
+                out.push(tok(T::Var, start, i));
+            }
+            b'=' | b'<' | b'>' | b'!' | b'|' | b'&' | b'^' | b'+' | b'-' | b'*' | b'/' | b'%'
+            | b'~' | b':' => {
+                i += 1;
+                while i < b.len()
+                    && i - start < 3
+                    && matches!(b[i], b'=' | b'<' | b'>' | b'|' | b'&' | b':')
+                {
+                    i += 1;
+                }
+                out.push(tok(T::Op, start, i));
+            }
+            c if is_word_byte(c) => {
+                while i < b.len() && is_word_byte(b[i]) {
+                    i += 1;
+                }
+                let w = s.get(start..i).unwrap_or("");
+                out.push(Tok {
+                    t: if is_number(w) { T::Num } else { T::Word },
+                    s: w,
+                });
+            }
+            _ => {
+                out.push(tok(T::Other, i, i + 1));
+                i += 1;
+                while i < b.len() && !s.is_char_boundary(i) {
+                    i += 1;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// End index (exclusive) of a string body starting at `from`, and whether it closed.
+/// Handles backslash escapes and doubled quotes.
+fn scan_string(b: &[u8], from: usize, q: u8) -> (usize, bool) {
+    let mut i = from;
+    while i < b.len() {
+        if b[i] == b'\\' {
+            i += 2;
+            continue;
+        }
+        if b[i] == q {
+            if b.get(i + 1) == Some(&q) {
+                i += 2;
+                continue;
+            }
+            return (i, true);
+        }
+        i += 1;
+    }
+    (b.len(), false)
+}
+
+fn line_end(b: &[u8], i: usize) -> usize {
+    b[i..]
+        .iter()
+        .position(|c| *c == b'\n')
+        .map_or(b.len(), |p| i + p)
+}
+
+fn is_number(w: &str) -> bool {
+    let b = w.as_bytes();
+    if b.len() > 2 && b[0] == b'0' && b[1] == b'x' {
+        return b[2..].iter().all(u8::is_ascii_hexdigit);
+    }
+    let mut seen_e = false;
+    let mut prev = b' ';
+    for &c in b {
+        match c {
+            b'0'..=b'9' | b'.' => {}
+            b'e' if !seen_e && prev.is_ascii_digit() => seen_e = true,
+            _ => return false,
+        }
+        prev = c;
+    }
+    b.first().is_some_and(|c| c.is_ascii_digit() || *c == b'.') && b.iter().any(u8::is_ascii_digit)
+}
+
+fn kw(t: &Tok<'_>, words: &[&str]) -> bool {
+    t.t == T::Word && words.contains(&t.s)
+}
+
+fn is_logic(t: &Tok<'_>) -> bool {
+    kw(t, &["or", "and", "xor", "div"]) || (t.t == T::Op && matches!(t.s, "||" | "&&"))
+}
+
+fn is_cmp(t: &Tok<'_>) -> bool {
+    (t.t == T::Op
+        && matches!(
+            t.s,
+            "=" | "==" | "<" | ">" | "<=" | ">=" | "!=" | "<>" | "<=>" | "!<" | "!>"
+        ))
+        || kw(
+            t,
+            &[
+                "like", "rlike", "regexp", "is", "in", "between", "sounds", "glob", "match",
+            ],
+        )
+}
+
+fn is_literal(t: &Tok<'_>) -> bool {
+    matches!(t.t, T::Num | T::Str { .. })
+}
+
+/// SQL functions that show up in blind/boolean probes.
+const SQL_FUNCS: &[&str] = &[
+    "char",
+    "chr",
+    "ascii",
+    "ord",
+    "substring",
+    "substr",
+    "mid",
+    "left",
+    "right",
+    "length",
+    "len",
+    "concat",
+    "concat_ws",
+    "group_concat",
+    "version",
+    "database",
+    "user",
+    "current_user",
+    "system_user",
+    "schema",
+    "count",
+    "extractvalue",
+    "updatexml",
+    "hex",
+    "unhex",
+    "if",
+    "iif",
+    "cast",
+    "convert",
+    "coalesce",
+    "ifnull",
+    "nvl",
+    "instr",
+    "locate",
+    "elt",
+    "make_set",
+    "rand",
+    "md5",
+    "sha1",
+    "bin",
+    "exp",
+    "floor",
+    "json_extract",
+    "json_depth",
+    "json_keys",
+    "json_length",
+    "json_valid",
+    "json_type",
+    "row",
+    "name_const",
+    "load_file",
+    "sleep",
+    "benchmark",
+    "pg_sleep",
+    "db_name",
+    "host_name",
+    "suser_name",
+    "is_srvrolemember",
+    "utl_inaddr.get_host_address",
+    "dbms_pipe.receive_message",
+    "randomblob",
+    "sqlite_version",
+    "@@version",
+];
+
+const TIME_FUNCS: &[&str] = &[
+    "sleep",
+    "benchmark",
+    "pg_sleep",
+    "dbms_lock.sleep",
+    "dbms_pipe.receive_message",
+    "randomblob",
+    "pg_sleep_for",
+];
+
+const SYSTEM_OBJECTS: &[&str] = &[
+    "information_schema",
+    "xp_cmdshell",
+    "sp_executesql",
+    "sp_oacreate",
+    "sp_makewebtask",
+    "sp_addextendedproc",
+    "sp_configure",
+    "xp_regread",
+    "xp_dirtree",
+    "xp_fileexist",
+    "mysql.user",
+    "pg_catalog",
+    "pg_shadow",
+    "pg_user",
+    "sysobjects",
+    "syscolumns",
+    "sys.objects",
+    "sys.tables",
+    "sys.fn_varbintohexstr",
+    "sys.sql_logins",
+    "msysobjects",
+    "msysaccessobjects",
+    "sqlite_master",
+    "sqlite_schema",
+    "all_tables",
+    "user_tables",
+    "dba_users",
+    "all_users",
+    "v$version",
+    "utl_http",
+    "utl_inaddr",
+    "load_file",
+    "outfile",
+    "dumpfile",
+    "master.dbo",
+    "master..sysdatabases",
+];
+
+/// Index after an operand starting at `i` (a literal, word, variable or a function call
+/// with its parenthesised arguments), or `None` if `ts[i]` is not an operand.
+fn operand_end(ts: &[Tok<'_>], mut i: usize) -> Option<usize> {
+    let mut open = 0usize;
+    while ts
+        .get(i)
+        .is_some_and(|t| t.t == T::LParen || kw(t, &["not"]) || (t.t == T::Op && t.s == "-"))
+    {
+        open += usize::from(ts[i].t == T::LParen);
+        i += 1;
+    }
+    let mut end = operand_core(ts, i)?;
+    // Close the parentheses opened before the operand: `('x')`.
+    while open > 0 && ts.get(end).is_some_and(|t| t.t == T::RParen) {
+        open -= 1;
+        end += 1;
+    }
+    Some(end)
+}
+
+fn operand_core(ts: &[Tok<'_>], i: usize) -> Option<usize> {
+    let t = ts.get(i)?;
+    match t.t {
+        T::Num | T::Str { .. } | T::Var => Some(i + 1),
+        T::Word if ts.get(i + 1).is_some_and(|n| n.t == T::LParen) => {
+            let mut depth = 0usize;
+            for (j, x) in ts.iter().enumerate().skip(i + 1) {
+                match x.t {
+                    T::LParen => depth += 1,
+                    T::RParen => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            return Some(j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Some(ts.len())
+        }
+        T::Word if !is_logic(t) && !is_cmp(t) => Some(i + 1),
+        _ => None,
+    }
+}
+
+fn is_func_call(ts: &[Tok<'_>], i: usize, names: &[&str]) -> bool {
+    ts.get(i).is_some_and(|t| kw(t, names)) && ts.get(i + 1).is_some_and(|n| n.t == T::LParen)
+}
+
+fn classify(ts: &[Tok<'_>], out: &mut Vec<&'static Rule>) {
+    let broke = ts
+        .first()
+        .is_some_and(|t| matches!(t.t, T::Str { brk: true, .. }));
+    // After the break, skip closing parens: `') or ...`.
+    let after_break = if broke {
+        let mut j = 1;
+        while ts.get(j).is_some_and(|t| t.t == T::RParen) {
+            j += 1;
+        }
+        Some(j)
+    } else {
+        None
+    };
+
+    if let Some(j) = after_break {
+        match ts.get(j) {
+            Some(t) if t.t == T::Comment => out.push(&BREAK_COMMENT),
+            Some(t)
+                if kw(
+                    t,
+                    &[
+                        "union",
+                        "select",
+                        "having",
+                        "procedure",
+                        "waitfor",
+                        "into",
+                        "limit",
+                    ],
+                ) =>
+            {
+                out.push(&BREAK_KEYWORD)
+            }
+            Some(t)
+                if kw(t, &["order", "group"]) && ts.get(j + 1).is_some_and(|n| kw(n, &["by"])) =>
+            {
+                out.push(&BREAK_KEYWORD)
+            }
+            Some(t) if t.t == T::Op && matches!(t.s, "+" | "||" | "-" | "|") => {
+                let k = j + 1;
+                let sub = ts.get(k).is_some_and(|n| n.t == T::LParen)
+                    && ts.get(k + 1).is_some_and(|n| kw(n, &["select"]));
+                if sub || is_func_call(ts, k, SQL_FUNCS) {
+                    out.push(&BREAK_KEYWORD);
+                }
+            }
+            Some(t) if is_logic(t) => {
+                // `' or 1--`, `' and x#`: operand then comment/end/`;`.
+                if let Some(e) = operand_end(ts, j + 1) {
+                    let next = ts.get(e);
+                    if next.is_none_or(|n| matches!(n.t, T::Comment | T::Semi)) {
+                        out.push(&TAUTOLOGY);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    for i in 0..ts.len() {
+        let t = &ts[i];
+        if !interesting(t) {
+            continue;
+        }
+        let next = ts.get(i + 1);
+        if kw(t, &["union"]) {
+            let mut k = i + 1;
+            if ts.get(k).is_some_and(|n| kw(n, &["all", "distinct"])) {
+                k += 1;
+            }
+            while ts.get(k).is_some_and(|n| n.t == T::LParen) {
+                k += 1;
+            }
+            if ts.get(k).is_some_and(|n| kw(n, &["select", "values"])) {
+                out.push(&UNION_SELECT);
+            }
+        }
+        if is_logic(t) {
+            if let Some(a_end) = operand_end(ts, i + 1) {
+                if ts.get(a_end).is_some_and(is_cmp) {
+                    if let Some(b_end) = operand_end(ts, a_end + 1) {
+                        let a = first_operand(ts, i + 1);
+                        let b = first_operand(ts, a_end + 1);
+                        let lit = a.zip(b).is_some_and(|(a, b)| {
+                            (is_literal(a) && is_literal(b))
+                                || (a.t == T::Word && a.s == b.s && a_end == i + 2)
+                        });
+                        let func = a.is_some_and(|a| {
+                            a.t == T::Word && SQL_FUNCS.contains(&a.s) && a_end > i + 2
+                        });
+                        if lit || func || (broke && b_end > a_end) {
+                            out.push(&TAUTOLOGY);
+                        }
+                    }
+                }
+            }
+        }
+        if t.t == T::Semi {
+            if let Some(n) = next {
+                if stacked_statement(ts, i + 1, n) {
+                    out.push(&STACKED);
+                }
+            }
+        }
+        if is_func_call(ts, i, TIME_FUNCS)
+            && ts
+                .get(i + 2)
+                .is_some_and(|a| matches!(a.t, T::Num | T::LParen | T::Var | T::Word))
+        {
+            out.push(&TIME);
+        }
+        if kw(t, &["waitfor"]) && next.is_some_and(|n| kw(n, &["delay", "time"])) {
+            out.push(&TIME);
+        }
+        if kw(t, &["select"]) && select_expression(ts, i, i > 0 && ts[i - 1].t == T::LParen) {
+            out.push(&SELECT_EXPR);
+        }
+        if t.t == T::Word
+            && may_be_system_object(t.s)
+            && SYSTEM_OBJECTS
+                .iter()
+                .any(|o| t.s.starts_with(o) || t.s.ends_with(o))
+        {
+            out.push(&SCHEMA);
+        }
+        if kw(t, &["into"]) && next.is_some_and(|n| kw(n, &["outfile", "dumpfile"])) {
+            out.push(&SCHEMA);
+        }
+        if kw(t, &["declare"]) && next.is_some_and(|n| n.t == T::Var) {
+            out.push(&DECLARE);
+        }
+        if kw(t, &["order", "group"])
+            && next.is_some_and(|n| kw(n, &["by"]))
+            && ts.get(i + 2).is_some_and(|n| n.t == T::Num)
+            && ts
+                .get(i + 3)
+                .is_none_or(|n| matches!(n.t, T::Comment | T::Semi))
+        {
+            out.push(&ORDER_PROBE);
+        }
+        if t.t == T::Num && i == 0 && next.is_some_and(|n| n.t == T::Comment) {
+            out.push(&NUM_COMMENT);
+        }
+    }
+}
+
+/// Tokens that can start a sequence `classify` looks for; everything else is skipped
+/// cheaply (most words in benign text).
+fn interesting(t: &Tok<'_>) -> bool {
+    match t.t {
+        T::Semi | T::Num => true,
+        T::Op => matches!(t.s, "||" | "&&"),
+        T::Word => {
+            matches!(
+                t.s,
+                "union"
+                    | "or"
+                    | "and"
+                    | "xor"
+                    | "div"
+                    | "waitfor"
+                    | "select"
+                    | "into"
+                    | "declare"
+                    | "order"
+                    | "group"
+            ) || TIME_FUNCS.contains(&t.s)
+                || may_be_system_object(t.s)
+        }
+        _ => false,
+    }
+}
+
+/// Every entry of `SYSTEM_OBJECTS` has one of these features; a cheap pre-check.
+fn may_be_system_object(w: &str) -> bool {
+    w.len() >= 7
+        && (w.contains(['_', '.', '$'])
+            || w.starts_with("sys")
+            || w.starts_with("msys")
+            || w.ends_with("file"))
+}
+
+fn first_operand<'a, 'b>(ts: &'b [Tok<'a>], mut i: usize) -> Option<&'b Tok<'a>> {
+    while ts
+        .get(i)
+        .is_some_and(|t| t.t == T::LParen || kw(t, &["not"]) || (t.t == T::Op && t.s == "-"))
+    {
+        i += 1;
+    }
+    ts.get(i)
+}
+
+/// `; <statement>` where the statement looks like SQL rather than prose after a `;`.
+fn stacked_statement(ts: &[Tok<'_>], k: usize, n: &Tok<'_>) -> bool {
+    let a = ts.get(k + 1);
+    let b = ts.get(k + 2);
+    match n.s {
+        _ if n.t != T::Word => false,
+        "drop" | "create" | "alter" | "truncate" => a.is_some_and(|a| {
+            kw(
+                a,
+                &[
+                    "table",
+                    "database",
+                    "user",
+                    "procedure",
+                    "function",
+                    "view",
+                    "index",
+                    "schema",
+                    "login",
+                    "trigger",
+                ],
+            )
+        }),
+        "declare" | "set" => a.is_some_and(|a| a.t == T::Var),
+        "exec" | "execute" => a.is_some_and(|a| {
+            a.t == T::LParen
+                || a.t == T::Var
+                || a.s.starts_with("xp_")
+                || a.s.starts_with("sp_")
+                || a.s.starts_with("master")
+        }),
+        "select" => select_expression(ts, k, true),
+        "insert" => a.is_some_and(|a| kw(a, &["into"])),
+        "update" => b.is_some_and(|b| kw(b, &["set"])),
+        "delete" => a.is_some_and(|a| kw(a, &["from"])),
+        "shutdown" => a.is_none_or(|a| matches!(a.t, T::Comment | T::Semi) || kw(a, &["with"])),
+        "waitfor" => a.is_some_and(|a| kw(a, &["delay", "time"])),
+        "grant" | "revoke" => b.is_some_and(|b| kw(b, &["on", "to"])),
+        _ => false,
+    }
+}
+
+/// `select` followed by something only SQL has: `*`/variable/function call, a literal
+/// list, or (inside parentheses) any operand followed by `from`.
+fn select_expression(ts: &[Tok<'_>], i: usize, in_paren: bool) -> bool {
+    let Some(a) = ts.get(i + 1) else { return false };
+    let b = ts.get(i + 2);
+    let ends = |t: Option<&Tok<'_>>| {
+        t.is_none_or(|t| {
+            matches!(t.t, T::Comma | T::Comment | T::Semi | T::RParen) || kw(t, &["from"])
+        })
+    };
+    match a.t {
+        T::Var => true,
+        T::LParen => in_paren || ts.get(i + 2).is_some_and(|n| kw(n, &["select"])),
+        T::Op if a.s == "*" => b.is_some_and(|b| kw(b, &["from"])),
+        T::Num | T::Str { .. } => ends(b) && (in_paren || b.is_some()),
+        T::Word if b.is_some_and(|b| b.t == T::LParen) => SQL_FUNCS.contains(&a.s),
+        T::Word => in_paren && b.is_some_and(|b| kw(b, &["from"]) || b.t == T::Comma),
+        _ => false,
+    }
+}
+
+pub fn detect(t: &Text<'_>, out: &mut Vec<&'static Rule>) {
+    if !t.has_any(b" '\"();=-#|&@*") {
+        return;
+    }
+    let start = out.len();
+    classify(&tokenize(t.s, None), out);
+    for q in [b'\'', b'"'] {
+        if t.has(q) {
+            classify(&tokenize(t.s, Some(q)), out);
+        }
+    }
+    // Several contexts can report the same rule; keep one.
+    let mut i = start;
+    while i < out.len() {
+        if out[start..i].iter().any(|r| r.id == out[i].id) {
+            out.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::{fires, ids};
+
+    #[test]
+    fn attacks() {
+        for p in [
+            "1 union select 1,2,3",
+            "1 UNION/**/ALL/**/SELECT password FROM users",
+            "x' or 'a'='a",
+            "1 or 1=1",
+            "admin'--",
+            "admin' #",
+            "') or ('x')=('x",
+            "1; drop table users",
+            "1;waitfor delay '0:0:5'",
+            "1 and sleep(5)",
+            "(select(0)from(select(sleep(15)))v)",
+            "1 and benchmark(1000000,md5(1))",
+            "' and pg_sleep(3)--",
+            "-1' union select table_name from information_schema.tables",
+            "1' order by 10--",
+            "1 AND 12=12",
+            "' or 1--",
+            "x'+(select 1)+'",
+            "123) AND JSON_DEPTH('{}') != 2521",
+            "select * from users",
+            "select @@version",
+            "3; DECLARE @c varchar(255); EXEC master.dbo.xp_cmdshell @c",
+            "%27%20or%201%3D1--",
+        ] {
+            assert!(fires(p, "sqli-"), "{p}: {:?}", ids(p));
+        }
+    }
+
+    #[test]
+    fn benign() {
+        for p in [
+            "select the union of two sets",
+            "union was a great select",
+            "D'or 1st parfume",
+            "john+or@var.es",
+            "1) a-b=c",
+            "DEAR FINN,--I think it would do",
+            "and =IS=C5HF95_=",
+            "and &IN=color&=",
+            "_SELECT all the rows of fromDate = @-_",
+            "I would like a number between 1 and 10, please.",
+            "It's rock 'n' roll, or is it? a=b",
+            "select 3 items from the list",
+            "Tom & Jerry; select one",
+            "drop me a line; create something",
+            "O'Brien and O'Neil",
+            "price >= 10 or < 20",
+            "{\"id\": 1, \"name\": \"x\"}",
+            "user@example.com",
+            "The parameter 5 is&|.",
+            "url=/?usr=subject;-",
+        ] {
+            assert!(!fires(p, "sqli-"), "{p}: {:?}", ids(p));
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! Tower middleware: verify the edge signature before the inner service runs.
+
+use crate::verify::{Verifier, VerifyError};
+use crate::VerifiedFacts;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Default number of remembered nonces.
+pub const DEFAULT_REPLAY_CAPACITY: usize = 100_000;
+
+type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+fn system_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// Remembers accepted (keyid, nonce) pairs until their signature expires.
+///
+/// Bounded: when full, the entries closest to expiry are forgotten first
+/// (after expired ones), so memory stays fixed under load; size it above
+/// peak requests per signature lifetime.
+#[derive(Debug)]
+pub struct ReplayCache {
+    capacity: usize,
+    seen: HashMap<(String, String), u64>,
+    order: VecDeque<(u64, (String, String))>,
+}
+
+impl ReplayCache {
+    /// A cache holding at most `capacity` nonces.
+    pub fn new(capacity: usize) -> Self {
+        ReplayCache { capacity: capacity.max(1), seen: HashMap::new(), order: VecDeque::new() }
+    }
+
+    fn sweep(&mut self, now: u64) {
+        while let Some((until, _)) = self.order.front() {
+            if *until >= now {
+                break;
+            }
+            if let Some((_, key)) = self.order.pop_front() {
+                if self.seen.get(&key).is_some_and(|u| *u < now) {
+                    self.seen.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// Records the pair; `false` if it is already present and not expired.
+    pub fn check_and_insert(&mut self, keyid: &str, nonce: &str, until: u64, now: u64) -> bool {
+        self.sweep(now);
+        let key = (keyid.to_string(), nonce.to_string());
+        if self.seen.get(&key).is_some_and(|u| *u >= now) {
+            return false;
+        }
+        while self.seen.len() >= self.capacity {
+            match self.order.pop_front() {
+                Some((_, k)) => {
+                    self.seen.remove(&k);
+                }
+                None => break,
+            }
+        }
+        self.seen.insert(key.clone(), until);
+        // Expiry times are nearly monotonic (fixed validity), so a deque keeps
+        // sweeping cheap; out-of-order entries are only swept a little late.
+        self.order.push_back((until, key));
+        true
+    }
+
+    /// Number of remembered nonces.
+    pub fn len(&self) -> usize {
+        self.seen.len()
+    }
+
+    /// Whether no nonce is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.seen.is_empty()
+    }
+}
+
+/// Layer that wraps services in [`EdgeAuth`].
+#[derive(Clone)]
+pub struct EdgeAuthLayer {
+    verifier: Arc<Verifier>,
+    replay: Option<Arc<Mutex<ReplayCache>>>,
+    clock: Clock,
+}
+
+impl core::fmt::Debug for EdgeAuthLayer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("EdgeAuthLayer").field("verifier", &self.verifier).field("replay_cache", &self.replay.is_some()).finish()
+    }
+}
+
+impl EdgeAuthLayer {
+    /// Verifies with `verifier`, system clock, replay cache of
+    /// [`DEFAULT_REPLAY_CAPACITY`] nonces.
+    pub fn new(verifier: Verifier) -> Self {
+        EdgeAuthLayer {
+            verifier: Arc::new(verifier),
+            replay: Some(Arc::new(Mutex::new(ReplayCache::new(DEFAULT_REPLAY_CAPACITY)))),
+            clock: Arc::new(system_now),
+        }
+    }
+
+    /// Turns replay protection off (e.g. when nonces are not unique per request).
+    pub fn without_replay_cache(mut self) -> Self {
+        self.replay = None;
+        self
+    }
+
+    /// Replay cache with room for `capacity` nonces.
+    pub fn replay_capacity(mut self, capacity: usize) -> Self {
+        self.replay = Some(Arc::new(Mutex::new(ReplayCache::new(capacity))));
+        self
+    }
+
+    /// Replaces the clock (Unix seconds), for tests.
+    pub fn clock(mut self, clock: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+}
+
+impl<S> tower_layer::Layer<S> for EdgeAuthLayer {
+    type Service = EdgeAuth<S>;
+    fn layer(&self, inner: S) -> EdgeAuth<S> {
+        EdgeAuth { inner, layer: self.clone() }
+    }
+}
+
+/// Middleware: on a valid edge signature, inserts [`VerifiedFacts`] into the
+/// request extensions and calls the inner service; otherwise answers 401
+/// `text/plain` naming the error. Uncovered or forged trust headers are
+/// removed either way.
+#[derive(Clone, Debug)]
+pub struct EdgeAuth<S> {
+    inner: S,
+    layer: EdgeAuthLayer,
+}
+
+impl<S> EdgeAuth<S> {
+    fn check<B>(&self, req: &mut http::Request<B>) -> Result<VerifiedFacts, VerifyError> {
+        let now = (self.layer.clock)();
+        let facts = self.layer.verifier.verify_and_strip(req, now)?;
+        if let Some(cache) = &self.layer.replay {
+            let nonce = facts.nonce.as_deref().ok_or(VerifyError::MissingNonce)?;
+            let until = facts.expires.saturating_add(self.layer.verifier.skew());
+            // A poisoned lock only means another request panicked mid-insert;
+            // the map is still consistent enough to keep refusing replays.
+            let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+            if !cache.check_and_insert(&facts.keyid, nonce, until, now) {
+                crate::verify::strip_all(req.headers_mut());
+                return Err(VerifyError::Replayed);
+            }
+        }
+        Ok(facts)
+    }
+}
+
+fn unauthorized<B: From<String>>(e: &VerifyError) -> http::Response<B> {
+    let mut res = http::Response::new(B::from(format!("edge signature rejected: {e}\n")));
+    *res.status_mut() = http::StatusCode::UNAUTHORIZED;
+    res.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/plain; charset=utf-8"));
+    res
+}
+
+impl<S, ReqBody, ResBody> tower_service::Service<http::Request<ReqBody>> for EdgeAuth<S>
+where
+    S: tower_service::Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
+    ResBody: From<String>,
+{
+    type Response = http::Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, ResBody>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: http::Request<ReqBody>) -> Self::Future {
+        match self.check(&mut req) {
+            Ok(facts) => {
+                req.extensions_mut().insert(facts);
+                ResponseFuture { state: State::Inner { fut: self.inner.call(req) } }
+            }
+            Err(e) => ResponseFuture { state: State::Rejected { res: Some(unauthorized(&e)) } },
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Future of [`EdgeAuth`].
+    pub struct ResponseFuture<F, B> {
+        #[pin]
+        state: State<F, B>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = StateProj]
+    enum State<F, B> {
+        Inner { #[pin] fut: F },
+        Rejected { res: Option<http::Response<B>> },
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F, B>
+where
+    F: Future<Output = Result<http::Response<B>, E>>,
+{
+    type Output = Result<http::Response<B>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            StateProj::Inner { fut } => fut.poll(cx),
+            StateProj::Rejected { res } => match res.take() {
+                Some(r) => Poll::Ready(Ok(r)),
+                // Polled after completion: stay pending rather than panic.
+                None => Poll::Pending,
+            },
+        }
+    }
+}
+
+#[cfg(feature = "axum")]
+mod axum_impl {
+    use super::*;
+    use axum_core::response::{IntoResponse, Response};
+
+    /// Rejection when no [`VerifiedFacts`] are in the request: the route is not
+    /// behind [`EdgeAuthLayer`], or verification did not run.
+    #[derive(Clone, Copy, Debug, Default)]
+    pub struct MissingFacts;
+
+    impl IntoResponse for MissingFacts {
+        fn into_response(self) -> Response {
+            (http::StatusCode::UNAUTHORIZED, "edge signature required\n").into_response()
+        }
+    }
+
+    impl<S: Send + Sync> axum_core::extract::FromRequestParts<S> for VerifiedFacts {
+        type Rejection = MissingFacts;
+
+        async fn from_request_parts(parts: &mut http::request::Parts, _state: &S) -> Result<Self, Self::Rejection> {
+            parts.extensions.get::<VerifiedFacts>().cloned().ok_or(MissingFacts)
+        }
+    }
+
+    impl<S: Send + Sync> axum_core::extract::OptionalFromRequestParts<S> for VerifiedFacts {
+        type Rejection = core::convert::Infallible;
+
+        async fn from_request_parts(parts: &mut http::request::Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
+            Ok(parts.extensions.get::<VerifiedFacts>().cloned())
+        }
+    }
+}
+
+#[cfg(feature = "axum")]
+pub use axum_impl::MissingFacts;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replay_cache_bounds_and_expiry() {
+        let mut c = ReplayCache::new(2);
+        assert!(c.check_and_insert("k", "a", 10, 0));
+        assert!(!c.check_and_insert("k", "a", 10, 5));
+        assert!(c.check_and_insert("k2", "a", 10, 5));
+        assert!(c.check_and_insert("k", "b", 10, 5)); // evicts oldest
+        assert_eq!(c.len(), 2);
+        assert!(c.check_and_insert("k", "a", 20, 11)); // expired
+        assert!(c.len() <= 2);
+    }
+}

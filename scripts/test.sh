@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what is missing, then runs every test: native (core, SDK, CLI,
+# corpora), the rules examples, the wasm build with its bundle size, and the
+# end-to-end suite under workerd (wrangler dev) with real origins.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
+step() { printf '\n==> %s\n' "$*"; }
+
+step "setup"
+bash scripts/setup.sh
+
+step "native tests"
+cargo test --workspace --exclude e2e
+
+step "rules examples"
+cargo run -q -p edge-rules -- check examples/rules/*.json
+
+step "worker bundle (wrangler deploy --dry-run)"
+npx wrangler deploy --dry-run --outdir target/worker-dist 2>&1 | tee target/worker-dist.log | grep -E "Total Upload|error|Error" || true
+grep -q "Total Upload" target/worker-dist.log || { echo "dry-run deploy failed; see target/worker-dist.log"; exit 1; }
+
+step "end-to-end under workerd"
+cargo test -p e2e --test e2e
