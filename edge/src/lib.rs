@@ -13,6 +13,7 @@ pub mod pipeline;
 pub mod request;
 pub mod rules;
 pub mod signing;
+pub mod testing;
 pub mod trust;
 pub mod waf;
 

@@ -13,7 +13,7 @@
 use serde::Serialize;
 
 use crate::phases::respond::HeaderOp;
-use crate::phases::{filter, normalize, respond, route};
+use crate::phases::{authenticate, filter, limit, normalize, respond, route};
 use crate::request::RequestInfo;
 use crate::rules::Rules;
 
@@ -48,7 +48,11 @@ pub struct PhaseRecord {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Facts {
     pub user: Option<String>,
+    /// The verified claims chosen for forwarding (the claims trust header).
     pub claims: Option<serde_json::Value>,
+    /// Every verified claim, for later phases (rate-limit keys); never forwarded.
+    #[serde(skip)]
+    pub verified_claims: Option<serde_json::Map<String, serde_json::Value>>,
     pub bot_score: Option<u8>,
     pub bot_class: Option<String>,
 }
@@ -63,11 +67,21 @@ pub struct Ctx {
     pub facts: Facts,
     /// Name of the origin chosen by `route`.
     pub origin: Option<String>,
+    /// Header edits phases ask for on the response (e.g. `RateLimit`), applied
+    /// by `respond` after the rules' own edits.
+    pub response_ops: Vec<HeaderOp>,
 }
 
 impl Ctx {
     pub fn new(request_id: impl Into<String>, now_ms: u64) -> Self {
-        Self { request_id: request_id.into(), now_ms, records: Vec::new(), facts: Facts::default(), origin: None }
+        Self {
+            request_id: request_id.into(),
+            now_ms,
+            records: Vec::new(),
+            facts: Facts::default(),
+            origin: None,
+            response_ops: Vec::new(),
+        }
     }
 
     pub fn record(&mut self, phase: Phase, action: &str, rule: Option<&str>, note: Option<&str>) {
@@ -125,6 +139,12 @@ pub enum Decision {
     Forward { origin: String, url: String },
 }
 
+/// Everything the phases need from the outside world: the shell implements it
+/// over workerd's bindings, tests and `edge-rules explain` over memory.
+pub trait Io: authenticate::Keys + limit::Counters {}
+
+impl<T: authenticate::Keys + limit::Counters> Io for T {}
+
 /// The phases over one compiled rules document.
 #[derive(Debug, Clone, Copy)]
 pub struct Pipeline<'r> {
@@ -137,14 +157,19 @@ impl<'r> Pipeline<'r> {
     }
 
     /// normalize → filter → authenticate → limit → cache → route.
-    pub fn request_filter(&self, req: &RequestInfo, ctx: &mut Ctx) -> Decision {
-        for phase in [normalize::run(req, ctx), filter::run(self.rules, req, ctx)] {
-            if let Verdict::Respond(r) = phase {
-                return Decision::Respond(r);
-            }
+    pub async fn request_filter<I: Io>(&self, req: &RequestInfo, ctx: &mut Ctx, io: &I) -> Decision {
+        if let Verdict::Respond(r) = normalize::run(req, ctx) {
+            return Decision::Respond(r);
         }
-        ctx.record(Phase::Authenticate, "continue", None, None);
-        ctx.record(Phase::Limit, "continue", None, None);
+        if let Verdict::Respond(r) = filter::run(self.rules, req, ctx) {
+            return Decision::Respond(r);
+        }
+        if let Verdict::Respond(r) = authenticate::run(self.rules, req, ctx, io).await {
+            return Decision::Respond(r);
+        }
+        if let Verdict::Respond(r) = limit::run(self.rules, req, ctx, io).await {
+            return Decision::Respond(r);
+        }
         ctx.record(Phase::Cache, "bypass", None, None);
         let Some(name) = route::run(self.rules, req, ctx) else {
             return Decision::Respond(EdgeResponse::error(503, "no origin configured for this request", None, &ctx.request_id));
@@ -162,6 +187,7 @@ impl<'r> Pipeline<'r> {
     /// respond: the header edits for any response, forwarded or made here.
     pub fn response_filter(&self, req: &RequestInfo, ctx: &mut Ctx) -> Vec<HeaderOp> {
         let mut ops = respond::run(self.rules, req, ctx);
+        ops.extend(ctx.response_ops.drain(..));
         ops.push(HeaderOp::Set("x-edge-request-id".into(), ctx.request_id.clone()));
         ops
     }

@@ -178,3 +178,25 @@ impl Drop for Edge {
         let _ = self.child.wait();
     }
 }
+
+/// Counts checks and prints one line each, libtest style.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub passed: usize,
+    pub failed: usize,
+}
+
+impl Report {
+    pub async fn check(&mut self, name: &str, fut: impl std::future::Future<Output = Result<(), String>>) {
+        match fut.await {
+            Ok(()) => {
+                self.passed += 1;
+                println!("test {name} ... ok");
+            }
+            Err(e) => {
+                self.failed += 1;
+                println!("test {name} ... FAILED\n    {e}");
+            }
+        }
+    }
+}

@@ -1,7 +1,9 @@
 //! The request phases, one file each, in the order the pipeline runs them.
 //! Each phase reads its compiled rules and records one decision in the [`Ctx`](crate::pipeline::Ctx).
 
+pub mod authenticate;
 pub mod filter;
+pub mod limit;
 pub mod normalize;
 pub mod respond;
 pub mod route;

@@ -26,7 +26,9 @@ pub use path::JsonPath;
 pub use validate::{Errors, Rule, RuleError};
 pub use when::When;
 
-use crate::phases::{filter::FilterAction, respond::RespondAction, route::RouteAction};
+use crate::phases::{
+    authenticate::AuthAction, filter::FilterAction, limit::LimitAction, respond::RespondAction, route::RouteAction,
+};
 
 /// Largest document accepted. A rules document is configuration, not data; a
 /// value this large in KV is a mistake, and refusing it keeps one bad write from
@@ -40,6 +42,8 @@ pub struct Rules {
     pub settings: Settings,
     pub origins: BTreeMap<String, Origin>,
     pub filter: Vec<Rule<FilterAction>>,
+    pub authenticate: Vec<Rule<AuthAction>>,
+    pub limit: Vec<Rule<LimitAction>>,
     pub route: Vec<Rule<RouteAction>>,
     pub respond: Vec<Rule<RespondAction>>,
 }

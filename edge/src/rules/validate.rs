@@ -12,7 +12,9 @@ use super::document::{Mode, OnError, RawDocument, RawRule, SUPPORTED_VERSION};
 use super::path::JsonPath;
 use super::when::When;
 use super::{Origin, Rules, Settings};
-use crate::phases::{filter::FilterAction, respond::RespondAction, route::RouteAction};
+use crate::phases::{
+    authenticate::AuthAction, filter::FilterAction, limit::LimitAction, respond::RespondAction, route::RouteAction,
+};
 
 /// One fault in a rules document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -136,13 +138,11 @@ pub(super) fn compile(raw: RawDocument) -> Result<Rules, Errors> {
     let mut ids = HashSet::new();
     let phases = root.key("phases");
     let filter = compile_phase::<FilterAction>(&raw.phases.filter, &phases, &mut ids, &mut errors);
+    let authenticate = compile_phase::<AuthAction>(&raw.phases.authenticate, &phases, &mut ids, &mut errors);
+    let limit = compile_phase::<LimitAction>(&raw.phases.limit, &phases, &mut ids, &mut errors);
     let route = compile_phase::<RouteAction>(&raw.phases.route, &phases, &mut ids, &mut errors);
     let respond = compile_phase::<RespondAction>(&raw.phases.respond, &phases, &mut ids, &mut errors);
-    for (name, rules) in [
-        ("authenticate", &raw.phases.authenticate),
-        ("limit", &raw.phases.limit),
-        ("cache", &raw.phases.cache),
-    ] {
+    for (name, rules) in [("cache", &raw.phases.cache)] {
         for (i, _) in rules.iter().enumerate() {
             errors.push(phases.key(name).index(i), format!("the {name} phase has no actions in this version of the edge"));
         }
@@ -167,6 +167,8 @@ pub(super) fn compile(raw: RawDocument) -> Result<Rules, Errors> {
         },
         origins,
         filter,
+        authenticate,
+        limit,
         route,
         respond,
     })

@@ -4,6 +4,7 @@
 
 mod convert;
 mod forward;
+mod io;
 mod rules_source;
 
 use worker::{console_log, event, Context, Date, Env, Request, Response, Result};
@@ -38,7 +39,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let pipeline = Pipeline::new(&rules);
     let mut ctx = Ctx::new(request_id, start);
 
-    let response = match pipeline.request_filter(&info, &mut ctx) {
+    let io = io::WorkerIo { env: &env };
+    let response = match pipeline.request_filter(&info, &mut ctx, &io).await {
         Decision::Respond(r) => convert::edge_response(&r, &[])?,
         Decision::Forward { url, .. } => forward::send(req, &env, &rules, &info, &mut ctx, &url).await?,
     };
