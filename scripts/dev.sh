@@ -11,9 +11,9 @@ ORIGIN_ADDR=${ORIGIN_ADDR:-127.0.0.1:9000}
 export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
 set -a; . examples/dev-keys.env; set +a
 
-cargo run -q --release -p edge-rules -- check "$RULES_FILE"
-cargo build -q --release -p example-origin
-ORIGIN_ADDR=$ORIGIN_ADDR ORIGIN_NAME=example target/release/example-origin &
+cargo run -q -p edge-rules -- check "$RULES_FILE"
+cargo build -q -p example-origin
+ORIGIN_ADDR=$ORIGIN_ADDR ORIGIN_NAME=example target/debug/example-origin &
 origin_pid=$!
 trap 'kill $origin_pid 2>/dev/null' EXIT
 
