@@ -15,8 +15,12 @@ pub const SUPPORTED_VERSION: u32 = 1;
 
 /// The document stored in KV under the key `rules`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RawDocument {
+    /// Optional link to `schema/rules.schema.json`, so editors validate as you type.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
     pub version: u32,
     #[serde(default)]
     pub settings: RawSettings,
@@ -28,6 +32,7 @@ pub struct RawDocument {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct RawSettings {
     /// How long an isolate keeps a parsed document before reading KV again.
@@ -52,6 +57,7 @@ impl Default for RawSettings {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RawOrigin {
     /// Base URL (`http` or `https`, no query); the request path is appended to its path.
@@ -60,6 +66,7 @@ pub struct RawOrigin {
 
 /// Rules per phase, in request order. Each list is evaluated top to bottom.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct RawPhases {
     pub filter: Vec<RawRule>,
@@ -72,6 +79,7 @@ pub struct RawPhases {
 
 /// One rule, the same shape in every phase.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RawRule {
     /// Unique across the document; shown in logs and `edge-rules explain`.
@@ -99,6 +107,7 @@ fn yes() -> bool {
 
 /// `enforce` acts; `log` decides and records what it would have done, and acts not.
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     #[default]
@@ -108,6 +117,7 @@ pub enum Mode {
 
 /// What a failing dependency (counter store, key fetch) means for the rule.
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OnError {
     /// Let the request through (the default for limits: an outage of the counter
@@ -122,6 +132,7 @@ pub enum OnError {
 /// list are OR, and an entry starting with `!` negates (a list of only negated
 /// entries matches whatever none of them matches).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct RawWhen {
     /// Host names, exact or `*.example.com`.

@@ -16,6 +16,8 @@
 
 pub mod document;
 pub mod path;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod validate;
 pub mod when;
 
