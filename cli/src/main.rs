@@ -1,57 +1,55 @@
 //! `edge-rules`: the edge's own rules parser and pipeline, on the command line.
+//! Every command uses the `edge` crate's code (parsing, validation, phases),
+//! not a copy, so what it says is what the Worker does.
 //!
 //! ```text
-//! edge-rules check FILE...     validate; every fault with its JSON path; exit 1 if any
+//! edge-rules check FILE... [--json]            validate; every fault at its JSON path
+//! edge-rules explain FILE --request 'GET URL'  each phase's decision for one request
+//!            [-H 'Name: value']... [--cf JSON] [--ip ADDR] [--json]
+//! edge-rules replay FILE REQUESTS.jsonl [--json]   decisions for recorded traffic, counted
+//! edge-rules diff OLD NEW [--json]              what changed, rule by rule
+//! edge-rules push FILE [--env ENV] [--local|--remote] [--persist-to DIR] [--config PATH]
+//!                                               check, then put into KV with wrangler
 //! ```
+//!
+//! Exit codes: 0 ok, 1 invalid document, 2 usage or I/O error.
+
+mod args;
+mod check;
+mod diff;
+mod evaluate;
+mod explain;
+mod load;
+mod outcome;
+mod push;
+mod replay;
 
 use std::process::ExitCode;
 
-fn usage() -> ExitCode {
-    eprintln!("usage: edge-rules check FILE...");
-    ExitCode::from(2)
-}
+use outcome::{usage_error, Outcome};
 
-fn check(files: &[String]) -> ExitCode {
-    if files.is_empty() {
-        return usage();
-    }
-    let mut failed = false;
-    for file in files {
-        let bytes = match std::fs::read(file) {
-            Ok(b) => b,
-            Err(e) => {
-                eprintln!("{file}: cannot read: {e}");
-                failed = true;
-                continue;
-            }
-        };
-        match edge::rules::parse(&bytes) {
-            Ok(rules) => println!(
-                "{file}: ok (version {}, {} filter, {} route, {} respond rules)",
-                rules.version,
-                rules.filter.len(),
-                rules.route.len(),
-                rules.respond.len()
-            ),
-            Err(errors) => {
-                failed = true;
-                for e in &errors.0 {
-                    eprintln!("{file}: {e}");
-                }
-            }
-        }
-    }
-    if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
-}
+const USAGE: &str = "usage: edge-rules <command> ...
+  check FILE... [--json]
+  explain FILE --request 'METHOD URL' [-H 'Name: value']... [--cf JSON] [--ip ADDR] [--json]
+  replay FILE REQUESTS.jsonl [--json]
+  diff OLD NEW [--json]
+  push FILE [--env ENV] [--local|--remote] [--persist-to DIR] [--config PATH]
+exit codes: 0 ok, 1 invalid document, 2 usage or I/O error";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("check") => check(&args[1..]),
-        _ => usage(),
-    }
+    let rest = args.get(1..).unwrap_or_default();
+    let outcome = match args.first().map(String::as_str) {
+        Some("check") => check::run(rest),
+        Some("explain") => explain::run(rest),
+        Some("replay") => replay::run(rest),
+        Some("diff") => diff::run(rest),
+        Some("push") => push::run(rest),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Outcome::Ok
+        }
+        _ => usage_error(USAGE),
+    };
+    outcome.into()
 }

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::pipeline::{Ctx, PhaseRecord};
+use crate::pipeline::{Ctx, Phase, PhaseRecord};
 use crate::request::RequestInfo;
 
 #[derive(Debug, Serialize)]
@@ -19,9 +19,15 @@ pub struct RequestLog<'a> {
     /// The path only: query values may carry secrets.
     pub path: &'a str,
     pub status: u16,
+    /// Name of the origin `route` chose (none when answered at the edge).
     pub origin: Option<&'a str>,
+    /// `hit`, `miss`, `bypass`…; none until the cache phase reports one.
+    pub cache_status: Option<&'a str>,
+    /// Ids of every rule that matched, log-only ones included.
     pub rules: Vec<&'a str>,
+    /// Each phase's decision and the rule behind it.
     pub phases: &'a [PhaseRecord],
+    /// Time at the edge, arrival to log line (includes waiting on the origin).
     pub duration_ms: u64,
 }
 
@@ -38,6 +44,7 @@ impl<'a> RequestLog<'a> {
             path: &req.path,
             status,
             origin: ctx.origin.as_deref(),
+            cache_status: None,
             rules: ctx.matched_rules().collect(),
             phases: &ctx.records,
             duration_ms: end_ms.saturating_sub(ctx.now_ms),
@@ -47,6 +54,29 @@ impl<'a> RequestLog<'a> {
     pub fn to_line(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| String::from("{\"msg\":\"request\",\"error\":\"log serialization\"}"))
     }
+}
+
+/// The `Server-Timing` value (with `settings.server_timing`): one metric per
+/// phase that did more than continue, its description the action and rule, so
+/// browser devtools show why the edge answered as it did. No durations: in
+/// workerd the clock only moves across I/O, so an edge `dur` would be the
+/// origin's time in disguise.
+pub fn server_timing(req: &RequestInfo, ctx: &Ctx) -> String {
+    let mut metrics = vec![format!("edge;desc=\"{}\"", quoted(req.cf.colo.as_deref().unwrap_or("")))];
+    for r in ctx.records.iter().filter(|r| r.action != "continue" && r.phase != Phase::Log) {
+        let name = serde_json::to_value(r.phase).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let desc = match &r.rule {
+            Some(rule) => format!("{} {rule}", r.action),
+            None => r.action.clone(),
+        };
+        metrics.push(format!("{name};desc=\"{}\"", quoted(&desc)));
+    }
+    metrics.join(", ")
+}
+
+/// Keeps a value safe inside a quoted-string: visible ASCII, no `"` or `\`.
+fn quoted(s: &str) -> String {
+    s.chars().filter(|c| (' '..='~').contains(c) && *c != '"' && *c != '\\').take(128).collect()
 }
 
 /// A rules document in KV that could not be used; logged once per read.
@@ -67,5 +97,84 @@ impl<'a> RulesRejected<'a> {
 
     pub fn to_line(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| String::from("{\"msg\":\"rules_rejected\"}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phases::respond::HeaderOp;
+    use crate::pipeline::Pipeline;
+    use crate::testing::{block_on, NoIo};
+
+    const DOC: &str = r#"{ "version": 1, "settings": { "default_origin": "app" },
+      "origins": { "app": { "url": "https://app.internal.example" } },
+      "phases": { "filter": [ { "id": "no-env", "when": { "paths": ["/.env"] }, "action": "block" } ] } }"#;
+
+    fn run(doc: &str, url: &str, headers: &[(&str, &str)]) -> (RequestInfo, Ctx, Vec<HeaderOp>) {
+        let rules = crate::rules::parse(doc.as_bytes()).expect("valid");
+        let mut req = RequestInfo::from_url("GET", url).expect("url");
+        req.headers = headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+        req.cf.colo = Some("FRA".into());
+        req.cf.country = Some("DE".into());
+        let mut ctx = Ctx::new("req-7", 1_700_000_000_000);
+        let p = Pipeline::new(&rules);
+        block_on(p.request_filter(&req, &mut ctx, &NoIo));
+        let ops = p.response_filter(&req, &mut ctx);
+        (req, ctx, ops)
+    }
+
+    #[test]
+    fn request_line_has_every_field_and_no_secrets() {
+        let (req, ctx, _) = run(
+            DOC,
+            "https://shop.example/cart?session=s3cr3t",
+            &[("cookie", "sid=c00kie"), ("authorization", "Bearer t0ken")],
+        );
+        let line = RequestLog::new(&req, &ctx, 200, 1_700_000_000_042).to_line();
+        let v: serde_json::Value = serde_json::from_str(&line).expect("json");
+        for key in ["time_ms", "request_id", "colo", "country", "method", "host", "path", "phases", "status", "origin", "cache_status", "duration_ms"] {
+            assert!(v.get(key).is_some(), "missing {key} in {line}");
+        }
+        assert_eq!(v["path"], "/cart");
+        assert_eq!(v["origin"], "app");
+        assert_eq!(v["duration_ms"], 42);
+        assert_eq!(v["cache_status"], serde_json::Value::Null);
+        let phases: Vec<&str> = v["phases"].as_array().expect("phases").iter().filter_map(|p| p["phase"].as_str()).collect();
+        assert_eq!(phases, ["normalize", "filter", "authenticate", "limit", "cache", "route", "respond"]);
+        for secret in ["s3cr3t", "c00kie", "t0ken", "session"] {
+            assert!(!line.contains(secret), "{secret} leaked: {line}");
+        }
+    }
+
+    #[test]
+    fn blocked_request_line_names_the_rule() {
+        let (req, ctx, _) = run(DOC, "https://shop.example/.env", &[]);
+        let v: serde_json::Value = serde_json::from_str(&RequestLog::new(&req, &ctx, 403, 0).to_line()).expect("json");
+        assert_eq!(v["rules"], serde_json::json!(["no-env"]));
+        assert_eq!(v["origin"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn server_timing_only_when_enabled() {
+        let timing = |ops: &[HeaderOp]| {
+            ops.iter().find_map(|op| match op {
+                HeaderOp::Set(n, v) if n == "server-timing" => Some(v.clone()),
+                _ => None,
+            })
+        };
+        let (_, _, ops) = run(DOC, "https://shop.example/.env", &[]);
+        assert_eq!(timing(&ops), None, "off by default");
+
+        let on = DOC.replace(r#""default_origin": "app""#, r#""default_origin": "app", "server_timing": true"#);
+        let (_, _, ops) = run(&on, "https://shop.example/.env", &[]);
+        assert_eq!(timing(&ops).as_deref(), Some(r#"edge;desc="FRA", filter;desc="block no-env""#));
+        let (_, _, ops) = run(&on, "https://shop.example/x", &[]);
+        assert_eq!(timing(&ops).as_deref(), Some(r#"edge;desc="FRA", cache;desc="bypass", route;desc="default""#));
+    }
+
+    #[test]
+    fn server_timing_values_stay_quoted_strings() {
+        assert_eq!(quoted("a\"b\\c\u{7f}d\u{e9}"), "abcd");
     }
 }

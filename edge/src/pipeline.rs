@@ -189,6 +189,9 @@ impl<'r> Pipeline<'r> {
         let mut ops = respond::run(self.rules, req, ctx);
         ops.extend(ctx.response_ops.drain(..));
         ops.push(HeaderOp::Set("x-edge-request-id".into(), ctx.request_id.clone()));
+        if self.rules.settings.server_timing {
+            ops.push(HeaderOp::Set("server-timing".into(), crate::log::server_timing(req, ctx)));
+        }
         ops
     }
 }

@@ -43,6 +43,9 @@ pub struct RawSettings {
     pub signature_validity_seconds: u64,
     /// Emit one JSON log line per request.
     pub log_requests: bool,
+    /// Add a `Server-Timing` header naming each phase's decision (off by
+    /// default: it tells clients which rules matched).
+    pub server_timing: bool,
 }
 
 impl Default for RawSettings {
@@ -52,6 +55,7 @@ impl Default for RawSettings {
             default_origin: None,
             signature_validity_seconds: 60,
             log_requests: true,
+            server_timing: false,
         }
     }
 }

@@ -56,6 +56,7 @@ pub struct Settings {
     pub default_origin: Option<String>,
     pub signature_validity_seconds: u64,
     pub log_requests: bool,
+    pub server_timing: bool,
 }
 
 /// An origin's base URL, split so forwarding only appends.

@@ -164,6 +164,7 @@ pub(super) fn compile(raw: RawDocument) -> Result<Rules, Errors> {
             default_origin: s.default_origin.clone(),
             signature_validity_seconds: s.signature_validity_seconds,
             log_requests: s.log_requests,
+            server_timing: s.server_timing,
         },
         origins,
         filter,
