@@ -10,6 +10,7 @@
 //! edge-rules diff OLD NEW [--json]              what changed, rule by rule
 //! edge-rules push FILE [--env ENV] [--local|--remote] [--persist-to DIR] [--config PATH]
 //!                                               check, then put into KV with wrangler
+//! edge-rules schema                             the JSON Schema of the rules document
 //! ```
 //!
 //! Exit codes: 0 ok, 1 invalid document, 2 usage or I/O error.
@@ -34,6 +35,7 @@ const USAGE: &str = "usage: edge-rules <command> ...
   replay FILE REQUESTS.jsonl [--json]
   diff OLD NEW [--json]
   push FILE [--env ENV] [--local|--remote] [--persist-to DIR] [--config PATH]
+  schema
 exit codes: 0 ok, 1 invalid document, 2 usage or I/O error";
 
 fn main() -> ExitCode {
@@ -45,6 +47,10 @@ fn main() -> ExitCode {
         Some("replay") => replay::run(rest),
         Some("diff") => diff::run(rest),
         Some("push") => push::run(rest),
+        Some("schema") => {
+            print!("{}", edge::rules::schema::rules_schema_pretty());
+            return ExitCode::SUCCESS;
+        }
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Outcome::Ok
