@@ -204,51 +204,63 @@ impl<C: Clock, S: StateStore> Limiter<C, S> {
     ) -> Outcome {
         let now = self.clock.now_ms();
         let prev = self.store.get(key).unwrap_or_default();
-        let retryable = cost <= quota.limit();
-
-        if now < prev.blocked_until_ms {
-            let wait = prev.blocked_until_ms.saturating_sub(now);
-            let (peek, _) = decide(quota, prev.gcra, now, 0);
-            return Outcome {
-                allowed: false,
-                limit: peek.limit,
-                remaining: 0,
-                reset_after_ms: peek.reset_after_ms.max(wait),
-                retry_after_ms: retryable.then_some(wait),
-            };
+        let (outcome, next) = check_state(prev, quota, cost, timeout_ms, now);
+        if let Some(next) = next {
+            self.store.put(key, next, now);
         }
-
-        let (outcome, gcra) = decide(quota, prev.gcra, now, cost);
-        if outcome.allowed {
-            let next = KeyState {
-                gcra,
-                blocked_until_ms: 0,
-            };
-            if next != prev {
-                self.store.put(key, next, now);
-            }
-            return outcome;
-        }
-        if timeout_ms == 0 {
-            return outcome;
-        }
-        let blocked_until_ms = now.saturating_add(timeout_ms);
-        self.store.put(
-            key,
-            KeyState {
-                gcra: prev.gcra,
-                blocked_until_ms,
-            },
-            now,
-        );
-        let wait = blocked_until_ms.saturating_sub(now);
-        Outcome {
-            remaining: 0,
-            reset_after_ms: outcome.reset_after_ms.max(wait),
-            retry_after_ms: outcome.retry_after_ms.map(|r| r.max(wait)),
-            ..outcome
-        }
+        outcome
     }
+}
+
+/// One decision on one key's state, with an optional mitigation timeout:
+/// the outcome and the state to write back (`None`: nothing changed). Pure,
+/// so every store (memory, a Durable Object) decides identically.
+pub fn check_state(
+    prev: KeyState,
+    quota: &Quota,
+    cost: u32,
+    timeout_ms: u64,
+    now: u64,
+) -> (Outcome, Option<KeyState>) {
+    let retryable = cost <= quota.limit();
+
+    if now < prev.blocked_until_ms {
+        let wait = prev.blocked_until_ms.saturating_sub(now);
+        let (peek, _) = decide(quota, prev.gcra, now, 0);
+        let outcome = Outcome {
+            allowed: false,
+            limit: peek.limit,
+            remaining: 0,
+            reset_after_ms: peek.reset_after_ms.max(wait),
+            retry_after_ms: retryable.then_some(wait),
+        };
+        return (outcome, None);
+    }
+
+    let (outcome, gcra) = decide(quota, prev.gcra, now, cost);
+    if outcome.allowed {
+        let next = KeyState {
+            gcra,
+            blocked_until_ms: 0,
+        };
+        return (outcome, (next != prev).then_some(next));
+    }
+    if timeout_ms == 0 {
+        return (outcome, None);
+    }
+    let blocked_until_ms = now.saturating_add(timeout_ms);
+    let wait = blocked_until_ms.saturating_sub(now);
+    let outcome = Outcome {
+        remaining: 0,
+        reset_after_ms: outcome.reset_after_ms.max(wait),
+        retry_after_ms: outcome.retry_after_ms.map(|r| r.max(wait)),
+        ..outcome
+    };
+    let next = KeyState {
+        gcra: prev.gcra,
+        blocked_until_ms,
+    };
+    (outcome, Some(next))
 }
 
 #[cfg(test)]
