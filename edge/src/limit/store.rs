@@ -29,6 +29,24 @@ impl KeyState {
         self.expires_at_ns() <= ms_to_ns(now_ms)
     }
 
+    /// `"<tat ns>:<blocked until ms>"`, for stores that keep text (a TAT in
+    /// ns exceeds what a JS number holds exactly).
+    pub fn to_text(&self) -> String {
+        format!("{}:{}", self.gcra.tat_ns(), self.blocked_until_ms)
+    }
+
+    /// The inverse of [`to_text`](Self::to_text); anything unreadable reads
+    /// as fresh (at worst one key gets a fresh budget).
+    pub fn from_text(text: &str) -> Self {
+        let parsed = text
+            .split_once(':')
+            .and_then(|(tat, blocked)| Some((tat.parse::<u128>().ok()?, blocked.parse::<u64>().ok()?)));
+        match parsed {
+            Some((tat, blocked)) => Self { gcra: GcraState::from_tat_ns(tat), blocked_until_ms: blocked },
+            None => Self::default(),
+        }
+    }
+
     /// Exact expiry: a TAT may lie beyond `u64::MAX` ms.
     fn expires_at_ns(&self) -> u128 {
         self.gcra.tat_ns().max(ms_to_ns(self.blocked_until_ms))
@@ -360,6 +378,14 @@ mod tests {
         let mut l = Limiter::new(FakeClock::new(u64::MAX), MemoryStore::new(1));
         assert!(l.check("k", &q, 1).allowed);
         assert!(!l.check("k", &q, 1).allowed);
+    }
+
+    #[test]
+    fn state_round_trips_as_text() {
+        let s = KeyState { gcra: GcraState::from_tat_ns(u128::from(u64::MAX) * 7), blocked_until_ms: 42 };
+        assert_eq!(KeyState::from_text(&s.to_text()), s);
+        assert_eq!(KeyState::from_text("junk"), KeyState::default());
+        assert_eq!(KeyState::from_text("1:x"), KeyState::default());
     }
 
     #[test]

@@ -295,7 +295,12 @@ fn on_error_name(o: OnError) -> &'static str {
 fn rule_fields(rule_id: &str, p: &LimitParams, o: &Outcome) -> Option<Fields> {
     let name = PolicyName::new(rule_id).ok()?;
     let exact = !matches!(p.store, Store::Local { binding: Some(_) });
-    let policy = headers::ratelimit_policy(&name, &p.quota);
+    let policy = if exact {
+        headers::ratelimit_policy(&name, &p.quota)
+    } else {
+        // The binding counts `rate` per fixed `period`, not a GCRA bucket.
+        format!("{};q={};w={}", name.as_sf_string(), p.quota.rate(), p.quota.period_ms() / 1000)
+    };
     let state = (exact || !o.allowed).then(|| headers::ratelimit(&name, &p.quota, o));
     Some(Fields { policy, state })
 }
