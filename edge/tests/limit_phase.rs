@@ -287,3 +287,17 @@ fn nginx_api_example_admits_burst_plus_one() {
     assert_eq!([send(&r, &io, &login, T0).0, send(&r, &io, &login, T0).0], [200, 429]);
     assert_eq!(send(&r, &io, &login, T0 + 500).0, 200);
 }
+
+#[test]
+fn binding_rules_advertise_the_fixed_window_and_state_only_when_limited() {
+    let r = rules(api_rule(json!({ "key": ["ip"], "rate": 2, "period": 10, "store": "local", "binding": "RATE_LIMITER" })));
+    let io = MemoryCounters::default();
+    let req = request("/api/x", "198.51.100.7", &[]);
+    let (status, headers, _) = send(&r, &io, &req, T0);
+    assert_eq!(status, 200);
+    assert_eq!(header(&headers, "ratelimit-policy"), Some("\"api\";q=2;w=10"));
+    assert_eq!(header(&headers, "ratelimit"), None, "the binding does not say what remains");
+    let (status, headers, _) = send(&r, &io, &req, T0);
+    assert_eq!(status, 429);
+    assert!(header(&headers, "ratelimit").is_some_and(|v| v.starts_with("\"api\";r=0")));
+}

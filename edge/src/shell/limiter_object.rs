@@ -7,9 +7,13 @@
 //! the in-memory copy synchronously, with no `await` between read and write, so
 //! concurrent requests cannot both spend the last cell. The write to storage
 //! follows; the output gate keeps the answer until it is durable.
+//!
+//! Once a key's state is indistinguishable from fresh, an alarm deletes it, so
+//! storage holds only keys with recent traffic.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
@@ -20,6 +24,8 @@ use crate::limit::{check_state, KeyState, Outcome, Quota};
 pub const BINDING: &str = "LIMITER";
 /// The one storage key an object uses.
 const STATE_KEY: &str = "s";
+/// Longest an alarm is set ahead; a state that lasts longer is checked again.
+const MAX_ALARM_MS: u64 = 30 * 24 * 3600 * 1000;
 
 /// What the worker asks: the rule's quota travels with every call, so a rules
 /// change applies at once and the object needs no configuration.
@@ -54,11 +60,13 @@ impl From<WireOutcome> for Outcome {
     }
 }
 
-#[durable_object]
+#[durable_object(alarm)]
 pub struct LimiterObject {
     state: State,
     /// `None` until loaded from storage.
     key_state: Rc<RefCell<Option<KeyState>>>,
+    /// Whether this instance has set the cleanup alarm.
+    alarm_set: Cell<bool>,
 }
 
 impl DurableObject for LimiterObject {
@@ -71,7 +79,7 @@ impl DurableObject for LimiterObject {
             *slot.borrow_mut() = Some(stored.as_deref().map(KeyState::from_text).unwrap_or_default());
             Ok(())
         });
-        Self { state, key_state }
+        Self { state, key_state, alarm_set: Cell::new(false) }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -96,8 +104,34 @@ impl DurableObject for LimiterObject {
             (outcome, next)
         };
         if let Some(n) = next {
-            self.state.storage().put(STATE_KEY, n.to_text()).await?;
+            let storage = self.state.storage();
+            storage.put(STATE_KEY, n.to_text()).await?;
+            if !self.alarm_set.replace(true) {
+                storage.set_alarm(alarm_offset(&n, now)).await?;
+            }
         }
         Response::from_json(&WireOutcome::from(outcome))
     }
+
+    /// Deletes the state once it reads as fresh; otherwise looks again at its
+    /// current expiry.
+    async fn alarm(&self) -> Result<Response> {
+        let now = worker::Date::now().as_millis();
+        let current = *self.key_state.borrow();
+        let storage = self.state.storage();
+        match current {
+            Some(s) if !s.is_fresh_at(now) => storage.set_alarm(alarm_offset(&s, now)).await?,
+            _ => {
+                *self.key_state.borrow_mut() = Some(KeyState::default());
+                self.alarm_set.set(false);
+                storage.delete_all().await?;
+            }
+        }
+        Response::ok("")
+    }
+}
+
+/// From now until just after `s` expires (capped).
+fn alarm_offset(s: &KeyState, now: u64) -> Duration {
+    Duration::from_millis(s.expires_at_ms().saturating_sub(now).saturating_add(1000).min(MAX_ALARM_MS))
 }
