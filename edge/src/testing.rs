@@ -1,5 +1,9 @@
 //! Helpers for native tests and the CLI: run the pipeline without workerd.
 
+use std::cell::{Cell, RefCell};
+
+use crate::limit::{check_state, MemoryStore, Outcome, StateStore};
+use crate::phases::limit::Take;
 use crate::phases::{authenticate, limit};
 
 /// An [`Io`](crate::pipeline::Io) with nothing behind it: no counters, no keys.
@@ -7,7 +11,42 @@ use crate::phases::{authenticate, limit};
 pub struct NoIo;
 
 impl authenticate::Keys for NoIo {}
-impl limit::Counters for NoIo {}
+impl limit::Counters for NoIo {
+    async fn take(&self, _take: &Take<'_>) -> Result<Outcome, String> {
+        Err("no counter store".to_string())
+    }
+}
+
+/// Counters in memory, every store mode alike (exact GCRA), on the clock the
+/// pipeline passes (`Ctx::now_ms`). `fail` makes every call a store error.
+#[derive(Debug)]
+pub struct MemoryCounters {
+    store: RefCell<MemoryStore>,
+    pub fail: Cell<bool>,
+}
+
+impl Default for MemoryCounters {
+    fn default() -> Self {
+        Self { store: RefCell::new(MemoryStore::new(100_000)), fail: Cell::new(false) }
+    }
+}
+
+impl authenticate::Keys for MemoryCounters {}
+
+impl limit::Counters for MemoryCounters {
+    async fn take(&self, t: &Take<'_>) -> Result<Outcome, String> {
+        if self.fail.get() {
+            return Err("store unavailable (test)".to_string());
+        }
+        let mut store = self.store.borrow_mut();
+        let prev = store.get(t.key).unwrap_or_default();
+        let (outcome, next) = check_state(prev, t.quota, t.cost, t.timeout_ms, t.now_ms);
+        if let Some(next) = next {
+            store.put(t.key, next, t.now_ms);
+        }
+        Ok(outcome)
+    }
+}
 
 /// Drives a future to completion on this thread (the phases never wait on
 /// anything but their `Io`, which is synchronous in memory).

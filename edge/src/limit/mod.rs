@@ -8,6 +8,7 @@
 pub mod clock;
 pub mod gcra;
 pub mod headers;
+pub mod keys;
 pub mod store;
 
 #[cfg(test)]
@@ -16,4 +17,4 @@ mod proptests;
 pub use clock::{Clock, FakeClock};
 pub use gcra::{decide, GcraState, Outcome, Quota, QuotaError};
 pub use headers::{PolicyName, PolicyNameError};
-pub use store::{KeyState, Limiter, MemoryStore, StateStore};
+pub use store::{check_state, KeyState, Limiter, MemoryStore, StateStore};

@@ -29,6 +29,24 @@ impl KeyState {
         self.expires_at_ns() <= ms_to_ns(now_ms)
     }
 
+    /// `"<tat ns>:<blocked until ms>"`, for stores that keep text (a TAT in
+    /// ns exceeds what a JS number holds exactly).
+    pub fn to_text(&self) -> String {
+        format!("{}:{}", self.gcra.tat_ns(), self.blocked_until_ms)
+    }
+
+    /// The inverse of [`to_text`](Self::to_text); anything unreadable reads
+    /// as fresh (at worst one key gets a fresh budget).
+    pub fn from_text(text: &str) -> Self {
+        let parsed = text
+            .split_once(':')
+            .and_then(|(tat, blocked)| Some((tat.parse::<u128>().ok()?, blocked.parse::<u64>().ok()?)));
+        match parsed {
+            Some((tat, blocked)) => Self { gcra: GcraState::from_tat_ns(tat), blocked_until_ms: blocked },
+            None => Self::default(),
+        }
+    }
+
     /// Exact expiry: a TAT may lie beyond `u64::MAX` ms.
     fn expires_at_ns(&self) -> u128 {
         self.gcra.tat_ns().max(ms_to_ns(self.blocked_until_ms))
@@ -204,51 +222,63 @@ impl<C: Clock, S: StateStore> Limiter<C, S> {
     ) -> Outcome {
         let now = self.clock.now_ms();
         let prev = self.store.get(key).unwrap_or_default();
-        let retryable = cost <= quota.limit();
-
-        if now < prev.blocked_until_ms {
-            let wait = prev.blocked_until_ms.saturating_sub(now);
-            let (peek, _) = decide(quota, prev.gcra, now, 0);
-            return Outcome {
-                allowed: false,
-                limit: peek.limit,
-                remaining: 0,
-                reset_after_ms: peek.reset_after_ms.max(wait),
-                retry_after_ms: retryable.then_some(wait),
-            };
+        let (outcome, next) = check_state(prev, quota, cost, timeout_ms, now);
+        if let Some(next) = next {
+            self.store.put(key, next, now);
         }
-
-        let (outcome, gcra) = decide(quota, prev.gcra, now, cost);
-        if outcome.allowed {
-            let next = KeyState {
-                gcra,
-                blocked_until_ms: 0,
-            };
-            if next != prev {
-                self.store.put(key, next, now);
-            }
-            return outcome;
-        }
-        if timeout_ms == 0 {
-            return outcome;
-        }
-        let blocked_until_ms = now.saturating_add(timeout_ms);
-        self.store.put(
-            key,
-            KeyState {
-                gcra: prev.gcra,
-                blocked_until_ms,
-            },
-            now,
-        );
-        let wait = blocked_until_ms.saturating_sub(now);
-        Outcome {
-            remaining: 0,
-            reset_after_ms: outcome.reset_after_ms.max(wait),
-            retry_after_ms: outcome.retry_after_ms.map(|r| r.max(wait)),
-            ..outcome
-        }
+        outcome
     }
+}
+
+/// One decision on one key's state, with an optional mitigation timeout:
+/// the outcome and the state to write back (`None`: nothing changed). Pure,
+/// so every store (memory, a Durable Object) decides identically.
+pub fn check_state(
+    prev: KeyState,
+    quota: &Quota,
+    cost: u32,
+    timeout_ms: u64,
+    now: u64,
+) -> (Outcome, Option<KeyState>) {
+    let retryable = cost <= quota.limit();
+
+    if now < prev.blocked_until_ms {
+        let wait = prev.blocked_until_ms.saturating_sub(now);
+        let (peek, _) = decide(quota, prev.gcra, now, 0);
+        let outcome = Outcome {
+            allowed: false,
+            limit: peek.limit,
+            remaining: 0,
+            reset_after_ms: peek.reset_after_ms.max(wait),
+            retry_after_ms: retryable.then_some(wait),
+        };
+        return (outcome, None);
+    }
+
+    let (outcome, gcra) = decide(quota, prev.gcra, now, cost);
+    if outcome.allowed {
+        let next = KeyState {
+            gcra,
+            blocked_until_ms: 0,
+        };
+        return (outcome, (next != prev).then_some(next));
+    }
+    if timeout_ms == 0 {
+        return (outcome, None);
+    }
+    let blocked_until_ms = now.saturating_add(timeout_ms);
+    let wait = blocked_until_ms.saturating_sub(now);
+    let outcome = Outcome {
+        remaining: 0,
+        reset_after_ms: outcome.reset_after_ms.max(wait),
+        retry_after_ms: outcome.retry_after_ms.map(|r| r.max(wait)),
+        ..outcome
+    };
+    let next = KeyState {
+        gcra: prev.gcra,
+        blocked_until_ms,
+    };
+    (outcome, Some(next))
 }
 
 #[cfg(test)]
@@ -348,6 +378,14 @@ mod tests {
         let mut l = Limiter::new(FakeClock::new(u64::MAX), MemoryStore::new(1));
         assert!(l.check("k", &q, 1).allowed);
         assert!(!l.check("k", &q, 1).allowed);
+    }
+
+    #[test]
+    fn state_round_trips_as_text() {
+        let s = KeyState { gcra: GcraState::from_tat_ns(u128::from(u64::MAX) * 7), blocked_until_ms: 42 };
+        assert_eq!(KeyState::from_text(&s.to_text()), s);
+        assert_eq!(KeyState::from_text("junk"), KeyState::default());
+        assert_eq!(KeyState::from_text("1:x"), KeyState::default());
     }
 
     #[test]

@@ -5,6 +5,8 @@
 mod convert;
 mod forward;
 mod io;
+mod limit;
+mod limiter_object;
 mod rules_source;
 
 use worker::{console_log, event, Context, Date, Env, Request, Response, Result};
