@@ -1,14 +1,13 @@
 //! [`WorkerIo`]: the phases' view of workerd's bindings. Each capability
-//! implements its phase's trait for it in its own shell file.
+//! implements its phase's trait for it in its own shell file
+//! (`authenticate::Keys`: `jwks.rs`).
 
 use worker::Env;
 
-use crate::phases::{authenticate, limit};
+use crate::phases::limit;
 
 pub struct WorkerIo<'a> {
     pub env: &'a Env,
 }
-
-impl authenticate::Keys for WorkerIo<'_> {}
 
 impl limit::Counters for WorkerIo<'_> {}

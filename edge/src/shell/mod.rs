@@ -5,6 +5,7 @@
 mod convert;
 mod forward;
 mod io;
+mod jwks;
 mod rules_source;
 
 use worker::{console_log, event, Context, Date, Env, Request, Response, Result};
