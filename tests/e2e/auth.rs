@@ -19,7 +19,7 @@ use rsa::traits::PublicKeyParts;
 use serde_json::{json, Value};
 
 use crate::ensure;
-use crate::harness::{start_origin, Edge, Report};
+use crate::harness::{free_port, start_origin, Edge, Report};
 
 type EcKey = <Es256 as Algorithm>::SigningKey;
 type EdKey = <Ed25519 as Algorithm>::SigningKey;
@@ -185,7 +185,7 @@ struct World {
     rot1: EdKey,
 }
 
-fn rules(origin_port: u16, jwks_port: u16, keys: &Keys) -> Value {
+fn rules(origin_port: u16, jwks_port: u16, keys: &Keys, dead_port: u16) -> Value {
     let policy = json!({"issuers": [ISS], "audiences": [AUD],
                         "scopes": {"claim": "scope", "any_of": ["orders:read"]},
                         "forward": {"user_claim": "sub", "claims": ["tenant", "roles"]}});
@@ -202,7 +202,11 @@ fn rules(origin_port: u16, jwks_port: u16, keys: &Keys) -> Value {
             {"id": "rotating", "when": {"paths": ["/rotating/*"]}, "action": "jwt", "params": {
                 "keys": {"jwks_url": format!("http://127.0.0.1:{jwks_port}/jwks.json"),
                          "jwks_ttl_s": 300, "jwks_refresh_cooldown_s": COOLDOWN_S},
-                "policy": {"issuers": [ISS], "audiences": [AUD], "forward": {"claims": ["tenant"]}}}}
+                "policy": {"issuers": [ISS], "audiences": [AUD], "forward": {"claims": ["tenant"]}}}},
+            {"id": "idp-down", "when": {"paths": ["/down/*"]}, "action": "jwt", "params": {
+                "keys": {"jwks_url": format!("http://127.0.0.1:{dead_port}/jwks.json")}}},
+            {"id": "idp-down-open", "when": {"paths": ["/down-open/*"]}, "action": "jwt", "on_error": "open", "params": {
+                "keys": {"jwks_url": format!("http://127.0.0.1:{dead_port}/other.json")}}}
         ]}
     })
 }
@@ -388,6 +392,17 @@ async fn jwks_cached_and_rotated(w: &World) -> Result<(), String> {
     Ok(())
 }
 
+/// Keys that cannot be fetched: refused (503) unless the rule says
+/// `on_error: open`, which lets the request through unauthenticated.
+async fn jwks_unreachable_fails_closed(w: &World) -> Result<(), String> {
+    let t = w.token(Signer::EdDsa, &claims(json!({})));
+    let (status, _, body) = w.get("/down/x", Some(&t)).await?;
+    ensure!(status == 503 && body["rule"] == "idp-down", "closed: {status} {body}");
+    let (status, _, body) = w.get("/down-open/x", Some(&t)).await?;
+    ensure!(status == 200 && body["facts"]["user"].is_null(), "open: {status} {body}");
+    Ok(())
+}
+
 pub async fn run(report: &mut Report) {
     let keys = Keys::generate();
     let mut seed = [0u8; 32];
@@ -395,7 +410,7 @@ pub async fn run(report: &mut Report) {
     let rot1 = EdKey::from_bytes(&seed);
     let (jwks, jwks_port) = JwksServer::start(json!({"keys": [ed_jwk("rot1", &rot1)]})).await;
     let origin_port = start_origin("app", EdgeAuthLayer::new).await;
-    let rules = rules(origin_port, jwks_port, &keys);
+    let rules = rules(origin_port, jwks_port, &keys, free_port());
     let secrets = [(SECRET_NAME, keys.hmac.as_str())];
     let edge = Edge::start_with_secrets(&rules.to_string(), &format!("http://127.0.0.1:{origin_port}"), &secrets);
     let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("http client");
@@ -407,4 +422,5 @@ pub async fn run(report: &mut Report) {
     report.check("auth_attacks_are_refused", attacks_are_refused(&w)).await;
     report.check("auth_log_says_why_without_the_token", log_says_why_without_the_token(&w)).await;
     report.check("auth_jwks_cached_and_rotated", jwks_cached_and_rotated(&w)).await;
+    report.check("auth_jwks_unreachable_fails_closed", jwks_unreachable_fails_closed(&w)).await;
 }
