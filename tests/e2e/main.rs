@@ -5,6 +5,7 @@
 //! Run with `cargo test -p e2e` (after `scripts/setup.sh`); `E2E_ONLY=name`
 //! runs one suite. Prints one line per check and a closing `N passed, M failed`.
 
+mod auth;
 mod harness;
 mod limit;
 mod skeleton;
@@ -30,6 +31,9 @@ fn main() {
         }
         if wanted("limit") {
             limit::run(&mut report).await;
+        }
+        if wanted("auth") {
+            auth::run(&mut report).await;
         }
     });
     println!("\n{} passed, {} failed", report.passed, report.failed);

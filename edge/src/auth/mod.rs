@@ -12,6 +12,7 @@
 mod error;
 mod extract;
 mod json;
+mod jwks_cache;
 mod keys;
 mod policy;
 mod verify;
@@ -21,6 +22,7 @@ mod tests;
 
 pub use error::{bearer_challenge, BearerError, JwtError, Part};
 pub use extract::TokenSource;
+pub use jwks_cache::{cached_jwks, JwksCache, JwksPlan, JwksSource, JwksTimings};
 pub use keys::{
     Alg, JwksOptions, JwksReport, Key, KeyError, KeyLookupError, KeyStore, MAX_CANDIDATES,
     MIN_RSA_BITS,

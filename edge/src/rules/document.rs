@@ -98,8 +98,9 @@ pub struct RawRule {
     pub params: Value,
     #[serde(default)]
     pub mode: Mode,
-    #[serde(default)]
-    pub on_error: OnError,
+    /// Unset: the phase's default (see `PhaseAction::DEFAULT_ON_ERROR`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_error: Option<OnError>,
     /// A disabled rule is validated but never evaluated.
     #[serde(default = "yes")]
     pub enabled: bool,
@@ -120,6 +121,7 @@ pub enum Mode {
 }
 
 /// What a failing dependency (counter store, key fetch) means for the rule.
+/// The default depends on the phase: open for limits, closed for authenticate.
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]

@@ -65,6 +65,8 @@ pub trait PhaseAction: Sized {
     const PHASE: &'static str;
     /// Action names accepted, for error messages.
     const ACTIONS: &'static [&'static str];
+    /// `on_error` when a rule does not say (limits open, auth closed).
+    const DEFAULT_ON_ERROR: OnError = OnError::Open;
     /// Reads `params` for `action`; `None` (with errors pushed) when invalid.
     fn compile(action: &str, params: &Value, path: &JsonPath, errors: &mut Errors) -> Option<Self>;
 }
@@ -201,7 +203,7 @@ fn compile_phase<A: PhaseAction>(
             continue;
         };
         if r.enabled {
-            out.push(Rule { id: r.id.clone(), when, action, mode: r.mode, on_error: r.on_error });
+            out.push(Rule { id: r.id.clone(), when, action, mode: r.mode, on_error: r.on_error.unwrap_or(A::DEFAULT_ON_ERROR) });
         }
     }
     out

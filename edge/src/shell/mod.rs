@@ -7,6 +7,7 @@ mod forward;
 mod io;
 mod limit;
 mod limiter_object;
+mod jwks;
 mod rules_source;
 
 use worker::{console_log, event, Context, Date, Env, Request, Response, Result};
