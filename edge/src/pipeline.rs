@@ -141,9 +141,9 @@ pub enum Decision {
 
 /// Everything the phases need from the outside world: the shell implements it
 /// over workerd's bindings, tests and `edge-rules explain` over memory.
-pub trait Io: authenticate::Keys + limit::Counters {}
+pub trait Io: authenticate::Keys + limit::Counters + filter::Secrets {}
 
-impl<T: authenticate::Keys + limit::Counters> Io for T {}
+impl<T: authenticate::Keys + limit::Counters + filter::Secrets> Io for T {}
 
 /// The phases over one compiled rules document.
 #[derive(Debug, Clone, Copy)]
@@ -161,7 +161,7 @@ impl<'r> Pipeline<'r> {
         if let Verdict::Respond(r) = normalize::run(req, ctx) {
             return Decision::Respond(r);
         }
-        if let Verdict::Respond(r) = filter::run(self.rules, req, ctx) {
+        if let Verdict::Respond(r) = filter::run(self.rules, req, ctx, io) {
             return Decision::Respond(r);
         }
         if let Verdict::Respond(r) = authenticate::run(self.rules, req, ctx, io).await {

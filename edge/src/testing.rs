@@ -1,6 +1,6 @@
 //! Helpers for native tests and the CLI: run the pipeline without workerd.
 
-use crate::phases::{authenticate, limit};
+use crate::phases::{authenticate, filter, limit};
 
 /// An [`Io`](crate::pipeline::Io) with nothing behind it: no counters, no keys.
 #[derive(Debug, Default, Clone, Copy)]
@@ -8,6 +8,7 @@ pub struct NoIo;
 
 impl authenticate::Keys for NoIo {}
 impl limit::Counters for NoIo {}
+impl filter::Secrets for NoIo {}
 
 /// Drives a future to completion on this thread (the phases never wait on
 /// anything but their `Io`, which is synchronous in memory).

@@ -3,7 +3,8 @@
 
 use worker::Env;
 
-use crate::phases::{authenticate, limit};
+use crate::challenge;
+use crate::phases::{authenticate, filter, limit};
 
 pub struct WorkerIo<'a> {
     pub env: &'a Env,
@@ -12,3 +13,9 @@ pub struct WorkerIo<'a> {
 impl authenticate::Keys for WorkerIo<'_> {}
 
 impl limit::Counters for WorkerIo<'_> {}
+
+impl filter::Secrets for WorkerIo<'_> {
+    fn challenge_key(&self) -> Option<Vec<u8>> {
+        self.env.secret(challenge::SECRET_NAME).ok().map(|s| s.to_string().into_bytes())
+    }
+}
