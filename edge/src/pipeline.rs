@@ -70,6 +70,9 @@ pub struct Ctx {
     /// Header edits phases ask for on the response (e.g. `RateLimit`), applied
     /// by `respond` after the rules' own edits.
     pub response_ops: Vec<HeaderOp>,
+    /// Most body bytes the shell may forward, set by a `limits` rule for a
+    /// body streamed without `Content-Length` (413 beyond it).
+    pub body_limit: Option<u64>,
 }
 
 impl Ctx {
@@ -81,6 +84,7 @@ impl Ctx {
             facts: Facts::default(),
             origin: None,
             response_ops: Vec::new(),
+            body_limit: None,
         }
     }
 

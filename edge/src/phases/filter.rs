@@ -171,6 +171,11 @@ fn has_body(method: &str) -> bool {
     !matches!(method.to_ascii_uppercase().as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE")
 }
 
+/// A body whose size is not declared up front.
+fn streams_body(req: &RequestInfo) -> bool {
+    has_body(&req.method) && req.header("content-length").is_none()
+}
+
 /// How many body bytes the shell should read for inspection: the largest cap
 /// of the `waf` rules matching this request, `None` when none needs the body.
 pub fn body_cap(rules: &Rules, req: &RequestInfo) -> Option<usize> {
@@ -185,24 +190,6 @@ pub fn body_cap(rules: &Rules, req: &RequestInfo) -> Option<usize> {
             _ => None,
         })
         .max()
-}
-
-/// The smallest `max_body_bytes` of the enforcing `limits` rules matching a
-/// request that streams a body without `Content-Length`: the shell counts the
-/// bytes while forwarding and stops at this many.
-pub fn streamed_body_limit(rules: &Rules, req: &RequestInfo) -> Option<u64> {
-    if !has_body(&req.method) || req.header("content-length").is_some() {
-        return None;
-    }
-    rules
-        .filter
-        .iter()
-        .filter(|r| r.mode == Mode::Enforce)
-        .filter_map(|r| match &r.action {
-            FilterAction::Limits(l) if r.when.matches(req) => l.max_body_bytes,
-            _ => None,
-        })
-        .min()
 }
 
 pub fn run<S: Secrets>(rules: &Rules, req: &RequestInfo, ctx: &mut Ctx, secrets: &S) -> Verdict {
@@ -227,7 +214,13 @@ pub fn run<S: Secrets>(rules: &Rules, req: &RequestInfo, ctx: &mut Ctx, secrets:
             FilterAction::Block(b) => Outcome::Respond(blocked(b.status, &b.message, &rule.id, req, ctx), None),
             FilterAction::Limits(l) => match exceeded(l, req) {
                 Some((status, why)) => Outcome::Respond(blocked(status, why, &rule.id, req, ctx), Some(why.to_string())),
-                None => Outcome::Pass(None),
+                None => {
+                    // A body without Content-Length is counted by the shell as it streams.
+                    if let Some(max) = l.max_body_bytes.filter(|_| !log_only && streams_body(req)) {
+                        ctx.body_limit = Some(ctx.body_limit.map_or(max, |m| m.min(max)));
+                    }
+                    Outcome::Pass(None)
+                }
             },
             FilterAction::Waf(cfg) => inspect(cfg, &rule.id, req, ctx),
             FilterAction::Challenge(p) => challenge_rule(rule, p, req, ctx, secrets),

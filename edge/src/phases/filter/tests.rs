@@ -94,11 +94,14 @@ fn limits() {
     assert_eq!(status(&run_with(&r, &many, 0, &NoKey).0), 431);
     let fat = req("GET", "https://a.example/", &[("a", &"x".repeat(300))]);
     assert_eq!(status(&run_with(&r, &fat, 0, &NoKey).0), 431);
-    // Streamed bodies are left to the shell, with the smallest limit.
+    // Streamed bodies are left to the shell, with the smallest limit reached.
     let streamed = req("POST", "https://a.example/up", &[("transfer-encoding", "chunked")]);
-    assert_eq!(streamed_body_limit(&r, &streamed), Some(52428800));
-    assert_eq!(streamed_body_limit(&r, &big), None);
-    assert_eq!(streamed_body_limit(&r, &req("GET", "https://a.example/", &[])), None);
+    assert_eq!(run_with(&r, &streamed, 0, &NoKey).1.body_limit, Some(52428800));
+    assert_eq!(run_with(&r, &ok, 0, &NoKey).1.body_limit, None, "declared length already checked");
+    let two = rules(json!([{ "id": "a", "action": "limits", "params": { "max_body_bytes": 100 } },
+                          { "id": "b", "action": "limits", "params": { "max_body_bytes": 10 } },
+                          { "id": "c", "action": "limits", "mode": "log", "params": { "max_body_bytes": 1 } }]));
+    assert_eq!(run_with(&two, &streamed, 0, &NoKey).1.body_limit, Some(10));
 }
 
 #[test]
