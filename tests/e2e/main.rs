@@ -7,6 +7,7 @@
 
 mod harness;
 mod skeleton;
+mod waf;
 
 /// `return Err(..)` with a message unless the condition holds.
 #[macro_export]
@@ -26,6 +27,9 @@ fn main() {
         let wanted = |name: &str| only.as_deref().is_none_or(|o| o == name);
         if wanted("skeleton") {
             skeleton::run(&mut report).await;
+        }
+        if wanted("waf") {
+            waf::run(&mut report).await;
         }
     });
     println!("\n{} passed, {} failed", report.passed, report.failed);
