@@ -10,7 +10,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use worker::js_sys::{self, Array, Object, Reflect, Uint8Array};
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::web_sys::{ReadableStream, ReadableStreamDefaultReader, TransformStream};
+use worker::web_sys::{AbortController, ReadableStream, ReadableStreamDefaultReader, TransformStream};
 use worker::Request;
 
 /// The first `cap` bytes of the body, and the stream to forward in its place.
@@ -47,15 +47,18 @@ pub async fn read_head(req: &Request, cap: usize) -> (Vec<u8>, Option<ReadableSt
     (head, Some(forward))
 }
 
-/// A body stream that errors once more than `limit` bytes have passed; the
-/// returned counter tells the caller whether that is why a fetch failed.
-pub fn count_limited(stream: ReadableStream, limit: u64) -> Option<(ReadableStream, Rc<Cell<u64>>)> {
+/// A body stream that aborts `fetch` (through `abort`) and errors once more
+/// than `limit` bytes have passed, so the origin sees a broken upload rather
+/// than a short one; the returned counter tells the caller whether that is why
+/// the fetch failed.
+pub fn count_limited(stream: ReadableStream, limit: u64, abort: AbortController) -> Option<(ReadableStream, Rc<Cell<u64>>)> {
     let seen = Rc::new(Cell::new(0u64));
     let counter = seen.clone();
     let transform = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |chunk: JsValue, controller: JsValue| {
         let len = chunk.dyn_ref::<Uint8Array>().map_or(0, |b| u64::from(b.length()));
         counter.set(counter.get().saturating_add(len));
         let (method, arg) = if counter.get() > limit {
+            abort.abort();
             ("error", JsValue::from(js_sys::Error::new("request body too large")))
         } else {
             ("enqueue", chunk)

@@ -88,25 +88,30 @@ pub async fn send(
         _ => body.or_else(|| req.inner().body()),
     };
     // A `limits` rule caps a body streamed without Content-Length.
-    let (stream, counted) = match (stream, ctx.body_limit) {
-        (Some(s), Some(limit)) => match body_stream::count_limited(s.clone(), limit) {
+    let abort = ctx.body_limit.and_then(|_| worker::web_sys::AbortController::new().ok());
+    let (stream, counted) = match (stream, ctx.body_limit, abort.clone()) {
+        (Some(s), Some(limit), Some(abort)) => match body_stream::count_limited(s.clone(), limit, abort) {
             Some((limited, seen)) => (Some(limited), Some((limit, seen))),
             None => (Some(s), None),
         },
-        (s, _) => (s, None),
+        (s, ..) => (s, None),
     };
+    let over_limit = || counted.as_ref().is_some_and(|(limit, seen)| seen.get() > *limit);
     let body: Option<JsValue> = stream.map(JsValue::from);
     let mut init = RequestInit::new();
     init.with_method(method).with_headers(outgoing).with_redirect(RequestRedirect::Manual).with_body(body);
     let upstream = Request::new_with_init(url, &init)?;
-    match Fetch::Request(upstream).send().await {
+    let sent = match &abort {
+        Some(a) => Fetch::Request(upstream).send_with_signal(&a.signal().into()).await,
+        None => Fetch::Request(upstream).send().await,
+    };
+    match sent {
+        Ok(_) if over_limit() => fail(ctx, 413, "request body too large", "streamed body over limit"),
         Ok(resp) => {
             ctx.record(Phase::Forward, "forwarded", None, ctx.origin.clone().as_deref());
             Ok(resp)
         }
-        Err(_) if counted.as_ref().is_some_and(|(limit, seen)| seen.get() > *limit) => {
-            fail(ctx, 413, "request body too large", "streamed body over limit")
-        }
+        Err(_) if over_limit() => fail(ctx, 413, "request body too large", "streamed body over limit"),
         Err(e) => {
             console_log!("{}", serde_json::json!({"msg": "origin_error", "level": "error", "request_id": ctx.request_id, "origin": ctx.origin, "error": e.to_string()}));
             fail(ctx, 502, "origin unreachable", "fetch failed")
