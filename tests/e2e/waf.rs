@@ -65,6 +65,7 @@ fn rules(origin_port: u16) -> Value {
             { "id": "methods", "when": { "methods": ["!GET", "!HEAD", "!POST", "!OPTIONS"] },
               "action": "block", "params": { "status": 405, "message": "Method not allowed" } },
             { "id": "shadow-admin", "when": { "paths": ["/admin/*"] }, "action": "block", "mode": "log" },
+            { "id": "watch", "when": { "paths": ["/admin/*"] }, "action": "log" },
             { "id": "no-dotfiles", "when": { "paths": ["/.env", "/.git/*"] }, "action": "block",
               "params": { "status": 404, "message": "Not found" } },
             { "id": "scanners", "when": { "bot_classes": ["scanner"] }, "action": "block" },
@@ -181,8 +182,8 @@ async fn firewall_actions(w: &World) -> Result<(), String> {
     ensure!(r.status == 200, "shadow rule enforced: {} {}", r.status, r.text);
     let rid = r.headers.get("x-edge-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let lines = w.edge.logs_since(mark, &[&rid, "shadow-admin", "log only"]);
-    ensure!(lines.len() == 1, "log-mode match not in the request log: {:?}", w.edge.logs_since(mark, &[&rid]));
+    let lines = w.edge.logs_since(mark, &[&rid, "shadow-admin", "log only", "\"rule\":\"watch\""]);
+    ensure!(lines.len() == 1, "log-mode and log-action matches not in the request log: {:?}", w.edge.logs_since(mark, &[&rid]));
     Ok(())
 }
 
