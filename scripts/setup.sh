@@ -2,7 +2,8 @@
 # Installs what building, running and testing the edge needs, on a fresh machine
 # or an old one: the wasm32 target (rustup, or Debian's rustc-web as fallback),
 # wasm-bindgen-cli matching Cargo.lock, worker-build, the npm tools (wrangler,
-# Node 22, wasm-opt) and the Python verifier used by the end-to-end tests.
+# Node 22, wasm-opt), the Python verifier and headless Chromium used by the
+# end-to-end tests.
 # Idempotent: what is already there is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,5 +61,11 @@ fi
 if ! python3 -c 'import http_message_signatures' 2>/dev/null; then
   log "installing Python test requirements"
   python3 -m pip install -q -r tests/py/requirements.txt >&2
+fi
+# 6. Headless Chromium for the challenge-page check of the waf end-to-end suite.
+if [ ! -x /usr/bin/chromium ]; then
+  log "installing chromium"
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
 fi
 log "ready"

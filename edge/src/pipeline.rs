@@ -70,6 +70,9 @@ pub struct Ctx {
     /// Header edits phases ask for on the response (e.g. `RateLimit`), applied
     /// by `respond` after the rules' own edits.
     pub response_ops: Vec<HeaderOp>,
+    /// Most body bytes the shell may forward, set by a `limits` rule for a
+    /// body streamed without `Content-Length` (413 beyond it).
+    pub body_limit: Option<u64>,
 }
 
 impl Ctx {
@@ -81,6 +84,7 @@ impl Ctx {
             facts: Facts::default(),
             origin: None,
             response_ops: Vec::new(),
+            body_limit: None,
         }
     }
 
@@ -141,9 +145,9 @@ pub enum Decision {
 
 /// Everything the phases need from the outside world: the shell implements it
 /// over workerd's bindings, tests and `edge-rules explain` over memory.
-pub trait Io: authenticate::Keys + limit::Counters {}
+pub trait Io: authenticate::Keys + limit::Counters + filter::Secrets {}
 
-impl<T: authenticate::Keys + limit::Counters> Io for T {}
+impl<T: authenticate::Keys + limit::Counters + filter::Secrets> Io for T {}
 
 /// The phases over one compiled rules document.
 #[derive(Debug, Clone, Copy)]
@@ -161,7 +165,7 @@ impl<'r> Pipeline<'r> {
         if let Verdict::Respond(r) = normalize::run(req, ctx) {
             return Decision::Respond(r);
         }
-        if let Verdict::Respond(r) = filter::run(self.rules, req, ctx) {
+        if let Verdict::Respond(r) = filter::run(self.rules, req, ctx, io) {
             return Decision::Respond(r);
         }
         if let Verdict::Respond(r) = authenticate::run(self.rules, req, ctx, io).await {

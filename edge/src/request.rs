@@ -1,9 +1,12 @@
 //! What the core knows of a request: a plain value the shell fills from
 //! `worker::Request` and `request.cf`, and that tests and the CLI build by hand.
 
+use std::cell::OnceCell;
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
+
+use crate::waf::{bot_score, BotVerdict};
 
 /// The parts of a request the phases decide on. Header names are lowercase.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -24,6 +27,15 @@ pub struct RequestInfo {
     /// in production.
     pub client_ip: Option<IpAddr>,
     pub cf: CfInfo,
+    /// The start of the body, read by the shell only when a `waf` rule matches
+    /// the request (capped at the largest `body_limit_bytes` among them). The
+    /// origin still receives the whole body.
+    #[serde(skip)]
+    pub body: Option<Vec<u8>>,
+    /// The bot verdict, computed on first use (see [`RequestInfo::bot`]); reset
+    /// it when editing headers or `cf` of a request already judged.
+    #[serde(skip)]
+    pub bot_verdict: OnceCell<BotVerdict>,
 }
 
 impl RequestInfo {
@@ -33,6 +45,23 @@ impl RequestInfo {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// How bot-like the request is: its User-Agent class and header
+    /// consistency, combined with `request.cf.botManagement` when present.
+    /// Computed once per request, on first use.
+    pub fn bot(&self) -> &BotVerdict {
+        self.bot_verdict.get_or_init(|| {
+            let headers: Vec<(&str, &str)> = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+            let bm = self.cf.bot_management.as_ref();
+            bot_score(
+                self.header("user-agent").unwrap_or(""),
+                &headers,
+                self.cf.http_protocol.as_deref().unwrap_or(""),
+                bm.and_then(|b| b.score),
+                bm.is_some_and(|b| b.verified_bot),
+            )
+        })
     }
 
     /// Values of a query parameter, raw (not percent-decoded).

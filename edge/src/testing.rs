@@ -4,7 +4,7 @@ use std::cell::{Cell, RefCell};
 
 use crate::limit::{check_state, MemoryStore, Outcome, StateStore};
 use crate::phases::limit::Take;
-use crate::phases::{authenticate, limit};
+use crate::phases::{authenticate, filter, limit};
 
 /// An [`Io`](crate::pipeline::Io) with nothing behind it: no counters, no keys.
 #[derive(Debug, Default, Clone, Copy)]
@@ -47,6 +47,9 @@ impl limit::Counters for MemoryCounters {
         Ok(outcome)
     }
 }
+
+impl filter::Secrets for NoIo {}
+impl filter::Secrets for MemoryCounters {}
 
 /// Drives a future to completion on this thread (the phases never wait on
 /// anything but their `Io`, which is synchronous in memory).

@@ -9,6 +9,7 @@ mod auth;
 mod harness;
 mod limit;
 mod skeleton;
+mod waf;
 
 /// `return Err(..)` with a message unless the condition holds.
 #[macro_export]
@@ -34,6 +35,9 @@ fn main() {
         }
         if wanted("auth") {
             auth::run(&mut report).await;
+        }
+        if wanted("waf") {
+            waf::run(&mut report).await;
         }
     });
     println!("\n{} passed, {} failed", report.passed, report.failed);

@@ -161,4 +161,12 @@ pub struct RawWhen {
     pub headers: BTreeMap<String, Vec<String>>,
     /// Query parameter name → accepted values; an empty list means "present".
     pub query: BTreeMap<String, Vec<String>>,
+    /// Bot classes of the User-Agent: `browser`, `search_engine`, `monitoring`,
+    /// `seo`, `ai_crawler`, `scanner`, `http_library`, `empty`, `other_bot`, `unknown`.
+    pub bot_classes: Vec<String>,
+    /// Matches when the bot score (1 = automated … 99 = human; the lower of
+    /// the edge's own and `cf.botManagement.score`) is below this.
+    pub bot_score_below: Option<u8>,
+    /// Matches on whether Cloudflare verified the bot (`cf.botManagement.verifiedBot`).
+    pub bot_verified: Option<bool>,
 }

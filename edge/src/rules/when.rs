@@ -75,7 +75,15 @@ pub struct When {
     colos: OneOf<String>,
     headers: Vec<(String, OneOf<String>)>,
     query: Vec<(String, OneOf<String>)>,
+    bot_classes: OneOf<String>,
+    bot_score_below: Option<u8>,
+    bot_verified: Option<bool>,
 }
+
+/// Class names `when.bot_classes` accepts (see [`crate::waf::BotClass::code`]).
+pub const BOT_CLASSES: &[&str] = &[
+    "browser", "search_engine", "monitoring", "seo", "ai_crawler", "scanner", "http_library", "empty", "other_bot", "unknown",
+];
 
 impl When {
     pub fn compile(raw: &RawWhen, path: &JsonPath, errors: &mut Errors) -> Self {
@@ -114,6 +122,22 @@ impl When {
             colos: OneOf::compile(&raw.colos, &path.key("colos"), errors, upper),
             headers: compile_map(&raw.headers, &path.key("headers"), errors),
             query: compile_map(&raw.query, &path.key("query"), errors),
+            bot_classes: OneOf::compile(&raw.bot_classes, &path.key("bot_classes"), errors, |s| {
+                let s = s.to_ascii_lowercase();
+                if BOT_CLASSES.contains(&s.as_str()) {
+                    Ok(s)
+                } else {
+                    Err(format!("unknown bot class {s:?}; expected one of {}", BOT_CLASSES.join(", ")))
+                }
+            }),
+            bot_score_below: match raw.bot_score_below {
+                Some(n) if !(2..=99).contains(&n) => {
+                    errors.push(path.key("bot_score_below"), "bot_score_below must be 2 to 99");
+                    None
+                }
+                n => n,
+            },
+            bot_verified: raw.bot_verified,
         }
     }
 
@@ -142,6 +166,10 @@ impl When {
                 let present: Vec<&str> = req.query_values(name).collect();
                 matches_present(values, &present)
             })
+            // Bot conditions last: they classify the User-Agent on first use.
+            && (self.bot_classes.is_empty() || self.bot_classes.matches(|c| c == req.bot().class.code()))
+            && self.bot_score_below.is_none_or(|n| req.bot().score < n)
+            && self.bot_verified.is_none_or(|v| req.bot().verified == v)
     }
 }
 

@@ -30,7 +30,7 @@ pub fn request_info(req: &Request) -> RequestInfo {
         .filter(|v| v.is_object())
         .and_then(|v| serde_wasm_bindgen::from_value::<CfInfo>(v).ok())
         .unwrap_or_default();
-    RequestInfo { method: req.method().to_string(), scheme, host, port, path, query, headers, client_ip, cf }
+    RequestInfo { method: req.method().to_string(), scheme, host, port, path, query, headers, client_ip, cf, ..RequestInfo::default() }
 }
 
 pub fn edge_response(r: &EdgeResponse, ops: &[HeaderOp]) -> Result<Response> {

@@ -6,7 +6,7 @@ use origin_sdk::sign::Signer;
 use wasm_bindgen::JsValue;
 use worker::{console_log, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response, Result};
 
-use super::convert;
+use super::{body as body_stream, convert};
 use crate::pipeline::{Ctx, EdgeResponse, Phase};
 use crate::request::RequestInfo;
 use crate::rules::Rules;
@@ -37,7 +37,17 @@ fn signer(env: &Env, validity: u64) -> std::result::Result<Signer, String> {
     })
 }
 
-pub async fn send(req: Request, env: &Env, rules: &Rules, info: &RequestInfo, ctx: &mut Ctx, url: &str) -> Result<Response> {
+/// `body`, when given, replaces the client's body stream (the WAF read the
+/// other branch of a tee).
+pub async fn send(
+    req: Request,
+    body: Option<worker::web_sys::ReadableStream>,
+    env: &Env,
+    rules: &Rules,
+    info: &RequestInfo,
+    ctx: &mut Ctx,
+    url: &str,
+) -> Result<Response> {
     let fail = |ctx: &mut Ctx, status: u16, why: &str, note: &str| {
         ctx.record(Phase::Forward, "error", None, Some(note));
         convert::edge_response(&EdgeResponse::error(status, why, None, &ctx.request_id), &[])
@@ -73,18 +83,35 @@ pub async fn send(req: Request, env: &Env, rules: &Rules, info: &RequestInfo, ct
         }
     }
     let method = Method::from(info.method.clone());
-    let body: Option<JsValue> = match method {
+    let stream = match method {
         Method::Get | Method::Head => None,
-        _ => req.inner().body().map(JsValue::from),
+        _ => body.or_else(|| req.inner().body()),
     };
+    // A `limits` rule caps a body streamed without Content-Length.
+    let abort = ctx.body_limit.and_then(|_| worker::web_sys::AbortController::new().ok());
+    let (stream, counted) = match (stream, ctx.body_limit, abort.clone()) {
+        (Some(s), Some(limit), Some(abort)) => match body_stream::count_limited(s.clone(), limit, abort) {
+            Some((limited, seen)) => (Some(limited), Some((limit, seen))),
+            None => (Some(s), None),
+        },
+        (s, ..) => (s, None),
+    };
+    let over_limit = || counted.as_ref().is_some_and(|(limit, seen)| seen.get() > *limit);
+    let body: Option<JsValue> = stream.map(JsValue::from);
     let mut init = RequestInit::new();
     init.with_method(method).with_headers(outgoing).with_redirect(RequestRedirect::Manual).with_body(body);
     let upstream = Request::new_with_init(url, &init)?;
-    match Fetch::Request(upstream).send().await {
+    let sent = match &abort {
+        Some(a) => Fetch::Request(upstream).send_with_signal(&a.signal().into()).await,
+        None => Fetch::Request(upstream).send().await,
+    };
+    match sent {
+        Ok(_) if over_limit() => fail(ctx, 413, "request body too large", "streamed body over limit"),
         Ok(resp) => {
             ctx.record(Phase::Forward, "forwarded", None, ctx.origin.clone().as_deref());
             Ok(resp)
         }
+        Err(_) if over_limit() => fail(ctx, 413, "request body too large", "streamed body over limit"),
         Err(e) => {
             console_log!("{}", serde_json::json!({"msg": "origin_error", "level": "error", "request_id": ctx.request_id, "origin": ctx.origin, "error": e.to_string()}));
             fail(ctx, 502, "origin unreachable", "fetch failed")

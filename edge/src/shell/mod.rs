@@ -2,6 +2,7 @@
 //! `request.cf` and secrets, fetches the origin, and writes logs; every decision
 //! is made by [`crate::pipeline`].
 
+mod body;
 mod convert;
 mod forward;
 mod io;
@@ -31,7 +32,7 @@ fn now_ms() -> u64 {
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let start = now_ms();
     let request_id = random_uuid();
-    let info = convert::request_info(&req);
+    let mut info = convert::request_info(&req);
     let rules = match rules_source::current(&env, start).await {
         Ok(rules) => rules,
         Err(why) => {
@@ -39,13 +40,21 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             return convert::edge_response(&EdgeResponse::error(503, why, None, &request_id), &[]);
         }
     };
+    // The WAF sees the body's head only when one of its rules matches; the
+    // origin then gets the other branch of the teed stream.
+    let mut body_stream = None;
+    if let Some(cap) = crate::phases::filter::body_cap(&rules, &info) {
+        let (head, rest) = body::read_head(&req, cap).await;
+        info.body = Some(head);
+        body_stream = rest;
+    }
     let pipeline = Pipeline::new(&rules);
     let mut ctx = Ctx::new(request_id, start);
 
     let io = io::WorkerIo { env: &env };
     let response = match pipeline.request_filter(&info, &mut ctx, &io).await {
         Decision::Respond(r) => convert::edge_response(&r, &[])?,
-        Decision::Forward { url, .. } => forward::send(req, &env, &rules, &info, &mut ctx, &url).await?,
+        Decision::Forward { url, .. } => forward::send(req, body_stream, &env, &rules, &info, &mut ctx, &url).await?,
     };
     let ops = pipeline.response_filter(&info, &mut ctx);
     // A fetched response's headers are immutable: edit a copy.

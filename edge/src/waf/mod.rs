@@ -28,7 +28,7 @@ mod xss;
 mod xxe;
 
 pub use bots::{bot_score, classify_user_agent, BotClass, BotVerdict};
-pub use config::{Exclusion, WafConfig};
+pub use config::{Categories, Exclusion, WafConfig, DEFAULT_BODY_LIMIT, MAX_BODY_LIMIT};
 pub use rules::{Category, Severity};
 
 /// One request, as the shell hands it over. Borrowed so inspection copies nothing it
