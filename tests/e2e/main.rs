@@ -6,6 +6,7 @@
 //! runs one suite. Prints one line per check and a closing `N passed, M failed`.
 
 mod harness;
+mod observability;
 mod skeleton;
 
 /// `return Err(..)` with a message unless the condition holds.
@@ -26,6 +27,9 @@ fn main() {
         let wanted = |name: &str| only.as_deref().is_none_or(|o| o == name);
         if wanted("skeleton") {
             skeleton::run(&mut report).await;
+        }
+        if wanted("observability") {
+            observability::run(&mut report).await;
         }
     });
     println!("\n{} passed, {} failed", report.passed, report.failed);
