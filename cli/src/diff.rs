@@ -40,7 +40,7 @@ pub fn run(args: &[String]) -> Outcome {
             }
             outcome = Outcome::Invalid;
         }
-        match serde_json::from_slice::<RawDocument>(&bytes).map(|d| serde_json::to_value(d)) {
+        match serde_json::from_slice::<RawDocument>(&bytes).map(serde_json::to_value) {
             Ok(Ok(v)) => docs.push(v),
             _ => {
                 eprintln!("{file}: not a rules document; nothing to compare");

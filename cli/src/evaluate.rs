@@ -77,9 +77,9 @@ pub fn evaluate(rules: &Rules, req: &RequestInfo, request_id: &str, now_ms: u64)
 fn deciding_rule(records: &[PhaseRecord], decision: &Decision) -> Option<String> {
     let enforced = |r: &&PhaseRecord| r.rule.is_some() && r.note.as_deref() != Some("log only");
     match decision {
-        Decision::Respond(_) => records.iter().filter(enforced).next_back().and_then(|r| r.rule.clone()),
+        Decision::Respond(_) => records.iter().rfind(enforced).and_then(|r| r.rule.clone()),
         Decision::Forward { .. } => {
-            records.iter().filter(|r| r.phase == Phase::Route).filter(enforced).next_back().and_then(|r| r.rule.clone())
+            records.iter().filter(|r| r.phase == Phase::Route).rfind(enforced).and_then(|r| r.rule.clone())
         }
     }
 }

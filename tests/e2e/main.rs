@@ -8,6 +8,7 @@
 mod auth;
 mod harness;
 mod limit;
+mod observability;
 mod skeleton;
 mod waf;
 
@@ -38,6 +39,9 @@ fn main() {
         }
         if wanted("waf") {
             waf::run(&mut report).await;
+        }
+        if wanted("observability") {
+            observability::run(&mut report).await;
         }
     });
     println!("\n{} passed, {} failed", report.passed, report.failed);
