@@ -2,7 +2,7 @@
 
 use std::cell::{Cell, RefCell};
 
-use crate::limit::{check_state, MemoryStore, Outcome, StateStore};
+use crate::limit::{check_in, MemoryStore, Outcome};
 use crate::phases::limit::Take;
 use crate::phases::{authenticate, filter, limit};
 
@@ -38,13 +38,7 @@ impl limit::Counters for MemoryCounters {
         if self.fail.get() {
             return Err("store unavailable (test)".to_string());
         }
-        let mut store = self.store.borrow_mut();
-        let prev = store.get(t.key).unwrap_or_default();
-        let (outcome, next) = check_state(prev, t.quota, t.cost, t.timeout_ms, t.now_ms);
-        if let Some(next) = next {
-            store.put(t.key, next, t.now_ms);
-        }
-        Ok(outcome)
+        Ok(check_in(&mut *self.store.borrow_mut(), t.key, t.quota, t.cost, t.timeout_ms, t.now_ms))
     }
 }
 

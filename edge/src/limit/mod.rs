@@ -9,6 +9,7 @@ pub mod clock;
 pub mod gcra;
 pub mod headers;
 pub mod keys;
+pub mod refusals;
 pub mod store;
 
 #[cfg(test)]
@@ -17,4 +18,5 @@ mod proptests;
 pub use clock::{Clock, FakeClock};
 pub use gcra::{decide, GcraState, Outcome, Quota, QuotaError};
 pub use headers::{PolicyName, PolicyNameError};
-pub use store::{check_state, KeyState, Limiter, MemoryStore, StateStore};
+pub use refusals::RefusalCache;
+pub use store::{check_in, check_state, KeyState, Limiter, MemoryStore, StateStore};

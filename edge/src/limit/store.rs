@@ -221,13 +221,19 @@ impl<C: Clock, S: StateStore> Limiter<C, S> {
         timeout_ms: u64,
     ) -> Outcome {
         let now = self.clock.now_ms();
-        let prev = self.store.get(key).unwrap_or_default();
-        let (outcome, next) = check_state(prev, quota, cost, timeout_ms, now);
-        if let Some(next) = next {
-            self.store.put(key, next, now);
-        }
-        outcome
+        check_in(&mut self.store, key, quota, cost, timeout_ms, now)
     }
+}
+
+/// [`check_state`] on the state `store` holds for `key`, writing back what
+/// changed: a [`Limiter`] step with the time passed in.
+pub fn check_in<S: StateStore>(store: &mut S, key: &str, quota: &Quota, cost: u32, timeout_ms: u64, now: u64) -> Outcome {
+    let prev = store.get(key).unwrap_or_default();
+    let (outcome, next) = check_state(prev, quota, cost, timeout_ms, now);
+    if let Some(next) = next {
+        store.put(key, next, now);
+    }
+    outcome
 }
 
 /// One decision on one key's state, with an optional mitigation timeout:

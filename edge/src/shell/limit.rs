@@ -5,34 +5,24 @@
 //! [`LimiterObject`]: super::limiter_object::LimiterObject
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
 use wasm_bindgen::JsValue;
 use worker::{console_log, Method, Request, RequestInit};
 
 use super::io::WorkerIo;
 use super::limiter_object::{WireOutcome, WireTake, BINDING};
-use crate::limit::{check_state, MemoryStore, Outcome, Quota, StateStore};
+use crate::limit::{check_in, MemoryStore, Outcome, RefusalCache};
 use crate::phases::limit::{Counters, Store, Take};
 
 /// Keys one isolate remembers, for each of its caches.
 const ISOLATE_KEYS: usize = 50_000;
 
-/// A key the isolate knows is limited until `until_ms` under `quota`.
-#[derive(Debug, Clone, Copy)]
-struct Limited {
-    quota: Quota,
-    limit: u32,
-    until_ms: u64,
-}
-
 thread_local! {
     /// `local` rules without a binding: this isolate's own counters.
     static MEMORY: RefCell<MemoryStore> = RefCell::new(MemoryStore::new(ISOLATE_KEYS));
     /// `global` answers "limited until T", so a flood on a limited key does
-    /// not become a flood of Durable Object calls. Only refusals are cached,
-    /// so the cache can never admit more than the object would.
-    static LIMITED: RefCell<BTreeMap<String, Limited>> = const { RefCell::new(BTreeMap::new()) };
+    /// not become a flood of Durable Object calls.
+    static REFUSALS: RefCell<RefusalCache> = RefCell::new(RefusalCache::new(ISOLATE_KEYS));
 }
 
 impl Counters for WorkerIo<'_> {
@@ -51,7 +41,7 @@ impl Counters for WorkerIo<'_> {
 
 impl WorkerIo<'_> {
     async fn take_global(&self, t: &Take<'_>) -> Result<Outcome, String> {
-        if let Some(o) = cached_refusal(t) {
+        if let Some(o) = REFUSALS.with(|c| c.borrow().get(t.key, t.quota, t.now_ms)) {
             return Ok(o);
         }
         let ns = self.env.durable_object(BINDING).map_err(|e| format!("durable object binding {BINDING}: {e}"))?;
@@ -66,7 +56,7 @@ impl WorkerIo<'_> {
             return Err(format!("limiter object answered {}", resp.status_code()));
         }
         let outcome: Outcome = resp.json::<WireOutcome>().await.map_err(|e| format!("limiter object answer: {e}"))?.into();
-        remember_refusal(t, &outcome);
+        REFUSALS.with(|c| c.borrow_mut().record(t.key, t.quota, &outcome, t.now_ms));
         Ok(outcome)
     }
 
@@ -87,44 +77,5 @@ impl WorkerIo<'_> {
 }
 
 fn take_memory(t: &Take<'_>) -> Outcome {
-    MEMORY.with(|m| {
-        let mut store = m.borrow_mut();
-        let prev = store.get(t.key).unwrap_or_default();
-        let (outcome, next) = check_state(prev, t.quota, t.cost, t.timeout_ms, t.now_ms);
-        if let Some(n) = next {
-            store.put(t.key, n, t.now_ms);
-        }
-        outcome
-    })
-}
-
-fn cached_refusal(t: &Take<'_>) -> Option<Outcome> {
-    LIMITED.with(|c| {
-        let cache = c.borrow();
-        let l = cache.get(t.key)?;
-        (l.quota == *t.quota && t.now_ms < l.until_ms).then(|| {
-            let wait = l.until_ms.saturating_sub(t.now_ms);
-            Outcome { allowed: false, limit: l.limit, remaining: 0, reset_after_ms: wait, retry_after_ms: Some(wait) }
-        })
-    })
-}
-
-fn remember_refusal(t: &Take<'_>, o: &Outcome) {
-    LIMITED.with(|c| {
-        let mut cache = c.borrow_mut();
-        match (o.allowed, o.retry_after_ms) {
-            (false, Some(wait)) if wait > 0 => {
-                if cache.len() >= ISOLATE_KEYS {
-                    cache.retain(|_, l| l.until_ms > t.now_ms);
-                }
-                if cache.len() < ISOLATE_KEYS {
-                    let until_ms = t.now_ms.saturating_add(wait);
-                    cache.insert(t.key.to_string(), Limited { quota: *t.quota, limit: o.limit, until_ms });
-                }
-            }
-            _ => {
-                cache.remove(t.key);
-            }
-        }
-    })
+    MEMORY.with(|m| check_in(&mut *m.borrow_mut(), t.key, t.quota, t.cost, t.timeout_ms, t.now_ms))
 }
