@@ -164,6 +164,9 @@ impl<'r> Pipeline<'r> {
         if let Verdict::Respond(r) = filter::run(self.rules, req, ctx) {
             return Decision::Respond(r);
         }
+        if let Some(r) = respond::cors_preflight(self.rules, req, ctx) {
+            return Decision::Respond(r);
+        }
         if let Verdict::Respond(r) = authenticate::run(self.rules, req, ctx, io).await {
             return Decision::Respond(r);
         }

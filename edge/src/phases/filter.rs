@@ -5,6 +5,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::https_redirect::HttpsRedirect;
 use crate::pipeline::{Ctx, EdgeResponse, Phase, Verdict};
 use crate::request::RequestInfo;
 use crate::rules::validate::{params, Errors, PhaseAction};
@@ -18,6 +19,8 @@ pub enum FilterAction {
     Block(BlockParams),
     /// Only record the match.
     Log,
+    /// Send plain-HTTP requests to HTTPS (skipped, not ended, where it does not apply).
+    HttpsRedirect(HttpsRedirect),
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -35,7 +38,7 @@ impl Default for BlockParams {
 
 impl PhaseAction for FilterAction {
     const PHASE: &'static str = "filter";
-    const ACTIONS: &'static [&'static str] = &["allow", "block", "log"];
+    const ACTIONS: &'static [&'static str] = &["allow", "block", "log", "https_redirect"];
 
     fn compile(action: &str, p: &Value, path: &JsonPath, errors: &mut Errors) -> Option<Self> {
         match action {
@@ -46,6 +49,7 @@ impl PhaseAction for FilterAction {
                 }
                 Some(if action == "allow" { Self::Allow } else { Self::Log })
             }
+            "https_redirect" => HttpsRedirect::compile(p, path, errors).map(Self::HttpsRedirect),
             _ => {
                 let b: BlockParams = params(p, path, errors)?;
                 if !(400..=599).contains(&b.status) {
@@ -68,12 +72,24 @@ pub fn run(rules: &Rules, req: &RequestInfo, ctx: &mut Ctx) -> Verdict {
             FilterAction::Allow => "allow",
             FilterAction::Block(_) => "block",
             FilterAction::Log => "log",
+            FilterAction::HttpsRedirect(_) => "https_redirect",
+        };
+        let redirect = match &rule.action {
+            FilterAction::HttpsRedirect(r) => match r.response(req) {
+                Some(resp) => Some(resp),
+                // Already HTTPS, or an excepted path: the rule does not apply.
+                None => continue,
+            },
+            _ => None,
         };
         if rule.mode == Mode::Log || rule.action == FilterAction::Log {
             ctx.record(Phase::Filter, name, Some(&rule.id), Some("log only"));
             continue;
         }
         ctx.record(Phase::Filter, name, Some(&rule.id), None);
+        if let Some(resp) = redirect {
+            return Verdict::Respond(resp);
+        }
         return match &rule.action {
             FilterAction::Block(b) => {
                 Verdict::Respond(EdgeResponse::error(b.status, &b.message, Some(&rule.id), &ctx.request_id))
