@@ -5,6 +5,7 @@
 //! Run with `cargo test -p e2e` (after `scripts/setup.sh`); `E2E_ONLY=name`
 //! runs one suite. Prints one line per check and a closing `N passed, M failed`.
 
+mod delivery;
 mod harness;
 mod skeleton;
 
@@ -26,6 +27,9 @@ fn main() {
         let wanted = |name: &str| only.as_deref().is_none_or(|o| o == name);
         if wanted("skeleton") {
             skeleton::run(&mut report).await;
+        }
+        if wanted("delivery") {
+            delivery::run(&mut report).await;
         }
     });
     println!("\n{} passed, {} failed", report.passed, report.failed);
