@@ -1,6 +1,9 @@
-//! Delivery duties of the nginx tier: HTTPS redirect, security headers, CORS.
+//! Delivery duties of the nginx tier: HTTPS redirect, security headers, CORS,
+//! geo routing over origin pools with failover and passive health.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, HeaderValue};
 use origin_sdk::{EdgeAuthLayer, KeySet, Verifier};
@@ -8,11 +11,13 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::ensure;
-use crate::harness::{dev_keys, start_origin, Edge, Report};
+use crate::harness::{dev_keys, free_port, start_origin, Edge, Report};
 
 struct World {
     edge: Edge,
     http: reqwest::Client,
+    /// Requests that reached the always-503 test double.
+    failing_hits: Arc<AtomicUsize>,
 }
 
 fn cf_blob(country: &str, colo: &str) -> String {
@@ -46,13 +51,71 @@ async fn start_noisy_origin() -> u16 {
     port
 }
 
-fn rules(app: u16, noisy: u16) -> Value {
+/// A test double for a broken origin: it verifies the edge's signature (so it
+/// counts only what the edge sent), counts the hit, and answers 503.
+async fn start_failing_origin(hits: Arc<AtomicUsize>) -> u16 {
+    let keys = KeySet::from_spec(&dev_keys().verify).expect("dev verify keys");
+    let app = axum::Router::new()
+        .fallback(move || {
+            let hits = hits.clone();
+            async move {
+                hits.fetch_add(1, Ordering::SeqCst);
+                (axum::http::StatusCode::SERVICE_UNAVAILABLE, "down for maintenance")
+            }
+        })
+        .layer(EdgeAuthLayer::new(Verifier::new(keys)));
+    serve(app).await
+}
+
+/// A test double for an overloaded origin: verifies, then answers after 5 s.
+async fn start_slow_origin() -> u16 {
+    let keys = KeySet::from_spec(&dev_keys().verify).expect("dev verify keys");
+    let app = axum::Router::new()
+        .fallback(|| async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            "late"
+        })
+        .layer(EdgeAuthLayer::new(Verifier::new(keys)));
+    serve(app).await
+}
+
+async fn serve(app: axum::Router) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind origin");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    port
+}
+
+struct Ports {
+    app: u16,
+    noisy: u16,
+    eu: u16,
+    us: u16,
+    by: u16,
+    failing: u16,
+    slow: u16,
+}
+
+fn rules(p: &Ports) -> Value {
+    let url = |port: u16| format!("http://127.0.0.1:{port}");
+    // Nothing listens on these: connection refused.
+    let (closed_a, closed_b) = (free_port(), free_port());
     json!({
         "version": 1,
         "settings": { "rules_ttl_seconds": 1, "default_origin": "app" },
         "origins": {
-            "app": { "url": format!("http://127.0.0.1:{app}") },
-            "noisy": { "url": format!("http://127.0.0.1:{noisy}") }
+            "app": { "url": url(p.app) },
+            "noisy": { "url": url(p.noisy) },
+            "eu": { "url": url(p.eu) },
+            "us": { "url": url(p.us) },
+            "by": { "url": url(p.by) },
+            "flaky": { "servers": [ { "url": url(closed_a), "weight": 100 }, { "url": url(p.app) } ] },
+            "skippy": { "servers": [ { "url": url(p.failing), "weight": 100 }, { "url": url(p.app) } ],
+                        "max_fails": 2, "fail_timeout_seconds": 120 },
+            "dead": { "servers": [ { "url": url(closed_a) }, { "url": url(closed_b) } ] },
+            "slow": { "url": url(p.slow), "timeout_ms": 500 }
         },
         "phases": {
             "filter": [
@@ -60,7 +123,14 @@ fn rules(app: u16, noisy: u16) -> Value {
                 { "id": "to-https", "when": { "headers": { "x-test-redirect": [] } }, "action": "https_redirect" }
             ],
             "route": [
-                { "id": "noisy", "when": { "paths": ["/noisy/*", "/api/*"] }, "action": "origin", "params": { "origin": "noisy" } }
+                { "id": "noisy", "when": { "paths": ["/noisy/*", "/api/*"] }, "action": "origin", "params": { "origin": "noisy" } },
+                { "id": "geo-bavaria", "when": { "paths": ["/geo/*"], "regions": ["BY"] }, "action": "origin", "params": { "origin": "by" } },
+                { "id": "geo-dach", "when": { "paths": ["/geo/*"], "countries": ["DE", "AT", "CH"] }, "action": "origin", "params": { "origin": "eu" } },
+                { "id": "geo-na", "when": { "paths": ["/geo/*"], "continents": ["NA"] }, "action": "origin", "params": { "origin": "us" } },
+                { "id": "flaky", "when": { "paths": ["/flaky/*"] }, "action": "origin", "params": { "origin": "flaky" } },
+                { "id": "skippy", "when": { "paths": ["/skippy/*"] }, "action": "origin", "params": { "origin": "skippy" } },
+                { "id": "dead", "when": { "paths": ["/dead/*"] }, "action": "origin", "params": { "origin": "dead" } },
+                { "id": "slow", "when": { "paths": ["/slow/*"] }, "action": "origin", "params": { "origin": "slow" } }
             ],
             "respond": [
                 { "id": "site-security", "action": "security_headers", "params": {
@@ -88,11 +158,10 @@ type Resp = (u16, reqwest::header::HeaderMap, String);
 
 impl World {
     async fn send(&self, method: Method, path: &str, extra: &[(&str, &str)]) -> Result<Resp, String> {
-        let mut req = self
-            .http
-            .request(method.clone(), self.edge.url(path))
-            .header("MF-CF-Blob", cf_blob("DE", "FRA"))
-            .header("CF-Connecting-IP", "198.51.100.7");
+        let mut req = self.http.request(method.clone(), self.edge.url(path)).header("CF-Connecting-IP", "198.51.100.7");
+        if !extra.iter().any(|(k, _)| k.eq_ignore_ascii_case("MF-CF-Blob")) {
+            req = req.header("MF-CF-Blob", cf_blob("DE", "FRA"));
+        }
         for (k, v) in extra {
             req = req.header(*k, *v);
         }
@@ -182,18 +251,93 @@ async fn cors_allowed_denied_preflight(w: &World) -> Result<(), String> {
     Ok(())
 }
 
+async fn geo_routing_by_country_continent_region(w: &World) -> Result<(), String> {
+    let cases = [
+        (json!({ "country": "DE", "continent": "EU", "colo": "FRA", "clientAcceptEncoding": "" }), "eu"),
+        (json!({ "country": "DE", "continent": "EU", "regionCode": "BY", "colo": "MUC", "clientAcceptEncoding": "" }), "by"),
+        (json!({ "country": "US", "continent": "NA", "colo": "IAD", "clientAcceptEncoding": "" }), "us"),
+        (json!({ "country": "CA", "continent": "NA", "colo": "YYZ", "clientAcceptEncoding": "" }), "us"),
+        (json!({ "country": "FR", "continent": "EU", "colo": "CDG", "clientAcceptEncoding": "" }), "app"),
+    ];
+    for (cf, want) in cases {
+        let blob = cf.to_string();
+        let (status, _, body) = w.get("/geo/page", &[("MF-CF-Blob", &blob)]).await?;
+        ensure!(status == 200 && body.contains(&format!("\"origin\":\"{want}\"")), "{cf} → {status} {body}, want {want}");
+    }
+    Ok(())
+}
+
+async fn failover_to_the_next_server(w: &World) -> Result<(), String> {
+    // The pool's first choice (weight 100 of 101) refuses connections.
+    for _ in 0..3 {
+        let (status, _, body) = w.get("/flaky/x", &[]).await?;
+        ensure!(status == 200 && body.contains("\"origin\":\"app\""), "flaky pool: {status} {body}");
+    }
+    // POST is not replayed on another server: one attempt only.
+    let mark = w.edge.log_len();
+    let resp = w.http.post(w.edge.url("/dead/post")).header("MF-CF-Blob", cf_blob("DE", "FRA")).body("x").send().await.map_err(|e| e.to_string())?;
+    ensure!(resp.status() == 502, "POST to a dead pool: {}", resp.status());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let attempts = w.edge.logs_since(mark, &["origin_exhausted", "\"attempts\":1"]);
+    ensure!(attempts.len() == 1, "POST attempts: {:?}", w.edge.logs_since(mark, &["origin_exhausted"]));
+    Ok(())
+}
+
+async fn failing_server_skipped_after_max_fails(w: &World) -> Result<(), String> {
+    let before = w.failing_hits.load(Ordering::SeqCst);
+    for i in 0..8 {
+        let (status, _, body) = w.get("/skippy/x", &[]).await?;
+        ensure!(status == 200 && body.contains("\"origin\":\"app\""), "request {i}: {status} {body}");
+    }
+    let hits = w.failing_hits.load(Ordering::SeqCst) - before;
+    ensure!(hits == 2, "the 503 server was hit {hits} times; max_fails is 2, then skipped for 120 s");
+    Ok(())
+}
+
+async fn all_servers_down_is_502_not_a_hang(w: &World) -> Result<(), String> {
+    let mark = w.edge.log_len();
+    let started = Instant::now();
+    let (status, h, body) = w.get("/dead/x", &[]).await?;
+    ensure!(status == 502, "dead pool: {status} {body}");
+    ensure!(body.contains("origin unavailable") && body.contains("request_id"), "body: {body}");
+    ensure!(header(&h, "x-edge-request-id").is_some(), "no request id: {h:?}");
+    ensure!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let lines = w.edge.logs_since(mark, &["origin_exhausted", "\"attempts\":2"]);
+    ensure!(lines.len() == 1, "expected one origin_exhausted line with 2 attempts: {lines:?}");
+    // A server slower than the pool's timeout: 504, well before it answers.
+    let started = Instant::now();
+    let (status, _, body) = w.get("/slow/x", &[]).await?;
+    ensure!(status == 504 && body.contains("origin timed out"), "slow origin: {status} {body}");
+    ensure!(started.elapsed() < Duration::from_secs(4), "timeout not applied: {:?}", started.elapsed());
+    Ok(())
+}
+
 pub async fn run(report: &mut Report) {
     let app = start_origin("app", EdgeAuthLayer::new).await;
-    let noisy = start_noisy_origin().await;
-    let edge = Edge::start(&rules(app, noisy).to_string(), &format!("http://127.0.0.1:{app}"));
+    let failing_hits = Arc::new(AtomicUsize::new(0));
+    let ports = Ports {
+        app,
+        noisy: start_noisy_origin().await,
+        eu: start_origin("eu", EdgeAuthLayer::new).await,
+        us: start_origin("us", EdgeAuthLayer::new).await,
+        by: start_origin("by", EdgeAuthLayer::new).await,
+        failing: start_failing_origin(failing_hits.clone()).await,
+        slow: start_slow_origin().await,
+    };
+    let edge = Edge::start(&rules(&ports).to_string(), &format!("http://127.0.0.1:{app}"));
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("http client");
-    let w = World { edge, http };
+    let w = World { edge, http, failing_hits };
 
     report.check("https_redirect_with_acme_exception", https_redirect_with_acme_exception(&w)).await;
     report.check("security_headers_rendered_and_overridden", security_headers_rendered_and_overridden(&w)).await;
     report.check("cors_allowed_denied_preflight", cors_allowed_denied_preflight(&w)).await;
+    report.check("geo_routing_by_country_continent_region", geo_routing_by_country_continent_region(&w)).await;
+    report.check("failover_to_the_next_server", failover_to_the_next_server(&w)).await;
+    report.check("failing_server_skipped_after_max_fails", failing_server_skipped_after_max_fails(&w)).await;
+    report.check("all_servers_down_is_502_not_a_hang", all_servers_down_is_502_not_a_hang(&w)).await;
 }

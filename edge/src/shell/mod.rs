@@ -42,7 +42,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let io = io::WorkerIo { env: &env };
     let response = match pipeline.request_filter(&info, &mut ctx, &io).await {
         Decision::Respond(r) => convert::edge_response(&r, &[])?,
-        Decision::Forward { url, .. } => forward::send(req, &env, &rules, &info, &mut ctx, &url).await?,
+        Decision::Forward { origin, .. } => forward::send(req, &env, &rules, &info, &mut ctx, &origin).await?,
     };
     let ops = pipeline.response_filter(&info, &mut ctx);
     // A fetched response's headers are immutable: edit a copy.
