@@ -13,6 +13,7 @@
 use serde::Serialize;
 
 use crate::phases::respond::HeaderOp;
+use crate::phases::cache::{self, CachePlan, CacheStatus};
 use crate::phases::{authenticate, filter, limit, normalize, respond, route};
 use crate::request::RequestInfo;
 use crate::rules::Rules;
@@ -70,6 +71,10 @@ pub struct Ctx {
     /// Header edits phases ask for on the response (e.g. `RateLimit`), applied
     /// by `respond` after the rules' own edits.
     pub response_ops: Vec<HeaderOp>,
+    /// What the cache phase decided; the shell performs it.
+    pub cache_plan: Option<CachePlan>,
+    /// What the cache did (the `x-edge-cache` header); `BYPASS` when unset.
+    pub cache_status: Option<CacheStatus>,
 }
 
 impl Ctx {
@@ -81,6 +86,8 @@ impl Ctx {
             facts: Facts::default(),
             origin: None,
             response_ops: Vec::new(),
+            cache_plan: None,
+            cache_status: None,
         }
     }
 
@@ -137,6 +144,9 @@ pub enum Decision {
     Respond(EdgeResponse),
     /// Forward to this URL on the chosen origin.
     Forward { origin: String, url: String },
+    /// The cache purge endpoint: the shell checks the bearer secret and
+    /// deletes the URLs in the body.
+    Purge { rule: String },
 }
 
 /// Everything the phases need from the outside world: the shell implements it
@@ -173,7 +183,10 @@ impl<'r> Pipeline<'r> {
         if let Verdict::Respond(r) = limit::run(self.rules, req, ctx, io).await {
             return Decision::Respond(r);
         }
-        ctx.record(Phase::Cache, "bypass", None, None);
+        match cache::run(self.rules, req, ctx) {
+            CachePlan::Purge { rule } => return Decision::Purge { rule },
+            plan => ctx.cache_plan = Some(plan),
+        }
         let Some(name) = route::run(self.rules, req, ctx) else {
             return Decision::Respond(EdgeResponse::error(503, "no origin configured for this request", None, &ctx.request_id));
         };
@@ -192,6 +205,8 @@ impl<'r> Pipeline<'r> {
         let mut ops = respond::run(self.rules, req, ctx);
         ops.extend(ctx.response_ops.drain(..));
         ops.push(HeaderOp::Set("x-edge-request-id".into(), ctx.request_id.clone()));
+        let status = ctx.cache_status.unwrap_or(CacheStatus::Bypass);
+        ops.push(HeaderOp::Set(cache::STATUS_HEADER.into(), status.as_str().into()));
         ops
     }
 }

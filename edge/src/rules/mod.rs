@@ -27,7 +27,7 @@ pub use validate::{Errors, Rule, RuleError};
 pub use when::When;
 
 use crate::phases::{
-    authenticate::AuthAction, filter::FilterAction, limit::LimitAction, respond::RespondAction, route::RouteAction,
+    authenticate::AuthAction, cache::CacheAction, filter::FilterAction, limit::LimitAction, respond::RespondAction, route::RouteAction,
 };
 
 /// Largest document accepted. A rules document is configuration, not data; a
@@ -44,6 +44,7 @@ pub struct Rules {
     pub filter: Vec<Rule<FilterAction>>,
     pub authenticate: Vec<Rule<AuthAction>>,
     pub limit: Vec<Rule<LimitAction>>,
+    pub cache: Vec<Rule<CacheAction>>,
     pub route: Vec<Rule<RouteAction>>,
     pub respond: Vec<Rule<RespondAction>>,
 }

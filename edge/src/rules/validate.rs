@@ -14,7 +14,7 @@ use super::when::When;
 use super::document::RawOrigin;
 use super::{Origin, Rules, Server, Settings};
 use crate::phases::{
-    authenticate::AuthAction, filter::FilterAction, limit::LimitAction, respond::RespondAction, route::RouteAction,
+    authenticate::AuthAction, cache::CacheAction, filter::FilterAction, limit::LimitAction, respond::RespondAction, route::RouteAction,
 };
 
 /// One fault in a rules document.
@@ -138,13 +138,9 @@ pub(super) fn compile(raw: RawDocument) -> Result<Rules, Errors> {
     let filter = compile_phase::<FilterAction>(&raw.phases.filter, &phases, &mut ids, &mut errors);
     let authenticate = compile_phase::<AuthAction>(&raw.phases.authenticate, &phases, &mut ids, &mut errors);
     let limit = compile_phase::<LimitAction>(&raw.phases.limit, &phases, &mut ids, &mut errors);
+    let cache = compile_phase::<CacheAction>(&raw.phases.cache, &phases, &mut ids, &mut errors);
     let route = compile_phase::<RouteAction>(&raw.phases.route, &phases, &mut ids, &mut errors);
     let respond = compile_phase::<RespondAction>(&raw.phases.respond, &phases, &mut ids, &mut errors);
-    for (name, rules) in [("cache", &raw.phases.cache)] {
-        for (i, _) in rules.iter().enumerate() {
-            errors.push(phases.key(name).index(i), format!("the {name} phase has no actions in this version of the edge"));
-        }
-    }
     for (i, rule) in route.iter().enumerate() {
         let RouteAction::Origin { origin } = &rule.action;
         if !raw.origins.contains_key(origin) {
@@ -167,6 +163,7 @@ pub(super) fn compile(raw: RawDocument) -> Result<Rules, Errors> {
         filter,
         authenticate,
         limit,
+        cache,
         route,
         respond,
     })

@@ -2,6 +2,7 @@
 //! `request.cf` and secrets, fetches the origin, and writes logs; every decision
 //! is made by [`crate::pipeline`].
 
+mod cache;
 mod convert;
 mod forward;
 mod io;
@@ -25,7 +26,7 @@ fn now_ms() -> u64 {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, wctx: Context) -> Result<Response> {
     let start = now_ms();
     let request_id = random_uuid();
     let info = convert::request_info(&req);
@@ -42,7 +43,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let io = io::WorkerIo { env: &env };
     let response = match pipeline.request_filter(&info, &mut ctx, &io).await {
         Decision::Respond(r) => convert::edge_response(&r, &[])?,
-        Decision::Forward { origin, .. } => forward::send(req, &env, &rules, &info, &mut ctx, &origin).await?,
+        Decision::Forward { origin, .. } => cache::serve(req, &env, &rules, &info, &mut ctx, &origin, &wctx).await?,
+        Decision::Purge { .. } => cache::purge(req, &env, &rules, &info, &mut ctx).await?,
     };
     let ops = pipeline.response_filter(&info, &mut ctx);
     // A fetched response's headers are immutable: edit a copy.
