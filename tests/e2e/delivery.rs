@@ -1,5 +1,5 @@
 //! Delivery duties of the nginx tier: HTTPS redirect, security headers, CORS,
-//! geo routing over origin pools with failover and passive health.
+//! geo routing over origin pools with failover and passive health, caching.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -19,6 +19,8 @@ struct World {
     /// Requests that reached the always-503 test double.
     failing_hits: Arc<AtomicUsize>,
 }
+
+const PURGE_TOKEN: &str = "purge-test-token-0123456789";
 
 fn cf_blob(country: &str, colo: &str) -> String {
     json!({ "country": country, "colo": colo, "continent": "EU", "clientAcceptEncoding": "" }).to_string()
@@ -79,6 +81,30 @@ async fn start_slow_origin() -> u16 {
     serve(app).await
 }
 
+/// An origin for cache checks: verifies the edge's signature, numbers each
+/// response it makes (so a cached copy is recognisable), and sends
+/// `Set-Cookie` or `Cache-Control: private` where the path asks for it.
+async fn start_counting_origin() -> u16 {
+    let keys = KeySet::from_spec(&dev_keys().verify).expect("dev verify keys");
+    let made = Arc::new(AtomicUsize::new(0));
+    let app = axum::Router::new()
+        .fallback(move |uri: axum::http::Uri| {
+            let n = made.fetch_add(1, Ordering::SeqCst) + 1;
+            async move {
+                let mut h = HeaderMap::new();
+                if uri.path().contains("/cookie") {
+                    h.insert("set-cookie", HeaderValue::from_static("sessionid=abc; HttpOnly"));
+                }
+                if uri.path().contains("/private") {
+                    h.insert("cache-control", HeaderValue::from_static("private, max-age=600"));
+                }
+                (h, format!("response {n} for {uri}"))
+            }
+        })
+        .layer(EdgeAuthLayer::new(Verifier::new(keys)));
+    serve(app).await
+}
+
 async fn serve(app: axum::Router) -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind origin");
     let port = listener.local_addr().expect("addr").port();
@@ -96,6 +122,7 @@ struct Ports {
     by: u16,
     failing: u16,
     slow: u16,
+    counting: u16,
 }
 
 fn rules(p: &Ports) -> Value {
@@ -115,14 +142,23 @@ fn rules(p: &Ports) -> Value {
             "skippy": { "servers": [ { "url": url(p.failing), "weight": 100 }, { "url": url(p.app) } ],
                         "max_fails": 2, "fail_timeout_seconds": 120 },
             "dead": { "servers": [ { "url": url(closed_a) }, { "url": url(closed_b) } ] },
-            "slow": { "url": url(p.slow), "timeout_ms": 500 }
+            "slow": { "url": url(p.slow), "timeout_ms": 500 },
+            "counting": { "url": url(p.counting) }
         },
         "phases": {
             "filter": [
                 // wrangler dev only speaks plain HTTP: the redirect is scoped by a header.
                 { "id": "to-https", "when": { "headers": { "x-test-redirect": [] } }, "action": "https_redirect" }
             ],
+            "cache": [
+                { "id": "purge", "when": { "paths": ["/__edge/purge"] }, "action": "purge" },
+                { "id": "cache-static", "when": { "paths": ["/cache/*"] }, "action": "cache",
+                  "params": { "ttl_seconds": 2, "query": { "exclude": ["utm_*"] } } },
+                { "id": "cache-swr", "when": { "paths": ["/swr/*"] }, "action": "cache",
+                  "params": { "ttl_seconds": 1, "stale_while_revalidate_seconds": 30 } }
+            ],
             "route": [
+                { "id": "counting", "when": { "paths": ["/cache/*", "/swr/*"] }, "action": "origin", "params": { "origin": "counting" } },
                 { "id": "noisy", "when": { "paths": ["/noisy/*", "/api/*"] }, "action": "origin", "params": { "origin": "noisy" } },
                 { "id": "geo-bavaria", "when": { "paths": ["/geo/*"], "regions": ["BY"] }, "action": "origin", "params": { "origin": "by" } },
                 { "id": "geo-dach", "when": { "paths": ["/geo/*"], "countries": ["DE", "AT", "CH"] }, "action": "origin", "params": { "origin": "eu" } },
@@ -313,6 +349,95 @@ async fn all_servers_down_is_502_not_a_hang(w: &World) -> Result<(), String> {
     Ok(())
 }
 
+fn cache_status(h: &reqwest::header::HeaderMap) -> String {
+    header(h, "x-edge-cache").unwrap_or("(none)").to_string()
+}
+
+/// GET `path` and expect this `x-edge-cache`; returns the body.
+async fn expect_cache(w: &World, path: &str, extra: &[(&str, &str)], want: &str) -> Result<String, String> {
+    let (status, h, body) = w.get(path, extra).await?;
+    ensure!(status == 200, "{path}: {status} {body}");
+    ensure!(cache_status(&h) == want, "{path}: x-edge-cache {} (want {want}); body {body}", cache_status(&h));
+    // Let the background put land before the next request.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    Ok(body)
+}
+
+async fn cache_miss_hit_expired(w: &World) -> Result<(), String> {
+    let first = expect_cache(w, "/cache/a", &[], "MISS").await?;
+    let (_, h, again) = w.get("/cache/a", &[]).await?;
+    ensure!(cache_status(&h) == "HIT" && again == first, "second GET: {} {again} vs {first}", cache_status(&h));
+    ensure!(header(&h, "age").is_some() && header(&h, "x-edge-cache-meta").is_none(), "served headers: {h:?}");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let fresh = expect_cache(w, "/cache/a", &[], "EXPIRED").await?;
+    ensure!(fresh != first, "expired entry served: {fresh}");
+    let last = expect_cache(w, "/cache/a", &[], "HIT").await?;
+    ensure!(last == fresh, "refreshed copy not stored: {last} vs {fresh}");
+    // Outside any cache rule: BYPASS, on every response.
+    let (_, h, _) = w.get("/hello", &[]).await?;
+    ensure!(cache_status(&h) == "BYPASS", "uncached path: {}", cache_status(&h));
+    Ok(())
+}
+
+async fn cache_bypass_credentials_and_set_cookie(w: &World) -> Result<(), String> {
+    expect_cache(w, "/cache/creds", &[], "MISS").await?;
+    expect_cache(w, "/cache/creds", &[], "HIT").await?;
+    // Credentials never read the cache (nor write it).
+    let a = expect_cache(w, "/cache/creds", &[("authorization", "Bearer abc")], "BYPASS").await?;
+    let b = expect_cache(w, "/cache/creds", &[("cookie", "theme=dark; sessionid=42")], "BYPASS").await?;
+    ensure!(a != b, "credentialed requests got one copy: {a}");
+    // Responses that set cookies or say private are never stored.
+    let c1 = expect_cache(w, "/cache/cookie", &[], "BYPASS").await?;
+    let c2 = expect_cache(w, "/cache/cookie", &[], "BYPASS").await?;
+    ensure!(c1 != c2, "Set-Cookie response was served from cache");
+    expect_cache(w, "/cache/private", &[], "BYPASS").await?;
+    expect_cache(w, "/cache/private", &[], "BYPASS").await?;
+    Ok(())
+}
+
+async fn cache_query_normalised(w: &World) -> Result<(), String> {
+    let first = expect_cache(w, "/cache/q?b=2&a=1&utm_source=mail", &[], "MISS").await?;
+    let second = expect_cache(w, "/cache/q?a=1&b=2", &[], "HIT").await?;
+    ensure!(first == second, "{first} vs {second}");
+    expect_cache(w, "/cache/q?a=1&b=3", &[], "MISS").await?;
+    Ok(())
+}
+
+async fn cache_purge(w: &World) -> Result<(), String> {
+    expect_cache(w, "/cache/p?x=1", &[], "MISS").await?;
+    expect_cache(w, "/cache/p?x=1", &[], "HIT").await?;
+    let body = json!({ "urls": [w.edge.url("/cache/p?x=1&utm_campaign=z")] }).to_string();
+    let post = |token: Option<&str>| {
+        let mut r = w.http.post(w.edge.url("/__edge/purge")).header("MF-CF-Blob", cf_blob("DE", "FRA")).body(body.clone());
+        if let Some(t) = token {
+            r = r.header("authorization", format!("Bearer {t}"));
+        }
+        r.send()
+    };
+    let resp = post(None).await.map_err(|e| e.to_string())?;
+    ensure!(resp.status() == 401, "purge without token: {}", resp.status());
+    let resp = post(Some("wrong-token-0123456789abcdef")).await.map_err(|e| e.to_string())?;
+    ensure!(resp.status() == 401, "purge with a wrong token: {}", resp.status());
+    expect_cache(w, "/cache/p?x=1", &[], "HIT").await?;
+    let resp = post(Some(PURGE_TOKEN)).await.map_err(|e| e.to_string())?;
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap_or_default();
+    ensure!(status == 200 && text.contains("\"deleted\":1"), "purge: {status} {text}");
+    expect_cache(w, "/cache/p?x=1", &[], "MISS").await?;
+    Ok(())
+}
+
+async fn cache_stale_while_revalidate(w: &World) -> Result<(), String> {
+    let first = expect_cache(w, "/swr/a", &[], "MISS").await?;
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    let stale = expect_cache(w, "/swr/a", &[], "STALE").await?;
+    ensure!(stale == first, "stale copy differs: {stale} vs {first}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let fresh = expect_cache(w, "/swr/a", &[], "HIT").await?;
+    ensure!(fresh != first, "not revalidated in the background: {fresh}");
+    Ok(())
+}
+
 pub async fn run(report: &mut Report) {
     let app = start_origin("app", EdgeAuthLayer::new).await;
     let failing_hits = Arc::new(AtomicUsize::new(0));
@@ -324,8 +449,13 @@ pub async fn run(report: &mut Report) {
         by: start_origin("by", EdgeAuthLayer::new).await,
         failing: start_failing_origin(failing_hits.clone()).await,
         slow: start_slow_origin().await,
+        counting: start_counting_origin().await,
     };
-    let edge = Edge::start(&rules(&ports).to_string(), &format!("http://127.0.0.1:{app}"));
+    let edge = Edge::start_with_secrets(
+        &rules(&ports).to_string(),
+        &format!("http://127.0.0.1:{app}"),
+        &[("EDGE_PURGE_TOKEN", PURGE_TOKEN)],
+    );
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .redirect(reqwest::redirect::Policy::none())
@@ -340,4 +470,9 @@ pub async fn run(report: &mut Report) {
     report.check("failover_to_the_next_server", failover_to_the_next_server(&w)).await;
     report.check("failing_server_skipped_after_max_fails", failing_server_skipped_after_max_fails(&w)).await;
     report.check("all_servers_down_is_502_not_a_hang", all_servers_down_is_502_not_a_hang(&w)).await;
+    report.check("cache_miss_hit_expired", cache_miss_hit_expired(&w)).await;
+    report.check("cache_bypass_credentials_and_set_cookie", cache_bypass_credentials_and_set_cookie(&w)).await;
+    report.check("cache_query_normalised", cache_query_normalised(&w)).await;
+    report.check("cache_purge", cache_purge(&w)).await;
+    report.check("cache_stale_while_revalidate", cache_stale_while_revalidate(&w)).await;
 }

@@ -70,11 +70,20 @@ impl Edge {
     /// Puts `rules` into a fresh local KV, then starts the worker and waits
     /// until it answers.
     pub fn start(rules: &str, default_origin: &str) -> Edge {
+        Self::start_with_secrets(rules, default_origin, &[])
+    }
+
+    /// Like [`Edge::start`], with extra Worker secrets (`NAME`, value).
+    pub fn start_with_secrets(rules: &str, default_origin: &str, secrets: &[(&str, &str)]) -> Edge {
         let port = free_port();
         let persist = repo_root().join(format!("target/e2e-state-{port}"));
         let _ = std::fs::remove_dir_all(&persist);
         let vars = repo_root().join(format!("target/e2e-dev-vars-{port}"));
-        std::fs::write(&vars, format!("EDGE_SIGNING_KEY={}\n", dev_keys().signing)).expect("write dev vars");
+        let mut dev_vars = format!("EDGE_SIGNING_KEY={}\n", dev_keys().signing);
+        for (name, value) in secrets {
+            dev_vars.push_str(&format!("{name}={value}\n"));
+        }
+        std::fs::write(&vars, dev_vars).expect("write dev vars");
         let edge = {
             let mut cmd = npx(&[
                 "wrangler", "dev", "--ip", "127.0.0.1", "--port", &port.to_string(),
