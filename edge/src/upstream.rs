@@ -49,6 +49,28 @@ pub fn may_fail_over(method: &str) -> bool {
     method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD")
 }
 
+/// Whether the client asks for a WebSocket: `Upgrade` is hop-by-hop and
+/// stripped from forwarded requests, so the shell sets it again for these
+/// (workerd then hands back the origin's socket with the 101 response).
+pub fn wants_websocket(req: &crate::request::RequestInfo) -> bool {
+    req.method.eq_ignore_ascii_case("GET")
+        && req.header("upgrade").is_some_and(|u| u.split(',').any(|t| t.trim().eq_ignore_ascii_case("websocket")))
+}
+
+/// Readies forwarded headers for a WebSocket fetch: `Upgrade: websocket`
+/// set, and the client's handshake headers (key, version, extensions)
+/// removed, since workerd performs its own handshake with the origin (a
+/// client key left in makes it send a request without `Connection`/`Upgrade`).
+/// `Sec-WebSocket-Protocol` stays: the origin chooses the subprotocol.
+pub fn websocket_headers(headers: &mut Vec<(String, String)>) {
+    headers.retain(|(n, _)| {
+        !["sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "upgrade"]
+            .iter()
+            .any(|h| n.eq_ignore_ascii_case(h))
+    });
+    headers.push(("upgrade".into(), "websocket".into()));
+}
+
 /// The edge's answer when every attempt failed: 504 if the last one timed
 /// out, 502 otherwise.
 pub fn exhausted_status(last: Outcome) -> u16 {
@@ -215,5 +237,22 @@ mod tests {
         assert_eq!(exhausted_status(Outcome::Timeout), 504);
         assert_eq!(exhausted_status(Outcome::ConnectError), 502);
         assert!(may_fail_over("get") && may_fail_over("HEAD") && !may_fail_over("POST"));
+    }
+
+    #[test]
+    fn websocket_upgrades() {
+        let mut r = crate::request::RequestInfo::from_url("GET", "https://s.example/ws").unwrap();
+        assert!(!wants_websocket(&r));
+        r.headers.push(("upgrade".into(), "WebSocket".into()));
+        assert!(wants_websocket(&r));
+        r.method = "POST".into();
+        assert!(!wants_websocket(&r));
+        let mut h: Vec<(String, String)> = [("Sec-WebSocket-Key", "k"), ("sec-websocket-protocol", "chat"), ("accept", "*/*")]
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        websocket_headers(&mut h);
+        let names: Vec<&str> = h.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["sec-websocket-protocol", "accept", "upgrade"]);
     }
 }

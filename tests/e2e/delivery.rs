@@ -1,5 +1,6 @@
 //! Delivery duties of the nginx tier: HTTPS redirect, security headers, CORS,
-//! geo routing over origin pools with failover and passive health, caching.
+//! geo routing over origin pools with failover and passive health, caching,
+//! WebSocket and server-sent-event pass-through.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -18,6 +19,14 @@ struct World {
     http: reqwest::Client,
     /// Requests that reached the always-503 test double.
     failing_hits: Arc<AtomicUsize>,
+    sse: SseGate,
+}
+
+/// Holds the SSE origin's second event until the test has seen the first.
+#[derive(Clone, Default)]
+struct SseGate {
+    release: Arc<tokio::sync::Notify>,
+    last_sent: Arc<std::sync::atomic::AtomicBool>,
 }
 
 const PURGE_TOKEN: &str = "purge-test-token-0123456789";
@@ -105,6 +114,54 @@ async fn start_counting_origin() -> u16 {
     serve(app).await
 }
 
+/// An origin that streams (SSE at `/stream/sse`, WebSocket echo at
+/// `/stream/ws`), verifying the edge's signature like the real one.
+async fn start_streaming_origin(gate: SseGate) -> u16 {
+    use axum::extract::ws::{Message, WebSocketUpgrade};
+    let keys = KeySet::from_spec(&dev_keys().verify).expect("dev verify keys");
+    let app = axum::Router::new()
+        .route(
+            "/stream/sse",
+            axum::routing::get(move || {
+                let gate = gate.clone();
+                async move {
+                    let events = futures_util::stream::unfold(0u8, move |step| {
+                        let gate = gate.clone();
+                        async move {
+                            let chunk = match step {
+                                0 => "data: one\n\n",
+                                1 => {
+                                    let _ = tokio::time::timeout(Duration::from_secs(10), gate.release.notified()).await;
+                                    gate.last_sent.store(true, Ordering::SeqCst);
+                                    "data: two\n\n"
+                                }
+                                _ => return None,
+                            };
+                            Some((Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(chunk)), step + 1))
+                        }
+                    });
+                    ([("content-type", "text/event-stream"), ("cache-control", "no-cache")], axum::body::Body::from_stream(events))
+                }
+            }),
+        )
+        .route(
+            "/stream/ws",
+            axum::routing::get(|up: WebSocketUpgrade| async move {
+                up.on_upgrade(|mut socket| async move {
+                    while let Some(Ok(msg)) = socket.recv().await {
+                        if let Message::Text(t) = msg {
+                            if socket.send(Message::Text(format!("echo: {}", t.as_str()).into())).await.is_err() {
+                                break;
+                            }
+                        }
+                    }
+                })
+            }),
+        )
+        .layer(EdgeAuthLayer::new(Verifier::new(keys)));
+    serve(app).await
+}
+
 async fn serve(app: axum::Router) -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind origin");
     let port = listener.local_addr().expect("addr").port();
@@ -123,6 +180,7 @@ struct Ports {
     failing: u16,
     slow: u16,
     counting: u16,
+    streaming: u16,
 }
 
 fn rules(p: &Ports) -> Value {
@@ -143,7 +201,8 @@ fn rules(p: &Ports) -> Value {
                         "max_fails": 2, "fail_timeout_seconds": 120 },
             "dead": { "servers": [ { "url": url(closed_a) }, { "url": url(closed_b) } ] },
             "slow": { "url": url(p.slow), "timeout_ms": 500 },
-            "counting": { "url": url(p.counting) }
+            "counting": { "url": url(p.counting) },
+            "streaming": { "url": url(p.streaming) }
         },
         "phases": {
             "filter": [
@@ -158,6 +217,7 @@ fn rules(p: &Ports) -> Value {
                   "params": { "ttl_seconds": 1, "stale_while_revalidate_seconds": 30 } }
             ],
             "route": [
+                { "id": "streaming", "when": { "paths": ["/stream/*"] }, "action": "origin", "params": { "origin": "streaming" } },
                 { "id": "counting", "when": { "paths": ["/cache/*", "/swr/*"] }, "action": "origin", "params": { "origin": "counting" } },
                 { "id": "noisy", "when": { "paths": ["/noisy/*", "/api/*"] }, "action": "origin", "params": { "origin": "noisy" } },
                 { "id": "geo-bavaria", "when": { "paths": ["/geo/*"], "regions": ["BY"] }, "action": "origin", "params": { "origin": "by" } },
@@ -438,9 +498,60 @@ async fn cache_stale_while_revalidate(w: &World) -> Result<(), String> {
     Ok(())
 }
 
+async fn sse_first_event_before_the_last(w: &World) -> Result<(), String> {
+    let mut resp = w
+        .http
+        .get(w.edge.url("/stream/sse"))
+        .header("MF-CF-Blob", cf_blob("DE", "FRA"))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    ensure!(resp.status() == 200, "status {}", resp.status());
+    let mut seen = String::new();
+    while !seen.contains("data: one") {
+        let chunk = tokio::time::timeout(Duration::from_secs(8), resp.chunk()).await;
+        match chunk {
+            Ok(Ok(Some(c))) => seen.push_str(&String::from_utf8_lossy(&c)),
+            other => return Err(format!("first event not received: {other:?} after {seen:?}")),
+        }
+    }
+    ensure!(!w.sse.last_sent.load(Ordering::SeqCst), "first event arrived only after the origin sent the last: buffered");
+    ensure!(!seen.contains("data: two"), "both events at once: {seen}");
+    w.sse.release.notify_one();
+    while let Ok(Some(c)) = resp.chunk().await {
+        seen.push_str(&String::from_utf8_lossy(&c));
+    }
+    ensure!(seen.contains("data: two"), "second event missing: {seen}");
+    Ok(())
+}
+
+async fn websocket_echo_through_the_edge(w: &World) -> Result<(), String> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+    let mut req = format!("ws://127.0.0.1:{}/stream/ws", w.edge.port).into_client_request().map_err(|e| e.to_string())?;
+    let blob = cf_blob("DE", "FRA");
+    req.headers_mut().insert("MF-CF-Blob", blob.parse().map_err(|_| "header")?);
+    let (mut ws, resp) = tokio::time::timeout(Duration::from_secs(15), tokio_tungstenite::connect_async(req))
+        .await
+        .map_err(|_| "handshake timed out".to_string())?
+        .map_err(|e| format!("handshake: {e}"))?;
+    ensure!(resp.status() == 101, "status {}", resp.status());
+    for text in ["hello", "world"] {
+        ws.send(Message::Text(text.into())).await.map_err(|e| e.to_string())?;
+        let reply = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.map_err(|_| "no reply".to_string())?;
+        match reply {
+            Some(Ok(Message::Text(t))) => ensure!(t.as_str() == format!("echo: {text}"), "reply {t}"),
+            other => return Err(format!("unexpected {other:?}")),
+        }
+    }
+    let _ = ws.close(None).await;
+    Ok(())
+}
+
 pub async fn run(report: &mut Report) {
     let app = start_origin("app", EdgeAuthLayer::new).await;
     let failing_hits = Arc::new(AtomicUsize::new(0));
+    let sse = SseGate::default();
     let ports = Ports {
         app,
         noisy: start_noisy_origin().await,
@@ -450,6 +561,7 @@ pub async fn run(report: &mut Report) {
         failing: start_failing_origin(failing_hits.clone()).await,
         slow: start_slow_origin().await,
         counting: start_counting_origin().await,
+        streaming: start_streaming_origin(sse.clone()).await,
     };
     let edge = Edge::start_with_secrets(
         &rules(&ports).to_string(),
@@ -461,7 +573,7 @@ pub async fn run(report: &mut Report) {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("http client");
-    let w = World { edge, http, failing_hits };
+    let w = World { edge, http, failing_hits, sse };
 
     report.check("https_redirect_with_acme_exception", https_redirect_with_acme_exception(&w)).await;
     report.check("security_headers_rendered_and_overridden", security_headers_rendered_and_overridden(&w)).await;
@@ -475,4 +587,6 @@ pub async fn run(report: &mut Report) {
     report.check("cache_query_normalised", cache_query_normalised(&w)).await;
     report.check("cache_purge", cache_purge(&w)).await;
     report.check("cache_stale_while_revalidate", cache_stale_while_revalidate(&w)).await;
+    report.check("sse_first_event_before_the_last", sse_first_event_before_the_last(&w)).await;
+    report.check("websocket_echo_through_the_edge", websocket_echo_through_the_edge(&w)).await;
 }

@@ -65,7 +65,10 @@ pub async fn send(req: Request, env: &Env, rules: &Rules, info: &RequestInfo, ct
     let Some(pool) = rules.origins.get(origin) else {
         return fail(ctx, 502, "origin not configured", "no pool");
     };
-    let base_headers = trust::upstream_headers(info, ctx);
+    let mut base_headers = trust::upstream_headers(info, ctx);
+    if upstream::wants_websocket(info) {
+        upstream::websocket_headers(&mut base_headers);
+    }
     let method = Method::from(info.method.clone());
     let mut body: Option<JsValue> = match method {
         Method::Get | Method::Head => None,
