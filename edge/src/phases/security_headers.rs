@@ -71,6 +71,10 @@ impl Default for Params {
     }
 }
 
+/// A string-valued header: JSON key, header name, configured value, check,
+/// accepted values (for the error message).
+type FieldSpec<'a> = (&'static str, &'static str, &'a Option<Field<String>>, &'a dyn Fn(&str) -> bool, &'static [&'static str]);
+
 /// The compiled edits, in a fixed order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SecurityHeaders {
@@ -127,7 +131,7 @@ impl SecurityHeaders {
         }
         let free = |_: &str| true;
         let one_of = |allowed: &'static [&'static str]| move |v: &str| allowed.contains(&v);
-        let fields: [(&str, &str, &Option<Field<String>>, &dyn Fn(&str) -> bool, &[&str]); 8] = [
+        let fields: [FieldSpec; 8] = [
             ("content_security_policy", "content-security-policy", &p.content_security_policy, &free, &[]),
             ("content_security_policy_report_only", "content-security-policy-report-only", &p.content_security_policy_report_only, &free, &[]),
             ("frame_options", "x-frame-options", &p.frame_options, &one_of(FRAME_OPTIONS), FRAME_OPTIONS),
