@@ -185,6 +185,10 @@ impl CachePolicy {
         if req.header("authorization").is_some() {
             return Some("authorization");
         }
+        // A WebSocket handshake must reach the origin, never a stored page.
+        if req.header("upgrade").is_some() {
+            return Some("upgrade");
+        }
         let has_session = req
             .headers
             .iter()
@@ -470,6 +474,7 @@ mod tests {
         assert_eq!(p.request_bypass(&req("https://s.example/", &[("authorization", "Bearer x")])), Some("authorization"));
         assert_eq!(p.request_bypass(&req("https://s.example/", &[("cookie", "theme=dark; sessionid=abc")])), Some("session cookie"));
         assert_eq!(p.request_bypass(&req("https://s.example/", &[("cookie", "theme=dark")])), None);
+        assert_eq!(p.request_bypass(&req("https://s.example/", &[("upgrade", "websocket")])), Some("upgrade"));
         let mut post = req("https://s.example/", &[]);
         post.method = "POST".into();
         assert_eq!(p.request_bypass(&post), Some("method"));
