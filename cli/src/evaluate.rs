@@ -68,7 +68,7 @@ pub fn evaluate(rules: &Rules, req: &RequestInfo, request_id: &str, now_ms: u64)
         Decision::Forward { .. } => {
             edge::trust::headers(req, &ctx).into_iter().map(|(n, v)| (n.to_string(), v)).collect()
         }
-        Decision::Respond(_) => Vec::new(),
+        Decision::Respond(_) | Decision::Purge { .. } => Vec::new(),
     };
     let response_ops = pipeline.response_filter(req, &mut ctx);
     Evaluation { records: ctx.records, decision, deciding_rule, trust_headers, response_ops }
@@ -78,6 +78,7 @@ fn deciding_rule(records: &[PhaseRecord], decision: &Decision) -> Option<String>
     let enforced = |r: &&PhaseRecord| r.rule.is_some() && r.note.as_deref() != Some("log only");
     match decision {
         Decision::Respond(_) => records.iter().rfind(enforced).and_then(|r| r.rule.clone()),
+        Decision::Purge { rule } => Some(rule.clone()),
         Decision::Forward { .. } => {
             records.iter().filter(|r| r.phase == Phase::Route).rfind(enforced).and_then(|r| r.rule.clone())
         }
@@ -90,6 +91,7 @@ impl Evaluation {
         match &self.decision {
             Decision::Forward { origin, .. } => format!("forward {origin}"),
             Decision::Respond(r) => format!("respond {}", r.status),
+            Decision::Purge { .. } => "purge".to_string(),
         }
     }
 
@@ -101,6 +103,7 @@ impl Evaluation {
                 "headers": r.headers.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
                 "body": r.body,
             }),
+            Decision::Purge { rule } => json!({ "type": "purge", "rule": rule }),
         };
         json!({
             "phases": self.records,
@@ -114,6 +117,8 @@ impl Evaluation {
 pub fn op_json(op: &HeaderOp) -> Value {
     match op {
         HeaderOp::Set(n, v) => json!({ "op": "set", "name": n, "value": v }),
+        HeaderOp::SetIfAbsent(n, v) => json!({ "op": "set_if_absent", "name": n, "value": v }),
+        HeaderOp::AppendToken(n, v) => json!({ "op": "append_token", "name": n, "value": v }),
         HeaderOp::Remove(n) => json!({ "op": "remove", "name": n }),
     }
 }

@@ -64,6 +64,7 @@ pub fn run(args: &[String]) -> Outcome {
     }
     let by = eval.deciding_rule.as_deref().map(|r| format!(" by rule {r}")).unwrap_or_default();
     match &eval.decision {
+        Decision::Purge { rule } => println!("decision: purge endpoint (rule {rule}); needs the purge token"),
         Decision::Respond(r) => {
             println!("decision: respond {} at the edge{by}", r.status);
             println!("  body: {}", r.body);
@@ -82,6 +83,8 @@ pub fn run(args: &[String]) -> Outcome {
     for op in &eval.response_ops {
         match op {
             HeaderOp::Set(n, v) => println!("  set {n}: {v}"),
+            HeaderOp::SetIfAbsent(n, v) => println!("  set if absent {n}: {v}"),
+            HeaderOp::AppendToken(n, v) => println!("  append to {n}: {v}"),
             HeaderOp::Remove(n) => println!("  remove {n}"),
         }
     }

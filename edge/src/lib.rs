@@ -16,6 +16,7 @@ pub mod rules;
 pub mod signing;
 pub mod testing;
 pub mod trust;
+pub mod upstream;
 pub mod waf;
 
 #[cfg(target_arch = "wasm32")]

@@ -13,6 +13,7 @@
 use serde::Serialize;
 
 use crate::phases::respond::HeaderOp;
+use crate::phases::cache::{self, CachePlan, CacheStatus};
 use crate::phases::{authenticate, filter, limit, normalize, respond, route};
 use crate::request::RequestInfo;
 use crate::rules::Rules;
@@ -73,6 +74,10 @@ pub struct Ctx {
     /// Most body bytes the shell may forward, set by a `limits` rule for a
     /// body streamed without `Content-Length` (413 beyond it).
     pub body_limit: Option<u64>,
+    /// What the cache phase decided; the shell performs it.
+    pub cache_plan: Option<CachePlan>,
+    /// What the cache did (the `x-edge-cache` header); `BYPASS` when unset.
+    pub cache_status: Option<CacheStatus>,
 }
 
 impl Ctx {
@@ -85,6 +90,8 @@ impl Ctx {
             origin: None,
             response_ops: Vec::new(),
             body_limit: None,
+            cache_plan: None,
+            cache_status: None,
         }
     }
 
@@ -141,6 +148,9 @@ pub enum Decision {
     Respond(EdgeResponse),
     /// Forward to this URL on the chosen origin.
     Forward { origin: String, url: String },
+    /// The cache purge endpoint: the shell checks the bearer secret and
+    /// deletes the URLs in the body.
+    Purge { rule: String },
 }
 
 /// Everything the phases need from the outside world: the shell implements it
@@ -168,13 +178,19 @@ impl<'r> Pipeline<'r> {
         if let Verdict::Respond(r) = filter::run(self.rules, req, ctx, io) {
             return Decision::Respond(r);
         }
+        if let Some(r) = respond::cors_preflight(self.rules, req, ctx) {
+            return Decision::Respond(r);
+        }
         if let Verdict::Respond(r) = authenticate::run(self.rules, req, ctx, io).await {
             return Decision::Respond(r);
         }
         if let Verdict::Respond(r) = limit::run(self.rules, req, ctx, io).await {
             return Decision::Respond(r);
         }
-        ctx.record(Phase::Cache, "bypass", None, None);
+        match cache::run(self.rules, req, ctx) {
+            CachePlan::Purge { rule } => return Decision::Purge { rule },
+            plan => ctx.cache_plan = Some(plan),
+        }
         let Some(name) = route::run(self.rules, req, ctx) else {
             return Decision::Respond(EdgeResponse::error(503, "no origin configured for this request", None, &ctx.request_id));
         };
@@ -196,6 +212,8 @@ impl<'r> Pipeline<'r> {
         if self.rules.settings.server_timing {
             ops.push(HeaderOp::Set("server-timing".into(), crate::log::server_timing(req, ctx)));
         }
+        let status = ctx.cache_status.unwrap_or(CacheStatus::Bypass);
+        ops.push(HeaderOp::Set(cache::STATUS_HEADER.into(), status.as_str().into()));
         ops
     }
 }

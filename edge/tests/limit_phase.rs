@@ -32,6 +32,7 @@ fn send(rules: &Rules, io: &MemoryCounters, req: &RequestInfo, now: u64) -> (u16
     let (status, mut headers) = match block_on(pipeline.request_filter(req, &mut ctx, io)) {
         Decision::Respond(r) => (r.status, r.headers),
         Decision::Forward { .. } => (200, Vec::new()),
+        Decision::Purge { .. } => panic!("no purge rules here"),
     };
     let ops = pipeline.response_filter(req, &mut ctx);
     respond::apply(&ops, &mut headers);

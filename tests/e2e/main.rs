@@ -6,6 +6,7 @@
 //! runs one suite. Prints one line per check and a closing `N passed, M failed`.
 
 mod auth;
+mod delivery;
 mod harness;
 mod limit;
 mod observability;
@@ -42,6 +43,9 @@ fn main() {
         }
         if wanted("observability") {
             observability::run(&mut report).await;
+        }
+        if wanted("delivery") {
+            delivery::run(&mut report).await;
         }
     });
     println!("\n{} passed, {} failed", report.passed, report.failed);

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::challenge::{self, Client};
+use super::https_redirect::HttpsRedirect;
 use crate::pipeline::{Ctx, EdgeResponse, Phase, Verdict};
 use crate::request::RequestInfo;
 use crate::rules::validate::{params, Errors, PhaseAction};
@@ -33,6 +34,8 @@ pub enum FilterAction {
     Waf(WafConfig),
     /// Size limits: 413, 414 or 431 when exceeded.
     Limits(LimitsParams),
+    /// Send plain-HTTP requests to HTTPS (skipped, not ended, where it does not apply).
+    HttpsRedirect(HttpsRedirect),
 }
 
 impl FilterAction {
@@ -44,6 +47,7 @@ impl FilterAction {
             Self::Challenge(_) => "challenge",
             Self::Waf(_) => "waf",
             Self::Limits(_) => "limits",
+            Self::HttpsRedirect(_) => "https_redirect",
         }
     }
 }
@@ -110,7 +114,7 @@ fn no_params(action: &str, p: &Value, path: &JsonPath, errors: &mut Errors) -> b
 
 impl PhaseAction for FilterAction {
     const PHASE: &'static str = "filter";
-    const ACTIONS: &'static [&'static str] = &["allow", "block", "log", "challenge", "waf", "limits"];
+    const ACTIONS: &'static [&'static str] = &["allow", "block", "log", "challenge", "waf", "limits", "https_redirect"];
 
     fn compile(action: &str, p: &Value, path: &JsonPath, errors: &mut Errors) -> Option<Self> {
         match action {
@@ -150,6 +154,7 @@ impl PhaseAction for FilterAction {
                 }
                 Some(Self::Limits(l))
             }
+            "https_redirect" => HttpsRedirect::compile(p, path, errors).map(Self::HttpsRedirect),
             _ => {
                 let b: BlockParams = params(p, path, errors)?;
                 if !(400..=599).contains(&b.status) {
@@ -224,6 +229,11 @@ pub fn run<S: Secrets>(rules: &Rules, req: &RequestInfo, ctx: &mut Ctx, secrets:
             },
             FilterAction::Waf(cfg) => inspect(cfg, &rule.id, req, ctx),
             FilterAction::Challenge(p) => challenge_rule(rule, p, req, ctx, secrets),
+            FilterAction::HttpsRedirect(r) => match r.response(req) {
+                Some(resp) => Outcome::Respond(resp, None),
+                // Already HTTPS, or an excepted path: the rule does not apply.
+                None => continue,
+            },
         };
         match outcome {
             Outcome::Pass(note) => {

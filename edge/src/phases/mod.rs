@@ -2,8 +2,12 @@
 //! Each phase reads its compiled rules and records one decision in the [`Ctx`](crate::pipeline::Ctx).
 
 pub mod authenticate;
+pub mod cache;
+pub mod cors;
 pub mod filter;
+pub mod https_redirect;
 pub mod limit;
 pub mod normalize;
 pub mod respond;
 pub mod route;
+pub mod security_headers;

@@ -60,12 +60,51 @@ impl Default for RawSettings {
     }
 }
 
+/// A pool of servers: `url` for one server, or `servers` with weights.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RawOrigin {
     /// Base URL (`http` or `https`, no query); the request path is appended to its path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Several servers; GET and HEAD fail over to the next on error, timeout or 5xx.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<RawServer>,
+    /// Time to response headers, per attempt.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// Failures within `fail_timeout_seconds` that mark a server down (nginx `max_fails`).
+    #[serde(default = "default_max_fails")]
+    pub max_fails: u32,
+    /// How long a server stays skipped, and the window failures are counted in.
+    #[serde(default = "default_fail_timeout")]
+    pub fail_timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
     pub url: String,
+    #[serde(default = "default_weight")]
+    pub weight: u32,
+}
+
+fn default_timeout_ms() -> u64 {
+    10_000
+}
+
+fn default_max_fails() -> u32 {
+    1
+}
+
+fn default_fail_timeout() -> u64 {
+    10
+}
+
+fn default_weight() -> u32 {
+    1
 }
 
 /// Rules per phase, in request order. Each list is evaluated top to bottom.
@@ -157,6 +196,8 @@ pub struct RawWhen {
     pub asns: Vec<String>,
     /// Cloudflare data centres (IATA codes).
     pub colos: Vec<String>,
+    /// Regions (ISO 3166-2 code such as `CA` or the name `request.cf.region` gives).
+    pub regions: Vec<String>,
     /// Header name → accepted values; an empty list means "present".
     pub headers: BTreeMap<String, Vec<String>>,
     /// Query parameter name → accepted values; an empty list means "present".

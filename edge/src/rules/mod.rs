@@ -29,7 +29,7 @@ pub use validate::{Errors, Rule, RuleError};
 pub use when::When;
 
 use crate::phases::{
-    authenticate::AuthAction, filter::FilterAction, limit::LimitAction, respond::RespondAction, route::RouteAction,
+    authenticate::AuthAction, cache::CacheAction, filter::FilterAction, limit::LimitAction, respond::RespondAction, route::RouteAction,
 };
 
 /// Largest document accepted. A rules document is configuration, not data; a
@@ -46,6 +46,7 @@ pub struct Rules {
     pub filter: Vec<Rule<FilterAction>>,
     pub authenticate: Vec<Rule<AuthAction>>,
     pub limit: Vec<Rule<LimitAction>>,
+    pub cache: Vec<Rule<CacheAction>>,
     pub route: Vec<Rule<RouteAction>>,
     pub respond: Vec<Rule<RespondAction>>,
 }
@@ -59,17 +60,42 @@ pub struct Settings {
     pub server_timing: bool,
 }
 
-/// An origin's base URL, split so forwarding only appends.
+/// A named origin: a pool of one or more servers (see [`crate::upstream`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Origin {
+    /// Never empty (validation).
+    pub servers: Vec<Server>,
+    /// Time to response headers, per attempt.
+    pub timeout_ms: u64,
+    pub max_fails: u32,
+    pub fail_timeout_ms: u64,
+}
+
+impl Origin {
+    /// A pool of one with the default timings (nginx's `max_fails=1 fail_timeout=10s`).
+    pub fn single(url: &str) -> Result<Self, String> {
+        Ok(Self { servers: vec![Server::parse(url, 1)?], timeout_ms: 10_000, max_fails: 1, fail_timeout_ms: 10_000 })
+    }
+
+    /// The upstream URL on the pool's first server (the shell tries servers in
+    /// the order [`crate::upstream::plan`] gives).
+    pub fn url_for(&self, path: &str, query: Option<&str>) -> String {
+        self.servers.first().map(|s| s.url_for(path, query)).unwrap_or_default()
+    }
+}
+
+/// One server's base URL, split so forwarding only appends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Server {
     /// `scheme://host[:port]`
     pub base: String,
     /// Path prefix without a trailing slash (often empty).
     pub path_prefix: String,
+    pub weight: u32,
 }
 
-impl Origin {
-    pub fn parse(url: &str) -> Result<Self, String> {
+impl Server {
+    pub fn parse(url: &str, weight: u32) -> Result<Self, String> {
         let u = url::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
         if !matches!(u.scheme(), "http" | "https") {
             return Err(format!("origin URLs are http or https, not {:?}", u.scheme()));
@@ -82,7 +108,12 @@ impl Origin {
             Some(p) => format!("{}://{host}:{p}", u.scheme()),
             None => format!("{}://{host}", u.scheme()),
         };
-        Ok(Self { base, path_prefix: u.path().trim_end_matches('/').to_string() })
+        Ok(Self { base, path_prefix: u.path().trim_end_matches('/').to_string(), weight })
+    }
+
+    /// Identity in the health table.
+    pub fn key(&self) -> String {
+        format!("{}{}", self.base, self.path_prefix)
     }
 
     /// The upstream URL for a request path and raw query.
@@ -180,9 +211,9 @@ mod tests {
 
     #[test]
     fn origin_urls_join_paths() {
-        let o = Origin::parse("https://o.example:8443/base/").unwrap();
+        let o = Origin::single("https://o.example:8443/base/").unwrap();
         assert_eq!(o.url_for("/a", Some("b=1")), "https://o.example:8443/base/a?b=1");
-        assert!(Origin::parse("https://u:p@o.example").is_err());
+        assert!(Origin::single("https://u:p@o.example").is_err());
     }
 
     #[test]
@@ -190,5 +221,44 @@ mod tests {
         let r = builtin_default("http://127.0.0.1:9000").unwrap();
         assert_eq!(r.settings.default_origin.as_deref(), Some("default"));
         assert!(builtin_default("not a url").is_err());
+    }
+}
+
+#[cfg(test)]
+mod pool_tests {
+    use super::*;
+
+    #[test]
+    fn pools_and_single_urls() {
+        let doc = br#"{"version":1,"origins":{
+            "one":{"url":"http://a.example"},
+            "pool":{"servers":[{"url":"http://b.example","weight":3},{"url":"http://c.example/p/"}],
+                    "timeout_ms":2500,"max_fails":3,"fail_timeout_seconds":30}}}"#;
+        let r = parse(doc).unwrap();
+        assert_eq!(r.origins["one"].servers.len(), 1);
+        let p = &r.origins["pool"];
+        assert_eq!((p.servers[0].weight, p.servers[1].weight), (3, 1));
+        assert_eq!((p.timeout_ms, p.max_fails, p.fail_timeout_ms), (2500, 3, 30_000));
+        assert_eq!(p.servers[1].url_for("/x", None), "http://c.example/p/x");
+    }
+
+    #[test]
+    fn pool_faults_have_paths() {
+        let doc = br#"{"version":1,"origins":{
+            "none":{},
+            "both":{"url":"http://a.example","servers":[{"url":"http://b.example"}]},
+            "bad":{"servers":[{"url":"ftp://x"},{"url":"http://y.example","weight":0}],"timeout_ms":0,"max_fails":0}}}"#;
+        let e = parse(doc).unwrap_err();
+        let paths: Vec<&str> = e.0.iter().map(|e| e.path.as_str()).collect();
+        for want in [
+            "$.origins.none",
+            "$.origins.both",
+            "$.origins.bad.servers[0].url",
+            "$.origins.bad.servers[1].weight",
+            "$.origins.bad.timeout_ms",
+            "$.origins.bad.max_fails",
+        ] {
+            assert!(paths.contains(&want), "missing {want} in {paths:?}");
+        }
     }
 }

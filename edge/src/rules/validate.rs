@@ -11,9 +11,10 @@ use serde_json::Value;
 use super::document::{Mode, OnError, RawDocument, RawRule, SUPPORTED_VERSION};
 use super::path::JsonPath;
 use super::when::When;
-use super::{Origin, Rules, Settings};
+use super::document::RawOrigin;
+use super::{Origin, Rules, Server, Settings};
 use crate::phases::{
-    authenticate::AuthAction, filter::FilterAction, limit::LimitAction, respond::RespondAction, route::RouteAction,
+    authenticate::AuthAction, cache::CacheAction, filter::FilterAction, limit::LimitAction, respond::RespondAction, route::RouteAction,
 };
 
 /// One fault in a rules document.
@@ -124,11 +125,8 @@ pub(super) fn compile(raw: RawDocument) -> Result<Rules, Errors> {
         if !valid_name(name) {
             errors.push(path.clone(), "origin names use letters, digits, '-' and '_' (1 to 64)");
         }
-        match Origin::parse(&origin.url) {
-            Ok(o) => {
-                origins.insert(name.clone(), o);
-            }
-            Err(msg) => errors.push(path.key("url"), msg),
+        if let Some(pool) = compile_pool(origin, &path, &mut errors) {
+            origins.insert(name.clone(), pool);
         }
     }
     if let Some(default) = &s.default_origin {
@@ -142,13 +140,9 @@ pub(super) fn compile(raw: RawDocument) -> Result<Rules, Errors> {
     let filter = compile_phase::<FilterAction>(&raw.phases.filter, &phases, &mut ids, &mut errors);
     let authenticate = compile_phase::<AuthAction>(&raw.phases.authenticate, &phases, &mut ids, &mut errors);
     let limit = compile_phase::<LimitAction>(&raw.phases.limit, &phases, &mut ids, &mut errors);
+    let cache = compile_phase::<CacheAction>(&raw.phases.cache, &phases, &mut ids, &mut errors);
     let route = compile_phase::<RouteAction>(&raw.phases.route, &phases, &mut ids, &mut errors);
     let respond = compile_phase::<RespondAction>(&raw.phases.respond, &phases, &mut ids, &mut errors);
-    for (name, rules) in [("cache", &raw.phases.cache)] {
-        for (i, _) in rules.iter().enumerate() {
-            errors.push(phases.key(name).index(i), format!("the {name} phase has no actions in this version of the edge"));
-        }
-    }
     for (i, rule) in route.iter().enumerate() {
         let RouteAction::Origin { origin } = &rule.action;
         if !raw.origins.contains_key(origin) {
@@ -172,6 +166,7 @@ pub(super) fn compile(raw: RawDocument) -> Result<Rules, Errors> {
         filter,
         authenticate,
         limit,
+        cache,
         route,
         respond,
     })
@@ -207,6 +202,50 @@ fn compile_phase<A: PhaseAction>(
         }
     }
     out
+}
+
+/// Most servers in one pool: failover tries each once, so this bounds the
+/// attempts (and the time) one request can take.
+const MAX_SERVERS: usize = 16;
+
+fn compile_pool(raw: &RawOrigin, path: &JsonPath, errors: &mut Errors) -> Option<Origin> {
+    let before = errors.0.len();
+    let mut servers = Vec::new();
+    match (&raw.url, raw.servers.is_empty()) {
+        (Some(url), true) => match Server::parse(url, 1) {
+            Ok(s) => servers.push(s),
+            Err(msg) => errors.push(path.key("url"), msg),
+        },
+        (None, false) if raw.servers.len() <= MAX_SERVERS => {
+            for (i, s) in raw.servers.iter().enumerate() {
+                let at = path.key("servers").index(i);
+                if !(1..=100).contains(&s.weight) {
+                    errors.push(at.key("weight"), "weight must be 1 to 100");
+                }
+                match Server::parse(&s.url, s.weight) {
+                    Ok(s) => servers.push(s),
+                    Err(msg) => errors.push(at.key("url"), msg),
+                }
+            }
+        }
+        (None, false) => errors.push(path.key("servers"), format!("at most {MAX_SERVERS} servers per origin")),
+        _ => errors.push(path.clone(), "give either url (one server) or servers (a pool), not both or neither"),
+    }
+    if !(1..=300_000).contains(&raw.timeout_ms) {
+        errors.push(path.key("timeout_ms"), "must be between 1 and 300000");
+    }
+    if !(1..=100).contains(&raw.max_fails) {
+        errors.push(path.key("max_fails"), "must be between 1 and 100");
+    }
+    if !(1..=3600).contains(&raw.fail_timeout_seconds) {
+        errors.push(path.key("fail_timeout_seconds"), "must be between 1 and 3600");
+    }
+    (errors.0.len() == before).then(|| Origin {
+        servers,
+        timeout_ms: raw.timeout_ms,
+        max_fails: raw.max_fails,
+        fail_timeout_ms: raw.fail_timeout_seconds * 1000,
+    })
 }
 
 fn valid_name(s: &str) -> bool {

@@ -73,6 +73,7 @@ pub struct When {
     continents: OneOf<String>,
     asns: OneOf<u32>,
     colos: OneOf<String>,
+    regions: OneOf<String>,
     headers: Vec<(String, OneOf<String>)>,
     query: Vec<(String, OneOf<String>)>,
     bot_classes: OneOf<String>,
@@ -120,6 +121,7 @@ impl When {
                 s.trim_start_matches("AS").parse::<u32>().map_err(|_| format!("not an AS number: {s:?}"))
             }),
             colos: OneOf::compile(&raw.colos, &path.key("colos"), errors, upper),
+            regions: OneOf::compile(&raw.regions, &path.key("regions"), errors, upper),
             headers: compile_map(&raw.headers, &path.key("headers"), errors),
             query: compile_map(&raw.query, &path.key("query"), errors),
             bot_classes: OneOf::compile(&raw.bot_classes, &path.key("bot_classes"), errors, |s| {
@@ -153,6 +155,7 @@ impl When {
             && matches_opt(&self.continents, cf.continent.as_deref(), |c, v| c.eq_ignore_ascii_case(v))
             && matches_opt(&self.asns, cf.asn, |a, v| *a == v)
             && matches_opt(&self.colos, cf.colo.as_deref(), |c, v| c.eq_ignore_ascii_case(v))
+            && (self.regions.is_empty() || matches_region(&self.regions, cf.region_code.as_deref(), cf.region.as_deref()))
             && self.headers.iter().all(|(name, values)| {
                 let present: Vec<&str> = req
                     .headers
@@ -180,6 +183,15 @@ fn matches_opt<T, V: Copy>(list: &OneOf<T>, value: Option<V>, eq: impl Fn(&T, V)
         Some(v) => list.matches(|t| eq(t, v)),
         None => list.include.is_empty(),
     }
+}
+
+/// A region entry matches the region code or the region name.
+fn matches_region(list: &OneOf<String>, code: Option<&str>, name: Option<&str>) -> bool {
+    let present: Vec<&str> = code.into_iter().chain(name).collect();
+    if present.is_empty() {
+        return list.include.is_empty();
+    }
+    list.matches(|r| present.iter().any(|p| r.eq_ignore_ascii_case(p)))
 }
 
 /// Header and query conditions: an empty list means "present"; otherwise any
@@ -352,6 +364,23 @@ mod tests {
         req.client_ip = "2001:db8::1".parse().ok();
         assert!(when.matches(&req));
         req.host = "example.com".into();
+        assert!(!when.matches(&req));
+    }
+
+    #[test]
+    fn regions_match_code_or_name() {
+        let mut errors = Errors::default();
+        let raw = RawWhen { regions: vec!["CA".into(), "Bavaria".into()], ..RawWhen::default() };
+        let when = When::compile(&raw, &JsonPath::root(), &mut errors);
+        let mut req = RequestInfo::from_url("GET", "https://a.example/").unwrap();
+        assert!(!when.matches(&req), "unknown region");
+        req.cf.region_code = Some("CA".into());
+        assert!(when.matches(&req));
+        req.cf.region_code = Some("BY".into());
+        req.cf.region = Some("Bavaria".into());
+        assert!(when.matches(&req));
+        req.cf.region = Some("Hesse".into());
+        req.cf.region_code = Some("HE".into());
         assert!(!when.matches(&req));
     }
 

@@ -3,7 +3,7 @@
 use wasm_bindgen::JsValue;
 use worker::{js_sys, Headers, Request, Response, Result};
 
-use crate::phases::respond::HeaderOp;
+use crate::phases::respond::{with_token, HeaderOp};
 use crate::pipeline::EdgeResponse;
 use crate::request::{CfInfo, RequestInfo};
 
@@ -39,7 +39,9 @@ pub fn edge_response(r: &EdgeResponse, ops: &[HeaderOp]) -> Result<Response> {
         headers.set(n, v)?;
     }
     apply_header_ops(&headers, ops);
-    Ok(Response::ok(r.body.clone())?.with_status(r.status).with_headers(headers))
+    // 204 and 304 responses may not carry a body, not even an empty string.
+    let response = if r.body.is_empty() { Response::empty()? } else { Response::ok(r.body.clone())? };
+    Ok(response.with_status(r.status).with_headers(headers))
 }
 
 /// Applies edits in place; a value the runtime refuses is skipped, not fatal
@@ -49,6 +51,14 @@ pub fn apply_header_ops(headers: &Headers, ops: &[HeaderOp]) {
         let _ = match op {
             HeaderOp::Set(n, v) => headers.set(n, v),
             HeaderOp::Remove(n) => headers.delete(n),
+            HeaderOp::SetIfAbsent(n, v) => match headers.has(n) {
+                Ok(false) => headers.set(n, v),
+                _ => Ok(()),
+            },
+            HeaderOp::AppendToken(n, t) => {
+                let existing = headers.get(n).ok().flatten();
+                headers.set(n, &with_token(existing.as_deref(), t))
+            }
         };
     }
 }

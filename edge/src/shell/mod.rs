@@ -3,6 +3,7 @@
 //! is made by [`crate::pipeline`].
 
 mod body;
+mod cache;
 mod convert;
 mod forward;
 mod io;
@@ -29,7 +30,7 @@ fn now_ms() -> u64 {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, wctx: Context) -> Result<Response> {
     let start = now_ms();
     let request_id = random_uuid();
     let mut info = convert::request_info(&req);
@@ -54,7 +55,10 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let io = io::WorkerIo { env: &env };
     let response = match pipeline.request_filter(&info, &mut ctx, &io).await {
         Decision::Respond(r) => convert::edge_response(&r, &[])?,
-        Decision::Forward { url, .. } => forward::send(req, body_stream, &env, &rules, &info, &mut ctx, &url).await?,
+        Decision::Forward { origin, .. } => {
+            cache::serve(req, body_stream, &env, &rules, &info, &mut ctx, &origin, &wctx).await?
+        }
+        Decision::Purge { .. } => cache::purge(req, &env, &rules, &info, &mut ctx).await?,
     };
     let ops = pipeline.response_filter(&info, &mut ctx);
     // A fetched response's headers are immutable: edit a copy.
