@@ -260,9 +260,19 @@ impl HostPattern {
 /// A path glob: `*` matches any run of characters within one segment, `**`
 /// any run including `/`; a pattern ending in `/*` also matches deeper paths,
 /// so `/api/*` covers `/api/a/b` the way nginx's `location /api/` does.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Compiled once to an anchored `regex` automaton: matching is linear in the
+/// path whatever the pattern, and any mix of `*` and `**` (`/**/*.php`) works.
+#[derive(Debug, Clone)]
 pub struct Glob {
-    pattern: Vec<u8>,
+    source: String,
+    re: regex::bytes::Regex,
+}
+
+impl PartialEq for Glob {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
 }
 
 impl Glob {
@@ -270,44 +280,34 @@ impl Glob {
         if !s.starts_with('/') && !s.starts_with('*') {
             return Err(format!("path pattern must start with '/': {s:?}"));
         }
-        let mut pattern = s.as_bytes().to_vec();
-        if pattern.ends_with(b"/*") && !pattern.ends_with(b"**") {
-            pattern.push(b'*');
-        }
-        Ok(Self { pattern })
-    }
-
-    /// Iterative wildcard matching with one backtrack point per star: O(n·m)
-    /// worst case, over a pattern and a path that are both length-capped.
-    pub fn matches(&self, path: &str) -> bool {
-        glob_match(&self.pattern, path.as_bytes())
-    }
-}
-
-fn glob_match(p: &[u8], s: &[u8]) -> bool {
-    let (mut pi, mut si) = (0usize, 0usize);
-    // (pattern index after the star, subject index, star crosses '/')
-    let mut backtrack: Option<(usize, usize, bool)> = None;
-    while si < s.len() {
-        if pi < p.len() && p[pi] == b'*' {
-            let deep = p.get(pi + 1) == Some(&b'*');
-            pi += if deep { 2 } else { 1 };
-            backtrack = Some((pi, si, deep));
-        } else if pi < p.len() && p[pi] == s[si] {
-            pi += 1;
-            si += 1;
-        } else if let Some((bp, bs, deep)) = backtrack {
-            if !deep && s[bs] == b'/' {
-                return false;
+        let mut pattern = String::from("(?s-u)^");
+        let mut rest = s;
+        while !rest.is_empty() {
+            if let Some(r) = rest.strip_prefix("**") {
+                pattern.push_str(".*");
+                rest = r;
+            } else if let Some(r) = rest.strip_prefix('*') {
+                // A final `/*` reaches deeper paths too.
+                pattern.push_str(if r.is_empty() && s.ends_with("/*") { ".*" } else { "[^/]*" });
+                rest = r;
+            } else {
+                let end = rest.find('*').unwrap_or(rest.len());
+                let (literal, r) = rest.split_at(end);
+                pattern.push_str(&regex::escape(literal));
+                rest = r;
             }
-            backtrack = Some((bp, bs + 1, deep));
-            pi = bp;
-            si = bs + 1;
-        } else {
-            return false;
         }
+        pattern.push('$');
+        let re = regex::bytes::RegexBuilder::new(&pattern)
+            .size_limit(1 << 16)
+            .build()
+            .map_err(|_| format!("path pattern too complex: {s:?}"))?;
+        Ok(Self { source: s.to_string(), re })
     }
-    p[pi..].iter().all(|&c| c == b'*')
+
+    pub fn matches(&self, path: &str) -> bool {
+        self.re.is_match(path.as_bytes())
+    }
 }
 
 #[cfg(test)]
@@ -329,6 +329,16 @@ mod tests {
         assert!(glob("/health", "/health"));
         assert!(!glob("/health", "/healthz"));
         assert!(glob("/static/*.css", "/static/a.css"));
+        // `*` after `**` (the old single-backtrack matcher missed these).
+        assert!(glob("/**/*.php", "/a/b/c.php"));
+        assert!(glob("/**/*.php", "/x/c.php"));
+        assert!(!glob("/**/*.php", "/a/b/c.phpx"));
+        assert!(glob("/a/**/b/*/c", "/a/x/y/b/z/c"));
+        assert!(!glob("/a/**/b/*/c", "/a/x/y/b/z/w/c"));
+        assert!(glob("/api/*", "/api/"));
+        // Regex metacharacters in paths are literals.
+        assert!(glob("/a.b/(x)", "/a.b/(x)"));
+        assert!(!glob("/a.b", "/aXb"));
         assert!(!glob("/static/*.css", "/static/a/b.css"));
     }
 
