@@ -6,6 +6,8 @@
 //! runs one suite. Prints one line per check and a closing `N passed, M failed`.
 
 mod auth;
+mod browser;
+mod cors_browser;
 mod delivery;
 mod harness;
 mod limit;
@@ -46,6 +48,9 @@ fn main() {
         }
         if wanted("delivery") {
             delivery::run(&mut report).await;
+        }
+        if wanted("cors_browser") {
+            cors_browser::run(&mut report).await;
         }
     });
     println!("\n{} passed, {} failed", report.passed, report.failed);

@@ -330,44 +330,13 @@ async fn forged_and_expired_clearance_refused(w: &World) -> Result<(), String> {
 /// meets the challenge, solves it with the page's own script, and lands on the
 /// origin's content.
 async fn browser_solves_challenge(w: &World) -> Result<(), String> {
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_string());
-    ensure!(std::path::Path::new(&chromium).exists(), "{chromium} not found: run scripts/setup.sh (installs Debian's chromium)");
-    let profile = crate::harness::repo_root().join(format!("target/e2e-chromium-{}", w.edge.port));
-    let _ = std::fs::remove_dir_all(&profile);
-    let out = tokio::time::timeout(
-        Duration::from_secs(120),
-        tokio::process::Command::new(&chromium)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-dev-shm-usage",
-                &format!("--user-data-dir={}", profile.display()),
-                // Keeps the page alive while its script works and follows the
-                // redirects, then prints the final document.
-                "--virtual-time-budget=30000",
-                "--dump-dom",
-                &w.edge.url("/protected/browser?from=chromium"),
-            ])
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .map_err(|_| "chromium timed out".to_string())?
-    .map_err(|e| format!("chromium: {e}"))?;
-    let _ = std::fs::remove_dir_all(&profile);
-    let dom = String::from_utf8_lossy(&out.stdout);
+    let out = crate::browser::dump_dom(&w.edge.url("/protected/browser?from=chromium"), &w.edge.port.to_string()).await?;
     ensure!(
-        dom.contains("\"origin\":\"app\"") && dom.contains("/protected/browser"),
+        out.dom.contains("\"origin\":\"app\"") && out.dom.contains("/protected/browser"),
         "chromium did not reach the origin (exit {:?}): {}\nstderr: {}",
-        out.status.code(),
-        dom.chars().take(600).collect::<String>(),
-        String::from_utf8_lossy(&out.stderr).chars().take(600).collect::<String>()
+        out.exit,
+        out.dom.chars().take(600).collect::<String>(),
+        out.stderr.chars().take(600).collect::<String>()
     );
     Ok(())
 }
