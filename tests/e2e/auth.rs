@@ -207,6 +207,10 @@ fn rules(origin_port: u16, jwks_port: u16, keys: &Keys, dead_port: u16) -> Value
                 "keys": {"jwks_url": format!("http://127.0.0.1:{dead_port}/jwks.json")}}},
             {"id": "idp-down-open", "when": {"paths": ["/down-open/*"]}, "action": "jwt", "on_error": "open", "params": {
                 "keys": {"jwks_url": format!("http://127.0.0.1:{dead_port}/other.json")}}}
+        ],
+        "limit": [
+            {"id": "per-user", "when": {"paths": ["/api/quota/*"]}, "action": "block",
+             "params": {"key": ["claim:sub"], "rate": 2, "period": 60, "burst": 1}}
         ]}
     })
 }
@@ -394,6 +398,28 @@ async fn jwks_cached_and_rotated(w: &World) -> Result<(), String> {
 
 /// Keys that cannot be fetched: refused (503) unless the rule says
 /// `on_error: open`, which lets the request through unauthenticated.
+/// A limit keyed on `claim:sub` counts per verified user, not per address:
+/// two users behind one IP have separate allowances.
+async fn limit_keyed_on_verified_claim(w: &World) -> Result<(), String> {
+    let alice = w.token(Signer::Hs256, &claims(json!({"sub": "alice"})));
+    let bob = w.token(Signer::Hs256, &claims(json!({"sub": "bob"})));
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(w.get("/api/quota/x", Some(&alice)).await?.0);
+    }
+    ensure!(statuses == [200, 200, 429], "alice: {statuses:?}");
+    let (status, _, body) = w.get("/api/quota/x", Some(&bob)).await?;
+    ensure!(status == 200, "bob shares alice's allowance: {status} {body}");
+    // A token that fails verification is refused before the limit counts it.
+    let last = if bob.ends_with('A') { "Q" } else { "A" };
+    let forged = format!("{}{last}", &bob[..bob.len() - 1]);
+    let (status, _, _) = w.get("/api/quota/x", Some(&forged)).await?;
+    ensure!(status == 401, "forged token: {status}");
+    let (status, _, _) = w.get("/api/quota/x", Some(&bob)).await?;
+    ensure!(status == 200, "bob's second request (burst 1): {status}");
+    Ok(())
+}
+
 async fn jwks_unreachable_fails_closed(w: &World) -> Result<(), String> {
     let t = w.token(Signer::EdDsa, &claims(json!({})));
     let (status, _, body) = w.get("/down/x", Some(&t)).await?;
@@ -423,4 +449,5 @@ pub async fn run(report: &mut Report) {
     report.check("auth_log_says_why_without_the_token", log_says_why_without_the_token(&w)).await;
     report.check("auth_jwks_cached_and_rotated", jwks_cached_and_rotated(&w)).await;
     report.check("auth_jwks_unreachable_fails_closed", jwks_unreachable_fails_closed(&w)).await;
+    report.check("auth_limit_keyed_on_verified_claim", limit_keyed_on_verified_claim(&w)).await;
 }
