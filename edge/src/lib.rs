@@ -5,6 +5,7 @@
 //! → route → forward → respond → log. Each lives in [`phases`]; the
 //! [`pipeline`] runs them; the wasm-only `shell` does the I/O they ask for.
 
+pub mod analytics;
 pub mod auth;
 pub mod challenge;
 pub mod limit;

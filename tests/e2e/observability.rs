@@ -153,4 +153,24 @@ pub async fn run(report: &mut Report) {
     report.check("server_timing_names_the_deciding_rules", server_timing_names_the_deciding_rules(&w)).await;
     report.check("request_log_line_fields", request_log_line_fields(&w)).await;
     report.check("cli_push_and_explain_match_the_edge", cli_push_and_explain_match_the_edge(&w)).await;
+    report.check("analytics_binding_bound_and_harmless", analytics_binding_bound_and_harmless(&w)).await;
+}
+
+/// wrangler.toml binds `ANALYTICS` (locally: workerd's no-op simulator); every
+/// request above wrote a data point, and edge answers and forwards still work
+/// with it, without an error logged.
+async fn analytics_binding_bound_and_harmless(w: &World) -> Result<(), String> {
+    ensure!(
+        w.edge.logs().iter().any(|l| l.contains("env.ANALYTICS") && l.contains("edge_requests")),
+        "wrangler did not list the ANALYTICS binding"
+    );
+    let from = w.edge.log_len();
+    let (status, _, _) = w.get("/hello", &[]).await?;
+    ensure!(status == 200, "/hello with analytics: {status}");
+    let (status, _, _) = w.get("/.env", &[]).await?;
+    ensure!(status == 404, "/.env with analytics: {status}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let errors: Vec<String> = w.edge.logs().into_iter().skip(from).filter(|l| l.to_lowercase().contains("analytics") || l.contains("✘")).collect();
+    ensure!(errors.is_empty(), "analytics errors logged: {errors:?}");
+    Ok(())
 }

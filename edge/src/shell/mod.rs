@@ -2,6 +2,7 @@
 //! `request.cf` and secrets, fetches the origin, and writes logs; every decision
 //! is made by [`crate::pipeline`].
 
+mod analytics;
 mod body;
 mod cache;
 mod convert;
@@ -65,8 +66,10 @@ async fn fetch(req: Request, env: Env, wctx: Context) -> Result<Response> {
     let headers = response.headers().clone();
     convert::apply_header_ops(&headers, &ops);
     let response = response.with_headers(headers);
+    let end = now_ms();
     if rules.settings.log_requests {
-        console_log!("{}", RequestLog::new(&info, &ctx, response.status_code(), now_ms()).to_line());
+        console_log!("{}", RequestLog::new(&info, &ctx, response.status_code(), end).to_line());
     }
+    analytics::write(&env, &crate::analytics::data_point(&info, &ctx, response.status_code(), end));
     Ok(response)
 }
