@@ -6,6 +6,7 @@
 //! [`pipeline`] runs them; the wasm-only `shell` does the I/O they ask for.
 
 pub mod auth;
+pub mod botauth;
 pub mod challenge;
 pub mod limit;
 pub mod log;
