@@ -210,4 +210,7 @@ pub struct RawWhen {
     pub bot_score_below: Option<u8>,
     /// Matches on whether Cloudflare verified the bot (`cf.botManagement.verifiedBot`).
     pub bot_verified: Option<bool>,
+    /// Verified Web Bot Auth agents, by directory origin or key thumbprint
+    /// (see the `web_bot_auth` filter action).
+    pub signed_agents: Vec<String>,
 }
