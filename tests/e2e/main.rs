@@ -6,6 +6,7 @@
 //! runs one suite. Prints one line per check and a closing `N passed, M failed`.
 
 mod auth;
+mod botauth;
 mod delivery;
 mod harness;
 mod limit;
@@ -46,6 +47,9 @@ fn main() {
         }
         if wanted("delivery") {
             delivery::run(&mut report).await;
+        }
+        if wanted("botauth") {
+            botauth::run(&mut report).await;
         }
     });
     println!("\n{} passed, {} failed", report.passed, report.failed);
