@@ -185,3 +185,6 @@ async fn verify<D: Directories>(cfg: &WebBotAuth, header: &str, req: &RequestInf
     }
     Ok(agent)
 }
+
+#[cfg(test)]
+mod tests;
