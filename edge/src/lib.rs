@@ -7,6 +7,7 @@
 
 pub mod analytics;
 pub mod auth;
+pub mod botauth;
 pub mod challenge;
 pub mod limit;
 pub mod log;

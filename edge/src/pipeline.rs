@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::phases::respond::HeaderOp;
 use crate::phases::cache::{self, CachePlan, CacheStatus};
-use crate::phases::{authenticate, filter, limit, normalize, respond, route};
+use crate::phases::{authenticate, botauth, filter, limit, normalize, respond, route};
 use crate::request::RequestInfo;
 use crate::rules::Rules;
 
@@ -56,6 +56,8 @@ pub struct Facts {
     pub verified_claims: Option<serde_json::Map<String, serde_json::Value>>,
     pub bot_score: Option<u8>,
     pub bot_class: Option<String>,
+    /// A verified Web Bot Auth agent: its directory origin (rate-limit key `agent`).
+    pub agent: Option<String>,
 }
 
 /// Per-request state carried through the phases.
@@ -155,9 +157,9 @@ pub enum Decision {
 
 /// Everything the phases need from the outside world: the shell implements it
 /// over workerd's bindings, tests and `edge-rules explain` over memory.
-pub trait Io: authenticate::Keys + limit::Counters + filter::Secrets {}
+pub trait Io: authenticate::Keys + limit::Counters + filter::Secrets + botauth::Directories {}
 
-impl<T: authenticate::Keys + limit::Counters + filter::Secrets> Io for T {}
+impl<T: authenticate::Keys + limit::Counters + filter::Secrets + botauth::Directories> Io for T {}
 
 /// The phases over one compiled rules document.
 #[derive(Debug, Clone, Copy)]
@@ -173,6 +175,9 @@ impl<'r> Pipeline<'r> {
     /// normalize → filter → authenticate → limit → cache → route.
     pub async fn request_filter<I: Io>(&self, req: &RequestInfo, ctx: &mut Ctx, io: &I) -> Decision {
         if let Verdict::Respond(r) = normalize::run(req, ctx) {
+            return Decision::Respond(r);
+        }
+        if let Verdict::Respond(r) = botauth::run(self.rules, req, ctx, io).await {
             return Decision::Respond(r);
         }
         if let Verdict::Respond(r) = filter::run(self.rules, req, ctx, io) {

@@ -36,6 +36,9 @@ pub struct RequestInfo {
     /// it when editing headers or `cf` of a request already judged.
     #[serde(skip)]
     pub bot_verdict: OnceCell<BotVerdict>,
+    /// The Web Bot Auth agent whose signature verified (set before the filter rules).
+    #[serde(skip)]
+    pub signed_agent: OnceCell<crate::botauth::SignedAgent>,
 }
 
 impl RequestInfo {

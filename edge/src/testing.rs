@@ -44,6 +44,8 @@ impl limit::Counters for MemoryCounters {
 
 impl filter::Secrets for NoIo {}
 impl filter::Secrets for MemoryCounters {}
+impl crate::phases::botauth::Directories for NoIo {}
+impl crate::phases::botauth::Directories for MemoryCounters {}
 
 /// Drives a future to completion on this thread (the phases never wait on
 /// anything but their `Io`, which is synchronous in memory).

@@ -8,6 +8,7 @@
 mod auth;
 mod browser;
 mod cors_browser;
+mod botauth;
 mod delivery;
 mod harness;
 mod limit;
@@ -51,6 +52,9 @@ fn main() {
         }
         if wanted("cors_browser") {
             cors_browser::run(&mut report).await;
+        }
+        if wanted("botauth") {
+            botauth::run(&mut report).await;
         }
     });
     println!("\n{} passed, {} failed", report.passed, report.failed);

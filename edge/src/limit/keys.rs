@@ -36,6 +36,8 @@ pub enum KeyPart {
     Host,
     Path,
     Method,
+    /// The verified Web Bot Auth agent (its directory origin).
+    Agent,
 }
 
 impl KeyPart {
@@ -78,8 +80,9 @@ impl KeyPart {
             "host" => no_arg(Self::Host),
             "path" => no_arg(Self::Path),
             "method" => no_arg(Self::Method),
+            "agent" => no_arg(Self::Agent),
             _ => Err(format!(
-                "unknown key characteristic {s:?}; expected ip, ip_prefix[:V4/V6], header:NAME, cookie:NAME, claim:NAME, country, asn, host, path or method"
+                "unknown key characteristic {s:?}; expected ip, ip_prefix[:V4/V6], header:NAME, cookie:NAME, claim:NAME, country, asn, host, path, method or agent"
             )),
         }
     }
@@ -103,6 +106,7 @@ impl KeyPart {
             Self::Host => Some(req.host.clone()),
             Self::Path => Some(req.path.clone()),
             Self::Method => Some(req.method.clone()),
+            Self::Agent => facts.agent.clone(),
         }
     }
 }

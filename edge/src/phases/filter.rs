@@ -36,6 +36,8 @@ pub enum FilterAction {
     Limits(LimitsParams),
     /// Send plain-HTTP requests to HTTPS (skipped, not ended, where it does not apply).
     HttpsRedirect(HttpsRedirect),
+    /// Web Bot Auth: verifies signed agents before the rules run (see [`super::botauth`]).
+    WebBotAuth(super::botauth::WebBotAuth),
 }
 
 impl FilterAction {
@@ -48,6 +50,7 @@ impl FilterAction {
             Self::Waf(_) => "waf",
             Self::Limits(_) => "limits",
             Self::HttpsRedirect(_) => "https_redirect",
+            Self::WebBotAuth(_) => "web_bot_auth",
         }
     }
 }
@@ -114,7 +117,7 @@ fn no_params(action: &str, p: &Value, path: &JsonPath, errors: &mut Errors) -> b
 
 impl PhaseAction for FilterAction {
     const PHASE: &'static str = "filter";
-    const ACTIONS: &'static [&'static str] = &["allow", "block", "log", "challenge", "waf", "limits", "https_redirect"];
+    const ACTIONS: &'static [&'static str] = &["allow", "block", "log", "challenge", "waf", "limits", "https_redirect", "web_bot_auth"];
 
     fn compile(action: &str, p: &Value, path: &JsonPath, errors: &mut Errors) -> Option<Self> {
         match action {
@@ -155,6 +158,7 @@ impl PhaseAction for FilterAction {
                 Some(Self::Limits(l))
             }
             "https_redirect" => HttpsRedirect::compile(p, path, errors).map(Self::HttpsRedirect),
+            "web_bot_auth" => super::botauth::WebBotAuth::compile(p, path, errors).map(Self::WebBotAuth),
             _ => {
                 let b: BlockParams = params(p, path, errors)?;
                 if !(400..=599).contains(&b.status) {
@@ -234,6 +238,8 @@ pub fn run<S: Secrets>(rules: &Rules, req: &RequestInfo, ctx: &mut Ctx, secrets:
                 // Already HTTPS, or an excepted path: the rule does not apply.
                 None => continue,
             },
+            // Already applied before the rules (it may need a fetch).
+            FilterAction::WebBotAuth(_) => continue,
         };
         match outcome {
             Outcome::Pass(note) => {

@@ -2,6 +2,7 @@
 //! Each phase reads its compiled rules and records one decision in the [`Ctx`](crate::pipeline::Ctx).
 
 pub mod authenticate;
+pub mod botauth;
 pub mod cache;
 pub mod cors;
 pub mod filter;

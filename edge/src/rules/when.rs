@@ -79,11 +79,12 @@ pub struct When {
     bot_classes: OneOf<String>,
     bot_score_below: Option<u8>,
     bot_verified: Option<bool>,
+    signed_agents: OneOf<String>,
 }
 
 /// Class names `when.bot_classes` accepts (see [`crate::waf::BotClass::code`]).
 pub const BOT_CLASSES: &[&str] = &[
-    "browser", "search_engine", "monitoring", "seo", "ai_crawler", "scanner", "http_library", "empty", "other_bot", "unknown",
+    "browser", "search_engine", "monitoring", "seo", "ai_crawler", "scanner", "http_library", "empty", "other_bot", "unknown", "verified_signed_agent",
 ];
 
 impl When {
@@ -140,6 +141,9 @@ impl When {
                 n => n,
             },
             bot_verified: raw.bot_verified,
+            signed_agents: OneOf::compile(&raw.signed_agents, &path.key("signed_agents"), errors, |s| {
+                Ok(crate::botauth::agent_origin(s).unwrap_or_else(|_| s.to_string()))
+            }),
         }
     }
 
@@ -173,6 +177,7 @@ impl When {
             && (self.bot_classes.is_empty() || self.bot_classes.matches(|c| c == req.bot().class.code()))
             && self.bot_score_below.is_none_or(|n| req.bot().score < n)
             && self.bot_verified.is_none_or(|v| req.bot().verified == v)
+            && matches_opt(&self.signed_agents, req.signed_agent.get(), |a, v| *a == v.origin || *a == v.thumbprint)
     }
 }
 

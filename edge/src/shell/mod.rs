@@ -2,6 +2,7 @@
 //! `request.cf` and secrets, fetches the origin, and writes logs; every decision
 //! is made by [`crate::pipeline`].
 
+mod agents;
 mod analytics;
 mod body;
 mod cache;

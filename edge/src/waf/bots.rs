@@ -27,6 +27,8 @@ pub enum BotClass {
     OtherBot,
     /// Neither a known bot nor a recognisable browser.
     Unknown,
+    /// An agent whose Web Bot Auth signature verified against its key directory.
+    VerifiedSignedAgent,
 }
 
 impl BotClass {
@@ -43,6 +45,7 @@ impl BotClass {
             BotClass::Empty => "empty",
             BotClass::OtherBot => "other_bot",
             BotClass::Unknown => "unknown",
+            BotClass::VerifiedSignedAgent => "verified_signed_agent",
         }
     }
 

@@ -1,0 +1,130 @@
+//! Key directories: a JWKS of Ed25519 keys, each known by its RFC 7638
+//! thumbprint, served with a signature by one of its own keys.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use origin_sdk::base::Message;
+use origin_sdk::keys::{KeySet, VerifyingKey};
+use origin_sdk::verify::Verifier;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::verify::{Rejection, Window};
+use super::{DIRECTORY_PATH, DIRECTORY_TAG};
+
+/// Most keys taken from one directory; real ones hold one or two.
+const MAX_KEYS: usize = 16;
+
+/// An agent's verified keys, each with `keyid` = its thumbprint.
+#[derive(Clone, Default)]
+pub struct Directory {
+    pub keys: KeySet,
+    pub thumbprints: Vec<String>,
+}
+
+impl std::fmt::Debug for Directory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Directory").field("thumbprints", &self.thumbprints).finish()
+    }
+}
+
+impl PartialEq for Directory {
+    fn eq(&self, other: &Self) -> bool {
+        self.thumbprints == other.thumbprints
+    }
+}
+
+/// RFC 7638 JWK SHA-256 thumbprint of an Ed25519 public key: the members
+/// `crv`, `kty`, `x` in lexicographic order, no whitespace.
+pub fn thumbprint(public: &[u8; 32]) -> String {
+    let x = URL_SAFE_NO_PAD.encode(public);
+    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
+    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+}
+
+#[derive(Deserialize)]
+struct Jwks {
+    keys: Vec<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct OkpJwk {
+    kty: String,
+    crv: Option<String>,
+    x: Option<String>,
+}
+
+/// Parses a directory (a JWKS). Keys other than OKP/Ed25519 are skipped; a
+/// directory without a usable key is an error.
+pub fn parse_directory(bytes: &[u8]) -> Result<Directory, String> {
+    let jwks: Jwks = serde_json::from_slice(bytes).map_err(|e| format!("directory is not a JWKS: {e}"))?;
+    let mut dir = Directory::default();
+    for value in jwks.keys.into_iter().take(MAX_KEYS) {
+        let Ok(jwk) = serde_json::from_value::<OkpJwk>(value) else { continue };
+        if jwk.kty != "OKP" || jwk.crv.as_deref() != Some("Ed25519") {
+            continue;
+        }
+        let Some(x) = jwk.x else { continue };
+        let Ok(bytes) = URL_SAFE_NO_PAD.decode(x.trim_end_matches('=')) else { continue };
+        let Ok(public) = <[u8; 32]>::try_from(bytes.as_slice()) else { continue };
+        let id = thumbprint(&public);
+        let Ok(key) = VerifyingKey::ed25519(id.clone(), &public) else { continue };
+        if !dir.thumbprints.contains(&id) {
+            dir.keys.insert(key);
+            dir.thumbprints.push(id);
+        }
+    }
+    if dir.thumbprints.is_empty() {
+        return Err("directory has no Ed25519 key".into());
+    }
+    Ok(dir)
+}
+
+/// The directory URL of an agent origin (`https://agent.example`).
+pub fn directory_url(origin: &str) -> String {
+    format!("{}{DIRECTORY_PATH}", origin.trim_end_matches('/'))
+}
+
+/// A directory response as a signed message: its signature covers the
+/// `@authority` the directory was fetched from.
+#[derive(Debug)]
+pub struct DirectoryResponse<'a> {
+    pub authority: &'a str,
+    pub headers: &'a [(String, String)],
+}
+
+impl Message for DirectoryResponse<'_> {
+    fn method(&self) -> Option<&str> {
+        None
+    }
+    fn scheme(&self) -> Option<&str> {
+        None
+    }
+    fn authority(&self) -> Option<&str> {
+        Some(self.authority)
+    }
+    fn path(&self) -> Option<&str> {
+        None
+    }
+    fn query(&self) -> Option<&str> {
+        None
+    }
+    fn field_values(&self, name: &str) -> Vec<&[u8]> {
+        self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_bytes()).collect()
+    }
+}
+
+/// Checks that a fetched directory is signed by one of its own keys
+/// (`tag="http-message-signatures-directory"`, `@authority` covered, fresh):
+/// a response from somewhere else cannot plant keys.
+pub fn verify_directory_response(dir: &Directory, resp: &DirectoryResponse<'_>, window: Window, now_s: u64) -> Result<(), Rejection> {
+    Verifier::new(dir.keys.clone())
+        .required_tag(Some(DIRECTORY_TAG))
+        .required_components(["@authority"])
+        .require_nonce(false)
+        .max_skew(window.max_skew_secs)
+        .max_validity(window.max_validity_secs)
+        .verify_signature(resp, now_s)
+        .map(|_| ())
+        .map_err(Rejection::DirectorySignature)
+}

@@ -1,0 +1,27 @@
+//! Web Bot Auth: agents that sign their requests (RFC 9421, Ed25519,
+//! `tag="web-bot-auth"`) and publish their keys in a directory at
+//! `/.well-known/http-message-signatures-directory` of the origin named by
+//! their `Signature-Agent` header (draft-meunier-web-bot-auth-architecture,
+//! draft-meunier-http-message-signatures-directory).
+//!
+//! Pure: parsing, thumbprints, both signature checks and the cache policy.
+//! The shell only fetches bytes. A signature that does not verify leaves the
+//! request unverified; it is never an error by itself.
+
+mod cache;
+mod directory;
+mod verify;
+
+pub use cache::{cached_directory, DirectoryCache, DirectoryPlan, DirectoryTimings};
+pub use directory::{directory_url, parse_directory, thumbprint, verify_directory_response, Directory, DirectoryResponse};
+pub use verify::{agent_origin, verify_request, Rejection, SignedAgent, SignedRequest, Window};
+
+/// The `tag` of an agent's request signature.
+pub const TAG: &str = "web-bot-auth";
+/// The `tag` of a directory response signature.
+pub const DIRECTORY_TAG: &str = "http-message-signatures-directory";
+/// Where an agent publishes its keys, under its `Signature-Agent` origin.
+pub const DIRECTORY_PATH: &str = "/.well-known/http-message-signatures-directory";
+
+#[cfg(test)]
+mod tests;
