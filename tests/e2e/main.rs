@@ -7,6 +7,7 @@
 
 mod auth;
 mod delivery;
+mod faults;
 mod harness;
 mod limit;
 mod observability;
@@ -46,6 +47,9 @@ fn main() {
         }
         if wanted("delivery") {
             delivery::run(&mut report).await;
+        }
+        if wanted("faults") {
+            faults::run(&mut report).await;
         }
     });
     println!("\n{} passed, {} failed", report.passed, report.failed);
