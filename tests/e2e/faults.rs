@@ -322,11 +322,12 @@ async fn jwks_junk_keeps_cached_keys(w: &World) -> Result<(), String> {
         *d = "<html>502 Bad Gateway</html>\u{0}\u{fffd}".to_string();
     }
     tokio::time::sleep(Duration::from_millis(COOLDOWN_S * 1000 + 500)).await;
-    // An unknown kid forces a refetch, which yields junk: refused.
+    // An unknown kid forces a refetch, which yields junk: the failed fetch
+    // keeps the cached keys, which lack the kid, so 401 (not 503: keys exist).
     let stranger = w.token("k2", &ed_key());
     let (status, body) = w.get("/idp/b", Some(&stranger)).await?;
-    ensure!(status == 401 || status == 503, "unknown kid with a junk JWKS: {status} {body}");
-    w.log_line(mark, &["\"msg\":\"request\"", "/idp/b", "\"idp\""]).await?;
+    ensure!(status == 401, "unknown kid with a junk JWKS: {status} {body}");
+    w.log_line(mark, &["\"msg\":\"request\"", "/idp/b", "\"rule\":\"idp\"", "UnknownKid"]).await?;
     // The cached key still verifies.
     let (status, body) = w.get("/idp/c", Some(&known)).await?;
     ensure!(status == 200, "known key after junk: {status} {body}");
