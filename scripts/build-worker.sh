@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the worker bundle into edge/build/ (wrangler's [build] command).
+# Builds the worker bundle into edge/build/ (wrangler's [build] command);
+# `build-worker.sh DIR` builds another worker crate (e.g. bench/passthrough).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -10,7 +11,7 @@ export WASM_OPT_BIN="${WASM_OPT_BIN:-$ROOT/node_modules/binaryen/bin/wasm-opt}"
 if [ -x "$ROOT/node_modules/@esbuild/linux-x64/bin/esbuild" ]; then
   export ESBUILD_BIN="${ESBUILD_BIN:-$ROOT/node_modules/@esbuild/linux-x64/bin/esbuild}"
 fi
-cd edge
+cd "${1:-edge}"
 worker-build --release
 # worker-build keeps the wasm names section (readable stack traces); it is a
 # sixth of the module. The edge never panics on input and logs its own errors,

@@ -10,6 +10,7 @@ mod browser;
 mod cors_browser;
 mod botauth;
 mod delivery;
+mod faults;
 mod harness;
 mod limit;
 mod observability;
@@ -55,6 +56,9 @@ fn main() {
         }
         if wanted("botauth") {
             botauth::run(&mut report).await;
+        }
+        if wanted("faults") {
+            faults::run(&mut report).await;
         }
     });
     println!("\n{} passed, {} failed", report.passed, report.failed);
