@@ -24,6 +24,11 @@ pub trait Message {
     fn query(&self) -> Option<&str>;
     /// Every field line value of `name` (lowercase), in message order.
     fn field_values(&self, name: &str) -> Vec<&[u8]>;
+    /// For a response: the request it answers, whose values components flagged
+    /// `;req` take (RFC 9421 §2.4). `None` where there is none.
+    fn related_request(&self) -> Option<&dyn Message> {
+        None
+    }
 }
 
 impl<T: Message + ?Sized> Message for &T {
@@ -44,6 +49,9 @@ impl<T: Message + ?Sized> Message for &T {
     }
     fn field_values(&self, name: &str) -> Vec<&[u8]> {
         (**self).field_values(name)
+    }
+    fn related_request(&self) -> Option<&dyn Message> {
+        (**self).related_request()
     }
 }
 
@@ -143,6 +151,16 @@ impl Component {
             BareItem::String(name) => Ok(Component { name: name.clone(), params: item.params.clone() }),
             _ => Err(BaseError::Syntax(SfError::Syntax("component identifiers are strings"))),
         }
+    }
+
+    /// This component without its `req` flag, if it has one (the flag says
+    /// "take the value from the related request").
+    pub fn without_req(&self) -> Option<Component> {
+        let is_req = |(k, v): &(String, BareItem)| k == "req" && *v == BareItem::Boolean(true);
+        self.params.iter().any(is_req).then(|| Component {
+            name: self.name.clone(),
+            params: self.params.iter().filter(|p| !is_req(p)).cloned().collect(),
+        })
     }
 
     /// The serialized identifier as it appears in the signature base, e.g. `"accept";bs`.
@@ -380,6 +398,14 @@ fn field_value<M: Message + ?Sized>(msg: &M, c: &Component) -> Result<Vec<u8>, B
     }
 }
 
+fn component_value<M: Message + ?Sized>(msg: &M, c: &Component) -> Result<Vec<u8>, BaseError> {
+    if c.is_derived() {
+        Ok(derived_value(msg, c)?.into_bytes())
+    } else {
+        field_value(msg, c)
+    }
+}
+
 /// Builds the signature base for `params` over `msg` (RFC 9421 §2.5).
 ///
 /// Returns bytes because field values may carry obs-text; for ASCII messages
@@ -392,7 +418,14 @@ pub fn signature_base<M: Message + ?Sized>(msg: &M, params: &SignatureParams) ->
             return Err(BaseError::DuplicateComponent(c.to_string()));
         }
         seen.push(c);
-        let value = if c.is_derived() { derived_value(msg, c)?.into_bytes() } else { field_value(msg, c)? };
+        let value = match c.without_req() {
+            // `;req`: the value comes from the request this response answers.
+            Some(inner) => {
+                let req = msg.related_request().ok_or_else(|| BaseError::Unavailable(c.to_string()))?;
+                component_value(req, &inner)?
+            }
+            None => component_value(msg, c)?,
+        };
         out.extend_from_slice(c.identifier()?.as_bytes());
         out.extend_from_slice(b": ");
         out.extend_from_slice(&value);
@@ -441,6 +474,10 @@ mod tests {
         assert_eq!(base(&["x-empty", "Accept"]).unwrap().lines().take(2).collect::<Vec<_>>(), ["\"x-empty\": ", "\"accept\": a, b"]);
         assert_eq!(base(&["x-missing"]), Err(BaseError::MissingField("x-missing".into())));
         assert!(matches!(base(&["@status"]), Err(BaseError::Unsupported(_))));
+        // `;req` needs a related request; a plain request has none.
+        let req_authority = Component::new("@authority").with_param("req", BareItem::Boolean(true));
+        let params = SignatureParams::new([req_authority.clone()]);
+        assert!(matches!(signature_base(&req(), &params), Err(BaseError::Unavailable(_))));
         assert!(matches!(base(&["@method", "@method"]), Err(BaseError::DuplicateComponent(_))));
         let p = SignatureParams::new([Component::new("example-dict").with_param("key", BareItem::String("b".into()))]);
         assert!(String::from_utf8(signature_base(&req(), &p).unwrap()).unwrap().starts_with("\"example-dict\";key=\"b\": 2;x=1;y=2\n"));

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64ct::{Base64, Base64UrlUnpadded, Encoding};
-use edge::botauth::{thumbprint, DirectoryResponse, SignedRequest, DIRECTORY_PATH, DIRECTORY_TAG, TAG};
+use edge::botauth::{directory_components, thumbprint, DirectoryResponse, SignedRequest, DIRECTORY_PATH, DIRECTORY_TAG, TAG};
 use edge::request::RequestInfo;
 use origin_sdk::{EdgeAuthLayer, Signer, SigningKey};
 use serde_json::{json, Value};
@@ -49,7 +49,7 @@ async fn start_directory(key: SigningKey, jwks: String, fetches: Arc<AtomicUsize
             fetches.fetch_add(1, Ordering::SeqCst);
             async move {
                 let none: Vec<(String, String)> = Vec::new();
-                let signer = Signer::new(key).tag(Some(DIRECTORY_TAG)).label("sig1").components(["@authority"]).validity(60);
+                let signer = Signer::new(key).tag(Some(DIRECTORY_TAG)).label("sig1").components(directory_components()).validity(60);
                 let params = signer.params(now(), "dir").expect("params");
                 let h = signer.sign_params(&DirectoryResponse { authority: &authority, headers: &none }, &params).expect("sign");
                 (

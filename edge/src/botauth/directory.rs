@@ -3,7 +3,8 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use origin_sdk::base::Message;
+use origin_sdk::base::{Component, Message};
+use origin_sdk::sf::BareItem;
 use origin_sdk::keys::{KeySet, VerifyingKey};
 use origin_sdk::verify::Verifier;
 use serde::Deserialize;
@@ -85,8 +86,9 @@ pub fn directory_url(origin: &str) -> String {
     format!("{}{DIRECTORY_PATH}", origin.trim_end_matches('/'))
 }
 
-/// A directory response as a signed message: its signature covers the
-/// `@authority` the directory was fetched from.
+/// A directory response as a signed message: its signature covers
+/// `"@authority";req`, the authority of the request that fetched it
+/// (draft-meunier-http-message-signatures-directory).
 #[derive(Debug)]
 pub struct DirectoryResponse<'a> {
     pub authority: &'a str,
@@ -112,6 +114,16 @@ impl Message for DirectoryResponse<'_> {
     fn field_values(&self, name: &str) -> Vec<&[u8]> {
         self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_bytes()).collect()
     }
+    /// The fetching request is known only by its authority, which this value
+    /// already carries: `;req` components read it from here.
+    fn related_request(&self) -> Option<&dyn Message> {
+        Some(self)
+    }
+}
+
+/// The components a directory response signature must cover: `"@authority";req`.
+pub fn directory_components() -> Vec<Component> {
+    vec![Component::new("@authority").with_param("req", BareItem::Boolean(true))]
 }
 
 /// Checks that a fetched directory is signed by one of its own keys
@@ -120,7 +132,7 @@ impl Message for DirectoryResponse<'_> {
 pub fn verify_directory_response(dir: &Directory, resp: &DirectoryResponse<'_>, window: Window, now_s: u64) -> Result<(), Rejection> {
     Verifier::new(dir.keys.clone())
         .required_tag(Some(DIRECTORY_TAG))
-        .required_components(["@authority"])
+        .required_components(directory_components())
         .require_nonce(false)
         .max_skew(window.max_skew_secs)
         .max_validity(window.max_validity_secs)

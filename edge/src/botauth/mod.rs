@@ -13,7 +13,9 @@ mod directory;
 mod verify;
 
 pub use cache::{cached_directory, DirectoryCache, DirectoryPlan, DirectoryTimings};
-pub use directory::{directory_url, parse_directory, thumbprint, verify_directory_response, Directory, DirectoryResponse};
+pub use directory::{
+    directory_components, directory_url, parse_directory, thumbprint, verify_directory_response, Directory, DirectoryResponse,
+};
 pub use verify::{agent_origin, verify_request, Rejection, SignedAgent, SignedRequest, Window};
 
 /// The `tag` of an agent's request signature.

@@ -147,7 +147,7 @@ fn agent_origins_are_https_or_loopback_http() {
 
 fn signed_directory(key: &SigningKey, jwks: &str, authority: &str, tag: &str, created: u64) -> (Vec<(String, String)>, Vec<u8>) {
     let none: Vec<(String, String)> = vec![];
-    let params = Signer::new(key.clone()).tag(Some(tag)).label("sig1").components(["@authority"]).validity(60).params(created, "d").unwrap();
+    let params = Signer::new(key.clone()).tag(Some(tag)).label("sig1").components(directory_components()).validity(60).params(created, "d").unwrap();
     let h = Signer::new(key.clone())
         .label("sig1")
         .sign_params(&DirectoryResponse { authority, headers: &none }, &params)
@@ -223,4 +223,18 @@ fn failed_fetches_and_bad_directories_cool_down() {
         async move { Ok(resp) }
     }));
     assert!(later.is_ok());
+}
+
+#[test]
+fn directory_signature_covers_authority_of_the_request() {
+    // Per the directory draft the signature covers `"@authority";req`; one over
+    // the response's plain `@authority` does not satisfy it.
+    let key = SigningKey::ed25519_from_seed("k", &[5; 32]);
+    let params = Signer::new(key.clone()).components(directory_components()).tag(Some(DIRECTORY_TAG)).params(NOW, "d").unwrap();
+    let none: Vec<(String, String)> = Vec::new();
+    let h = Signer::new(key.clone()).sign_params(&DirectoryResponse { authority: "agent.example", headers: &none }, &params).unwrap();
+    let base = String::from_utf8(h.base).unwrap();
+    assert!(base.starts_with("\"@authority\";req: agent.example\n"), "{base}");
+    let plain = Signer::new(key).components(["@authority"]).tag(Some(DIRECTORY_TAG)).params(NOW, "d").unwrap();
+    assert!(!plain.serialize().unwrap().contains(";req"));
 }
