@@ -345,6 +345,63 @@ async fn origin_clock_skew(w: &World) -> Result<(), String> {
     w.no_exceptions(mark)
 }
 
+/// wrangler.toml without the Durable Object binding: the global counter store
+/// is unavailable, as during a Durable Objects outage.
+fn config_without_limiter() -> std::path::PathBuf {
+    let text = std::fs::read_to_string(crate::harness::repo_root().join("wrangler.toml")).expect("wrangler.toml");
+    let mut out = String::new();
+    let mut skip = false;
+    for line in text.lines() {
+        if line.starts_with("[[") || line.starts_with('[') {
+            skip = line == "[[durable_objects.bindings]]" || line == "[[migrations]]";
+        }
+        if !skip {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    // The config lives in target/: paths are relative to it.
+    let out = out
+        .replace("main = \"edge/build/worker/shim.mjs\"", "main = \"../edge/build/worker/shim.mjs\"")
+        .replace("watch_dir = [\"edge/src\", \"origin-sdk/src\"]", "watch_dir = [\"../edge/src\"]");
+    let path = crate::harness::repo_root().join("target/e2e-no-limiter.wrangler.toml");
+    std::fs::write(&path, out).expect("write config");
+    path
+}
+
+/// With the Durable Object store gone, `global` limits follow `on_error`:
+/// `open` lets requests through, `closed` refuses them; both are logged.
+async fn limit_store_unavailable_follows_on_error(app: u16, http: &reqwest::Client) -> Result<(), String> {
+    let rules = json!({
+        "version": 1,
+        "settings": { "default_origin": "app", "rules_ttl_seconds": 1 },
+        "origins": { "app": { "url": format!("http://127.0.0.1:{app}") } },
+        "phases": { "limit": [
+            { "id": "open-limit", "when": { "paths": ["/open/*"] }, "action": "block",
+              "params": { "key": ["ip"], "rate": 100, "period": 60, "store": "global" } },
+            { "id": "closed-limit", "when": { "paths": ["/closed/*"] }, "action": "block", "on_error": "closed",
+              "params": { "key": ["ip"], "rate": 100, "period": 60, "store": "global" } }
+        ] }
+    });
+    let config = config_without_limiter();
+    let edge = Edge::start_with_config(&rules.to_string(), &format!("http://127.0.0.1:{app}"), &[], Some(&config));
+    let get = |path: &str| {
+        http.get(edge.url(path))
+            .header("MF-CF-Blob", json!({"colo": "FRA", "clientAcceptEncoding": ""}).to_string())
+            .header("CF-Connecting-IP", "198.51.100.7")
+            .send()
+    };
+    let open = get("/open/x").await.map_err(|e| e.to_string())?.status().as_u16();
+    let closed = get("/closed/x").await.map_err(|e| e.to_string())?.status().as_u16();
+    ensure!(open == 200, "on_error open with the store down: {open}");
+    ensure!(closed == 503, "on_error closed with the store down: {closed}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let logged = edge.logs_since(0, &["limit_store_error"]);
+    ensure!(logged.len() >= 2, "store errors not logged: {logged:?}");
+    ensure!(!edge.logs().iter().any(|l| l.contains("Uncaught") || l.contains("panicked")), "worker exception in the log");
+    Ok(())
+}
+
 pub async fn run(report: &mut Report) {
     let app = start_origin("app", EdgeAuthLayer::new).await;
     let garbage = start_garbage_origin().await;
@@ -370,4 +427,7 @@ pub async fn run(report: &mut Report) {
     report.check("faults_kv_10mb_keeps_last_good", kv_10mb_keeps_last_good(&w)).await;
     report.check("faults_jwks_junk_keeps_cached_keys", jwks_junk_keeps_cached_keys(&w)).await;
     report.check("faults_origin_clock_skew", origin_clock_skew(&w)).await;
+    let http = w.http.clone();
+    drop(w);
+    report.check("faults_limit_store_unavailable_follows_on_error", limit_store_unavailable_follows_on_error(app, &http)).await;
 }

@@ -76,6 +76,12 @@ impl Edge {
     /// Like [`Edge::start`], with extra Worker secrets (`NAME`, `value`) in
     /// the run's env file.
     pub fn start_with_secrets(rules: &str, default_origin: &str, secrets: &[(&str, &str)]) -> Edge {
+        Self::start_with_config(rules, default_origin, secrets, None)
+    }
+
+    /// Like [`Edge::start_with_secrets`] with another wrangler config (e.g. one
+    /// lacking a binding, to see the edge without it).
+    pub fn start_with_config(rules: &str, default_origin: &str, secrets: &[(&str, &str)], config: Option<&Path>) -> Edge {
         let port = free_port();
         let persist = repo_root().join(format!("target/e2e-state-{port}"));
         let _ = std::fs::remove_dir_all(&persist);
@@ -94,6 +100,9 @@ impl Edge {
                 "--var", &format!("DEFAULT_ORIGIN:{default_origin}"),
                 "--show-interactive-dev-session=false",
             ]);
+            if let Some(config) = config {
+                cmd.args(["--config", config.to_str().expect("utf-8 path")]);
+            }
             cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
             std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
             let mut child = cmd.spawn().expect("spawn wrangler dev");
