@@ -54,12 +54,7 @@ async fn start_noisy_origin() -> u16 {
             (h, "noisy")
         })
         .layer(EdgeAuthLayer::new(Verifier::new(keys)));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind noisy origin");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    port
+    crate::harness::serve(app).await
 }
 
 /// A test double for a broken origin: it verifies the edge's signature (so it
@@ -75,7 +70,7 @@ async fn start_failing_origin(hits: Arc<AtomicUsize>) -> u16 {
             }
         })
         .layer(EdgeAuthLayer::new(Verifier::new(keys)));
-    serve(app).await
+    crate::harness::serve(app).await
 }
 
 /// A test double for an overloaded origin: verifies, then answers after 5 s.
@@ -87,7 +82,7 @@ async fn start_slow_origin() -> u16 {
             "late"
         })
         .layer(EdgeAuthLayer::new(Verifier::new(keys)));
-    serve(app).await
+    crate::harness::serve(app).await
 }
 
 /// An origin for cache checks: verifies the edge's signature, numbers each
@@ -111,7 +106,7 @@ async fn start_counting_origin() -> u16 {
             }
         })
         .layer(EdgeAuthLayer::new(Verifier::new(keys)));
-    serve(app).await
+    crate::harness::serve(app).await
 }
 
 /// An origin that streams (SSE at `/stream/sse`, WebSocket echo at
@@ -159,16 +154,7 @@ async fn start_streaming_origin(gate: SseGate) -> u16 {
             }),
         )
         .layer(EdgeAuthLayer::new(Verifier::new(keys)));
-    serve(app).await
-}
-
-async fn serve(app: axum::Router) -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind origin");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    port
+    crate::harness::serve(app).await
 }
 
 struct Ports {

@@ -81,12 +81,7 @@ async fn start_streaming_origin() -> u16 {
             }),
         )
         .layer(EdgeAuthLayer::new(Verifier::new(keys)));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind streaming origin");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    port
+    crate::harness::serve(app).await
 }
 
 /// A JWKS endpoint whose document the test swaps (for junk).
@@ -98,12 +93,7 @@ async fn start_jwks(doc: Arc<Mutex<String>>) -> u16 {
             async move { ([("content-type", "application/json")], doc.lock().map(|d| d.clone()).unwrap_or_default()) }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind jwks");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    port
+    crate::harness::serve(app).await
 }
 
 struct Ports {

@@ -36,16 +36,21 @@ pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
 
-/// An example origin on a loopback port, verifying the dev key.
-pub async fn start_origin(name: &str, layer: impl FnOnce(Verifier) -> EdgeAuthLayer) -> u16 {
-    let keys = KeySet::from_spec(&dev_keys().verify).expect("dev verify keys");
-    let app = example_origin::router_with_layer(name.to_string(), layer(Verifier::new(keys)));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind origin");
-    let port = listener.local_addr().expect("origin addr").port();
+/// Serves `app` on a free loopback port until the test process ends.
+pub async fn serve(app: axum::Router) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback server");
+    let port = listener.local_addr().expect("server addr").port();
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
     port
+}
+
+/// An example origin on a loopback port, verifying the dev key.
+pub async fn start_origin(name: &str, layer: impl FnOnce(Verifier) -> EdgeAuthLayer) -> u16 {
+    let keys = KeySet::from_spec(&dev_keys().verify).expect("dev verify keys");
+    let app = example_origin::router_with_layer(name.to_string(), layer(Verifier::new(keys)));
+    serve(app).await
 }
 
 /// `wrangler dev` running the worker; killed (with its process group) on drop.

@@ -41,12 +41,7 @@ async fn start_echo_origin() -> u16 {
             }))
         })
         .layer(EdgeAuthLayer::new(Verifier::new(keys)));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind origin");
-    let port = listener.local_addr().expect("origin addr").port();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    port
+    crate::harness::serve(app).await
 }
 
 fn hex(bytes: &[u8]) -> String {
