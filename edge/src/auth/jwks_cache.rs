@@ -96,6 +96,15 @@ impl JwksCache {
         Self::default()
     }
 
+    /// URLs remembered (at most 64).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// Decides for `url` at `now_ms`. `refresh`: the caller's token named a
     /// `kid` the current keys lack. A refresh that is allowed is recorded as
     /// an attempt at once, so concurrent unknown-`kid` requests in this

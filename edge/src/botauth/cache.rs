@@ -47,6 +47,15 @@ impl DirectoryCache {
         Self::default()
     }
 
+    /// Agent origins remembered (at most 256).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// Decides for `origin` at `now_ms`; `refresh`: the signature named a key
     /// the cached directory lacks.
     pub fn plan(&mut self, origin: &str, now_ms: u64, t: DirectoryTimings, refresh: bool) -> DirectoryPlan {

@@ -46,6 +46,9 @@ pub struct RawSettings {
     /// Add a `Server-Timing` header naming each phase's decision (off by
     /// default: it tells clients which rules matched).
     pub server_timing: bool,
+    /// Every this many requests an isolate logs one `isolate_stats` line
+    /// (request count, wasm heap, cache sizes); 0 turns the lines off.
+    pub isolate_stats_every: u64,
 }
 
 impl Default for RawSettings {
@@ -56,6 +59,7 @@ impl Default for RawSettings {
             signature_validity_seconds: 60,
             log_requests: true,
             server_timing: false,
+            isolate_stats_every: 10_000,
         }
     }
 }

@@ -58,6 +58,7 @@ pub struct Settings {
     pub signature_validity_seconds: u64,
     pub log_requests: bool,
     pub server_timing: bool,
+    pub isolate_stats_every: u64,
 }
 
 /// A named origin: a pool of one or more servers (see [`crate::upstream`]).

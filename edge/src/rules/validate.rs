@@ -161,6 +161,7 @@ pub(super) fn compile(raw: RawDocument) -> Result<Rules, Errors> {
             signature_validity_seconds: s.signature_validity_seconds,
             log_requests: s.log_requests,
             server_timing: s.server_timing,
+            isolate_stats_every: s.isolate_stats_every,
         },
         origins,
         filter,

@@ -21,6 +21,11 @@ thread_local! {
     static CACHE: Rc<RefCell<DirectoryCache>> = Rc::new(RefCell::new(DirectoryCache::new()));
 }
 
+/// Directories this isolate remembers (for [`super::stats`]).
+pub(super) fn cached_directories() -> usize {
+    CACHE.with(|c| c.try_borrow().map(|c| c.len()).unwrap_or(0))
+}
+
 impl Directories for WorkerIo<'_> {
     async fn agent_directory(&self, origin: &str, t: DirectoryTimings, w: Window, now_ms: u64, refresh: bool) -> Result<Arc<Directory>, Rejection> {
         let cache = CACHE.with(Rc::clone);

@@ -23,6 +23,11 @@ thread_local! {
     static CACHE: Rc<RefCell<JwksCache>> = Rc::new(RefCell::new(JwksCache::new()));
 }
 
+/// JWKS URLs this isolate remembers (for [`super::stats`]).
+pub(super) fn cached_urls() -> usize {
+    CACHE.with(|c| c.try_borrow().map(|c| c.len()).unwrap_or(0))
+}
+
 impl Keys for WorkerIo<'_> {
     async fn jwks(&self, source: &JwksSource, now_ms: u64, refresh: bool) -> Result<Arc<KeyStore>, String> {
         // `cached_jwks` never holds a borrow across the fetch, so concurrent

@@ -25,6 +25,13 @@ thread_local! {
     static REFUSALS: RefCell<RefusalCache> = RefCell::new(RefusalCache::new(ISOLATE_KEYS));
 }
 
+/// Keys held by this isolate's GCRA store and its refusal cache (for [`super::stats`]).
+pub(super) fn isolate_keys() -> (usize, usize) {
+    let memory = MEMORY.with(|m| m.try_borrow().map(|m| m.len()).unwrap_or(0));
+    let refusals = REFUSALS.with(|r| r.try_borrow().map(|r| r.len()).unwrap_or(0));
+    (memory, refusals)
+}
+
 impl Counters for WorkerIo<'_> {
     async fn take(&self, t: &Take<'_>) -> Result<Outcome, String> {
         let result = match t.store {

@@ -13,6 +13,7 @@ mod limit;
 mod limiter_object;
 mod jwks;
 mod rules_source;
+mod stats;
 
 use worker::{console_log, event, Context, Date, Env, Request, Response, Result};
 
@@ -72,5 +73,6 @@ async fn fetch(req: Request, env: Env, wctx: Context) -> Result<Response> {
         console_log!("{}", RequestLog::new(&info, &ctx, response.status_code(), end).to_line());
     }
     analytics::write(&env, &crate::analytics::data_point(&info, &ctx, response.status_code(), end));
+    stats::count(end, rules.settings.isolate_stats_every);
     Ok(response)
 }
