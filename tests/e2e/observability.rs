@@ -1,6 +1,6 @@
 //! Observability and the rules CLI against the real worker: `Server-Timing`,
 //! the request log line, and `edge-rules push`/`explain` agreeing with what
-//! workerd actually does.
+//! workerd actually does, and the `isolate_stats` line.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -25,8 +25,12 @@ fn rules(origin_port: u16) -> Value {
     rules["origins"]["app"]["url"] = json!(format!("http://127.0.0.1:{origin_port}"));
     rules["settings"]["rules_ttl_seconds"] = json!(1);
     rules["settings"]["server_timing"] = json!(true);
+    rules["settings"]["isolate_stats_every"] = json!(STATS_EVERY);
     rules
 }
+
+/// Small, so a handful of requests yields `isolate_stats` lines.
+const STATS_EVERY: u64 = 4;
 
 impl World {
     async fn get(&self, path: &str, extra: &[(&str, &str)]) -> Result<(u16, reqwest::header::HeaderMap, Value), String> {
@@ -154,6 +158,37 @@ pub async fn run(report: &mut Report) {
     report.check("request_log_line_fields", request_log_line_fields(&w)).await;
     report.check("cli_push_and_explain_match_the_edge", cli_push_and_explain_match_the_edge(&w)).await;
     report.check("analytics_binding_bound_and_harmless", analytics_binding_bound_and_harmless(&w)).await;
+    report.check("isolate_stats_every_nth_request", isolate_stats_every_nth_request(&w)).await;
+}
+
+/// Every `isolate_stats_every`-th request of the isolate logs its wasm heap
+/// (whole 64 KiB pages, never shrinking) and cache sizes.
+async fn isolate_stats_every_nth_request(w: &World) -> Result<(), String> {
+    let from = w.edge.log_len();
+    for _ in 0..3 * STATS_EVERY {
+        let (status, _, _) = w.get("/hello", &[]).await?;
+        ensure!(status == 200, "/hello: {status}");
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let lines: Vec<Value> = w
+        .edge
+        .logs()
+        .into_iter()
+        .skip(from)
+        .filter(|l| l.contains("\"msg\":\"isolate_stats\""))
+        .filter_map(|l| l.find('{').and_then(|i| serde_json::from_str(&l[i..]).ok()))
+        .collect();
+    ensure!(lines.len() >= 2, "expected at least 2 isolate_stats lines for {} requests, got {lines:?}", 3 * STATS_EVERY);
+    for (a, b) in lines.iter().zip(lines.iter().skip(1)) {
+        let (ra, rb) = (a["requests"].as_u64().unwrap_or(0), b["requests"].as_u64().unwrap_or(0));
+        ensure!(ra % STATS_EVERY == 0 && rb == ra + STATS_EVERY, "request counts {ra} then {rb}");
+        let (ha, hb) = (a["wasm_heap_bytes"].as_u64().unwrap_or(0), b["wasm_heap_bytes"].as_u64().unwrap_or(0));
+        ensure!(ha > 0 && ha % 65_536 == 0 && hb >= ha, "wasm heap {ha} then {hb}");
+        for key in ["limit_keys", "refused_keys", "jwks_urls", "agent_directories", "uptime_s"] {
+            ensure!(b[key].is_u64(), "{key} missing: {b}");
+        }
+    }
+    Ok(())
 }
 
 /// wrangler.toml binds `ANALYTICS` (locally: workerd's no-op simulator); every
