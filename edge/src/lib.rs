@@ -9,6 +9,7 @@ pub mod analytics;
 pub mod auth;
 pub mod botauth;
 pub mod challenge;
+pub mod fetch_cache;
 pub mod limit;
 pub mod log;
 pub mod phases;

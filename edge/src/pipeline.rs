@@ -212,7 +212,7 @@ impl<'r> Pipeline<'r> {
     /// respond: the header edits for any response, forwarded or made here.
     pub fn response_filter(&self, req: &RequestInfo, ctx: &mut Ctx) -> Vec<HeaderOp> {
         let mut ops = respond::run(self.rules, req, ctx);
-        ops.extend(ctx.response_ops.drain(..));
+        ops.append(&mut ctx.response_ops);
         ops.push(HeaderOp::Set("x-edge-request-id".into(), ctx.request_id.clone()));
         if self.rules.settings.server_timing {
             ops.push(HeaderOp::Set("server-timing".into(), crate::log::server_timing(req, ctx)));

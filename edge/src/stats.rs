@@ -55,7 +55,7 @@ impl IsolateStats {
     pub fn count(&mut self, now_ms: u64, every: u64) -> bool {
         self.started_ms.get_or_insert(now_ms);
         self.requests = self.requests.saturating_add(1);
-        every != 0 && self.requests % every == 0
+        every != 0 && self.requests.is_multiple_of(every)
     }
 
     pub fn requests(&self) -> u64 {
