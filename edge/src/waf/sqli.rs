@@ -50,10 +50,11 @@ fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'.') || b >= 0x80
 }
 
-/// Tokenize `s`; with `quote`, start inside a string delimited by that byte.
-fn tokenize(s: &str, quote: Option<u8>) -> Vec<Tok<'_>> {
+/// Tokenize `s` into `out` (cleared first, so one buffer serves every context); with
+/// `quote`, start inside a string delimited by that byte.
+fn tokenize<'a>(s: &'a str, quote: Option<u8>, out: &mut Vec<Tok<'a>>) {
     let b = s.as_bytes();
-    let mut out = Vec::new();
+    out.clear();
     let mut i = 0;
     let tok = |t: T, from: usize, to: usize| Tok {
         t,
@@ -146,7 +147,6 @@ fn tokenize(s: &str, quote: Option<u8>) -> Vec<Tok<'_>> {
             }
         }
     }
-    out
 }
 
 /// End index (exclusive) of a string body starting at `from`, and whether it closed.
@@ -563,7 +563,7 @@ fn interesting(t: &Tok<'_>) -> bool {
 /// Every entry of `SYSTEM_OBJECTS` has one of these features; a cheap pre-check.
 fn may_be_system_object(w: &str) -> bool {
     w.len() >= 7
-        && (w.contains(['_', '.', '$'])
+        && (w.bytes().any(|b| matches!(b, b'_' | b'.' | b'$'))
             || w.starts_with("sys")
             || w.starts_with("msys")
             || w.ends_with("file"))
@@ -647,10 +647,13 @@ pub fn detect(t: &Text<'_>, out: &mut Vec<&'static Rule>) {
         return;
     }
     let start = out.len();
-    classify(&tokenize(t.s, None), out);
+    let mut toks = Vec::new();
+    tokenize(t.s, None, &mut toks);
+    classify(&toks, out);
     for q in [b'\'', b'"'] {
         if t.has(q) {
-            classify(&tokenize(t.s, Some(q)), out);
+            tokenize(t.s, Some(q), &mut toks);
+            classify(&toks, out);
         }
     }
     // Several contexts can report the same rule; keep one.
