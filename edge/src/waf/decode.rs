@@ -328,6 +328,7 @@ pub fn js_unescape(s: &str) -> Option<String> {
     changed.then(|| utf8_lossy(out))
 }
 
+#[inline]
 fn b64_val(c: u8) -> Option<u32> {
     Some(match c {
         b'A'..=b'Z' => c - b'A',
@@ -458,9 +459,8 @@ pub fn normalize(s: &str) -> String {
 /// [`normalize`] for ASCII input, on bytes (the common case, several times faster).
 fn normalize_ascii(b: &[u8]) -> String {
     if !needs_folding(b) {
-        // Only lowercasing is left to do: one copy, no per-byte branching.
-        let mut out = b.to_vec();
-        out.make_ascii_lowercase();
+        // Only lowercasing is left to do: one allocation, no per-byte branching.
+        let out: Vec<u8> = b.iter().map(u8::to_ascii_lowercase).collect();
         return String::from_utf8(out).unwrap_or_default();
     }
     fold_ascii(b)

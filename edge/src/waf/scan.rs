@@ -14,18 +14,22 @@ pub struct Text<'a> {
     chars: [u64; 2],
 }
 
-/// Set of the ASCII bytes in `s` (bit `b` of the 128), as kept by [`Text`].
+/// Set of the ASCII bytes in `s` (bit `b` of the 128), as kept by [`Text`]. Two
+/// register accumulators: an indexed array would serialise every byte through memory.
 const fn byte_set(s: &str) -> [u64; 2] {
     let b = s.as_bytes();
-    let mut set = [0u64; 2];
+    let (mut lo, mut hi) = (0u64, 0u64);
     let mut i = 0;
     while i < b.len() {
-        if b[i] < 128 {
-            set[(b[i] >> 6) as usize] |= 1u64 << (b[i] & 63);
+        let bit = 1u64 << (b[i] & 63);
+        if b[i] < 64 {
+            lo |= bit;
+        } else if b[i] < 128 {
+            hi |= bit;
         }
         i += 1;
     }
-    set
+    [lo, hi]
 }
 
 /// A word list with each word's byte set precomputed, for [`Text::contains_any`].
