@@ -135,9 +135,14 @@ pub fn url_decode(s: &str) -> Option<String> {
                     i += 1;
                 }
             }
-            c => {
-                out.push(c);
-                i += 1;
+            _ => {
+                // Copy the run up to the next escape at once.
+                let end = b[i..]
+                    .iter()
+                    .position(|c| matches!(c, b'%' | b'+'))
+                    .map_or(b.len(), |p| i + p);
+                out.extend_from_slice(&b[i..end]);
+                i = end;
             }
         }
     }
@@ -328,7 +333,8 @@ pub fn js_unescape(s: &str) -> Option<String> {
     changed.then(|| utf8_lossy(out))
 }
 
-#[inline]
+// Called per byte of every candidate; opt-level "z" would otherwise keep the call.
+#[inline(always)]
 fn b64_val(c: u8) -> Option<u32> {
     Some(match c {
         b'A'..=b'Z' => c - b'A',

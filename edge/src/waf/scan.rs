@@ -71,7 +71,7 @@ impl<'a> Text<'a> {
     /// Does the text contain any of `words`? Same answer as `s.contains(w)` for each,
     /// but a word is only searched for when every one of its bytes occurs in the text
     /// (a substring's bytes are a subset of the text's), which rules most words out in
-    /// O(1). Words must be ASCII for that check to be exact.
+    /// O(1). Non-ASCII bytes are not tracked, so they never rule a word out.
     pub fn contains_any<const N: usize>(&self, words: &Words<N>) -> bool {
         (0..N).any(|i| {
             let set = words.sets[i];

@@ -46,7 +46,8 @@ struct Tok<'a> {
     s: &'a str,
 }
 
-#[inline]
+// Called per byte; opt-level "z" would otherwise keep the call.
+#[inline(always)]
 fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'.') || b >= 0x80
 }
