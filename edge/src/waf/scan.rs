@@ -64,6 +64,8 @@ impl<'a> Text<'a> {
         b < 128 && self.chars[usize::from(b >> 6)] & (1u64 << (b & 63)) != 0
     }
 
+    /// Callers pass literals: inlined, the loop folds into two mask tests.
+    #[inline(always)]
     pub fn has_any(&self, bs: &[u8]) -> bool {
         bs.iter().any(|b| self.has(*b))
     }

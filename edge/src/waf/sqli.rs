@@ -676,7 +676,8 @@ pub fn detect(t: &Text<'_>, out: &mut Vec<&'static Rule>) {
         return;
     }
     let start = out.len();
-    let mut toks = Vec::new();
+    // Sized once for typical text (about one token per four bytes) instead of regrown.
+    let mut toks = Vec::with_capacity((t.s.len() / 4 + 4).min(MAX_TOKENS));
     tokenize(t.s, None, &mut toks);
     classify(&toks, out);
     for q in [b'\'', b'"'] {
