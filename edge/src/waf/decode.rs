@@ -5,6 +5,8 @@
 //! Bounds: input truncated to [`MAX_VALUE`] bytes, at most [`MAX_DEPTH`] decoding rounds
 //! and [`MAX_VARIANTS`] variants; no decoder ever grows its input.
 
+use std::borrow::Cow;
+
 /// Bytes of one value that are inspected.
 pub const MAX_VALUE: usize = 8 * 1024;
 /// Decoding rounds (each round = URL, then HTML entities, then JS escapes).
@@ -45,22 +47,19 @@ fn decode_rounds(start: &str, out: &mut Vec<String>) -> Option<String> {
         return None; // nothing any decoder would touch
     }
     for _ in 0..MAX_DEPTH {
-        let src = cur.as_deref().unwrap_or(start);
-        let mut changed = false;
-        let mut s = src.to_string();
+        // Borrowed until a step changes something: the last round usually changes
+        // nothing, and copying the value just to find that out is wasted work.
+        let mut s = Cow::Borrowed(cur.as_deref().unwrap_or(start));
         for step in [
             url_decode as fn(&str) -> Option<String>,
             html_decode,
             js_unescape,
         ] {
             if let Some(n) = step(&s) {
-                s = n;
-                changed = true;
+                s = Cow::Owned(n);
             }
         }
-        if !changed {
-            break;
-        }
+        let Cow::Owned(s) = s else { break };
         push(out, normalize(&s));
         cur = Some(s);
     }
@@ -87,6 +86,11 @@ pub fn truncate(s: &str, max: usize) -> &str {
 
 fn hex(b: u8) -> Option<u32> {
     (b as char).to_digit(16)
+}
+
+/// `String::from_utf8_lossy` for an owned buffer: no second copy when it is valid.
+fn utf8_lossy(v: Vec<u8>) -> String {
+    String::from_utf8(v).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 fn push_code_point(out: &mut Vec<u8>, cp: u32) {
@@ -131,13 +135,18 @@ pub fn url_decode(s: &str) -> Option<String> {
                     i += 1;
                 }
             }
-            c => {
-                out.push(c);
-                i += 1;
+            _ => {
+                // Copy the run up to the next escape at once.
+                let end = b[i..]
+                    .iter()
+                    .position(|c| matches!(c, b'%' | b'+'))
+                    .map_or(b.len(), |p| i + p);
+                out.extend_from_slice(&b[i..end]);
+                i = end;
             }
         }
     }
-    let r = String::from_utf8_lossy(&out).into_owned();
+    let r = utf8_lossy(out);
     (r != s).then_some(r)
 }
 
@@ -249,7 +258,7 @@ pub fn html_decode(s: &str) -> Option<String> {
         out.push(b'&');
         i += 1;
     }
-    changed.then(|| String::from_utf8_lossy(&out).into_owned())
+    changed.then(|| utf8_lossy(out))
 }
 
 /// JS/JSON escapes `\uXXXX`, `\u{X..}` and `\xHH` (other backslashes stay, so Windows
@@ -321,9 +330,11 @@ pub fn js_unescape(s: &str) -> Option<String> {
         out.push(b[i]);
         i += 1;
     }
-    changed.then(|| String::from_utf8_lossy(&out).into_owned())
+    changed.then(|| utf8_lossy(out))
 }
 
+// Called per byte of every candidate; opt-level "z" would otherwise keep the call.
+#[inline(always)]
 fn b64_val(c: u8) -> Option<u32> {
     Some(match c {
         b'A'..=b'Z' => c - b'A',
@@ -348,6 +359,10 @@ pub fn base64_text(s: &str) -> Option<String> {
     let upper = b.iter().any(|c| c.is_ascii_uppercase());
     let lower = b.iter().any(|c| c.is_ascii_lowercase());
     if !(upper && lower) {
+        return None;
+    }
+    // Reject before allocating: most candidates are ordinary text with punctuation.
+    if !b.iter().all(|c| b64_val(*c).is_some()) {
         return None;
     }
     let mut out = Vec::with_capacity(s.len() * 3 / 4);
@@ -449,6 +464,16 @@ pub fn normalize(s: &str) -> String {
 
 /// [`normalize`] for ASCII input, on bytes (the common case, several times faster).
 fn normalize_ascii(b: &[u8]) -> String {
+    if !needs_folding(b) {
+        // Only lowercasing is left to do: one allocation, no per-byte branching.
+        let out: Vec<u8> = b.iter().map(u8::to_ascii_lowercase).collect();
+        return String::from_utf8(out).unwrap_or_default();
+    }
+    fold_ascii(b)
+}
+
+/// The full byte-wise fold behind [`normalize_ascii`].
+fn fold_ascii(b: &[u8]) -> String {
     let mut out: Vec<u8> = Vec::with_capacity(b.len());
     let mut last_space = false;
     let mut i = 0;
@@ -491,6 +516,22 @@ fn normalize_ascii(b: &[u8]) -> String {
         out.push(c);
     }
     String::from_utf8(out).unwrap_or_default()
+}
+
+/// Would [`normalize_ascii`] do more than lowercase `b`? Only comment markers, control
+/// bytes other than CR/LF (dropped or turned into spaces) and space runs (collapsed)
+/// change anything else; without them every byte maps to its lowercase form.
+fn needs_folding(b: &[u8]) -> bool {
+    let mut prev = 0u8;
+    for &c in b {
+        if (c < 0x20 && c != b'\r' && c != b'\n')
+            || matches!((prev, c), (b'/', b'*') | (b'*', b'/') | (b' ', b' '))
+        {
+            return true;
+        }
+        prev = c;
+    }
+    false
 }
 
 #[cfg(test)]
@@ -571,6 +612,13 @@ mod tests {
                 normalize(&format!("{s}é")).trim_end_matches('é'),
                 "{s:?}"
             );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lowercase_shortcut_matches_full_fold(s in "[/* \t\r\n\x00\x01\x7faAzZ!0-]{0,40}") {
+            proptest::prop_assert_eq!(normalize_ascii(s.as_bytes()), fold_ascii(s.as_bytes()));
         }
     }
 

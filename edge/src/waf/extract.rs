@@ -77,7 +77,13 @@ fn label(prefix: &str, name: &str) -> String {
     let mut s = String::with_capacity(prefix.len() + 1 + name.len());
     s.push_str(prefix);
     s.push(':');
-    if name.chars().any(char::is_control) {
+    // ASCII names (nearly all) only need a byte check; C1 controls need chars.
+    let control = if name.is_ascii() {
+        name.bytes().any(|b| b.is_ascii_control())
+    } else {
+        name.chars().any(char::is_control)
+    };
+    if control {
         s.extend(name.chars().map(|c| if c.is_control() { '?' } else { c }));
     } else {
         s.push_str(name);
@@ -264,11 +270,12 @@ fn json(sink: &mut Sink<'_>, body: &[u8]) -> bool {
         return false;
     };
     let mut path = String::new();
-    walk_json(sink, &v, &mut path, 0);
+    walk_json(sink, v, &mut path, 0);
     true
 }
 
-fn walk_json(sink: &mut Sink<'_>, v: &serde_json::Value, path: &mut String, depth: usize) {
+/// Takes the document by value so string values and keys move into fields uncopied.
+fn walk_json(sink: &mut Sink<'_>, v: serde_json::Value, path: &mut String, depth: usize) {
     if depth > MAX_JSON_DEPTH || sink.full() {
         return;
     }
@@ -279,7 +286,7 @@ fn walk_json(sink: &mut Sink<'_>, v: &serde_json::Value, path: &mut String, dept
             } else {
                 label("body", path)
             };
-            sink.push(name, Cow::Owned(s.clone()), Kind::Value);
+            sink.push(name, Cow::Owned(s), Kind::Value);
         }
         serde_json::Value::Array(items) => {
             for item in items {
@@ -292,9 +299,9 @@ fn walk_json(sink: &mut Sink<'_>, v: &serde_json::Value, path: &mut String, dept
                 if !path.is_empty() {
                     path.push('.');
                 }
-                path.push_str(truncate(k, MAX_NAME));
-                if interesting_key(k) {
-                    sink.push(label("body", path), Cow::Owned(k.clone()), Kind::Key);
+                path.push_str(truncate(&k, MAX_NAME));
+                if interesting_key(&k) {
+                    sink.push(label("body", path), Cow::Owned(k), Kind::Key);
                 }
                 walk_json(sink, item, path, depth + 1);
                 path.truncate(len);

@@ -3,7 +3,7 @@
 //! dotted paths.
 
 use super::rules::{rule, Category::Proto, PatternTable, Rule, Severity::*};
-use super::scan::Text;
+use super::scan::{Text, Words};
 
 pub(super) static TABLE: PatternTable = PatternTable::new(&[(
     rule("proto-pollution", Proto, 1, Critical),
@@ -11,7 +11,8 @@ pub(super) static TABLE: PatternTable = PatternTable::new(&[(
 )]);
 
 pub fn detect(t: &Text<'_>, out: &mut Vec<&'static Rule>) {
-    if t.s.contains("proto") {
+    static PROTO: Words<1> = Words::new(["proto"]);
+    if t.contains_any(&PROTO) {
         TABLE.scan(t.s, out);
     }
 }

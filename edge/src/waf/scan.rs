@@ -14,15 +14,49 @@ pub struct Text<'a> {
     chars: [u64; 2],
 }
 
+/// Set of the ASCII bytes in `s` (bit `b` of the 128), as kept by [`Text`]. Two
+/// register accumulators: an indexed array would serialise every byte through memory.
+const fn byte_set(s: &str) -> [u64; 2] {
+    let b = s.as_bytes();
+    let (mut lo, mut hi) = (0u64, 0u64);
+    let mut i = 0;
+    while i < b.len() {
+        let bit = 1u64 << (b[i] & 63);
+        if b[i] < 64 {
+            lo |= bit;
+        } else if b[i] < 128 {
+            hi |= bit;
+        }
+        i += 1;
+    }
+    [lo, hi]
+}
+
+/// A word list with each word's byte set precomputed, for [`Text::contains_any`].
+pub struct Words<const N: usize> {
+    words: [&'static str; N],
+    sets: [[u64; 2]; N],
+}
+
+impl<const N: usize> Words<N> {
+    pub const fn new(words: [&'static str; N]) -> Self {
+        let mut sets = [[0u64; 2]; N];
+        let mut i = 0;
+        while i < N {
+            sets[i] = byte_set(words[i]);
+            i += 1;
+        }
+        Words { words, sets }
+    }
+}
+
 impl<'a> Text<'a> {
     pub fn new(s: &'a str, kind: Kind) -> Self {
-        let mut chars = [0u64; 2];
-        for b in s.bytes() {
-            if b < 128 {
-                chars[usize::from(b >> 6)] |= 1u64 << (b & 63);
-            }
+        Text {
+            s,
+            kind,
+            chars: byte_set(s),
         }
-        Text { s, kind, chars }
     }
 
     /// Does the text contain ASCII byte `b`?
@@ -30,8 +64,23 @@ impl<'a> Text<'a> {
         b < 128 && self.chars[usize::from(b >> 6)] & (1u64 << (b & 63)) != 0
     }
 
+    /// Callers pass literals: inlined, the loop folds into two mask tests.
+    #[inline(always)]
     pub fn has_any(&self, bs: &[u8]) -> bool {
         bs.iter().any(|b| self.has(*b))
+    }
+
+    /// Does the text contain any of `words`? Same answer as `s.contains(w)` for each,
+    /// but a word is only searched for when every one of its bytes occurs in the text
+    /// (a substring's bytes are a subset of the text's), which rules most words out in
+    /// O(1). Non-ASCII bytes are not tracked, so they never rule a word out.
+    pub fn contains_any<const N: usize>(&self, words: &Words<N>) -> bool {
+        (0..N).any(|i| {
+            let set = words.sets[i];
+            self.chars[0] & set[0] == set[0]
+                && self.chars[1] & set[1] == set[1]
+                && self.s.contains(words.words[i])
+        })
     }
 
     /// Any byte ≥ 0x80 (non-ASCII)?
@@ -141,6 +190,15 @@ mod tests {
     fn charset() {
         let t = Text::new("a<b", Kind::Value);
         assert!(t.has(b'<') && !t.has(b'>') && !t.has(200));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn word_prefilter_matches_plain_search(s in "(al|ert|dat|a|on|scr|ipt|x| |é){0,12}") {
+            static W: Words<4> = Words::new(["alert", "data", "on", "script"]);
+            let plain = ["alert", "data", "on", "script"].iter().any(|w| s.contains(w));
+            proptest::prop_assert_eq!(Text::new(&s, Kind::Value).contains_any(&W), plain);
+        }
     }
 
     #[test]

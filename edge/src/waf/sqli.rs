@@ -46,14 +46,17 @@ struct Tok<'a> {
     s: &'a str,
 }
 
+// Called per byte; opt-level "z" would otherwise keep the call.
+#[inline(always)]
 fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'.') || b >= 0x80
 }
 
-/// Tokenize `s`; with `quote`, start inside a string delimited by that byte.
-fn tokenize(s: &str, quote: Option<u8>) -> Vec<Tok<'_>> {
+/// Tokenize `s` into `out` (cleared first, so one buffer serves every context); with
+/// `quote`, start inside a string delimited by that byte.
+fn tokenize<'a>(s: &'a str, quote: Option<u8>, out: &mut Vec<Tok<'a>>) {
     let b = s.as_bytes();
-    let mut out = Vec::new();
+    out.clear();
     let mut i = 0;
     let tok = |t: T, from: usize, to: usize| Tok {
         t,
@@ -146,7 +149,6 @@ fn tokenize(s: &str, quote: Option<u8>) -> Vec<Tok<'_>> {
             }
         }
     }
-    out
 }
 
 /// End index (exclusive) of a string body starting at `from`, and whether it closed.
@@ -504,12 +506,7 @@ fn classify(ts: &[Tok<'_>], out: &mut Vec<&'static Rule>) {
         if kw(t, &["select"]) && select_expression(ts, i, i > 0 && ts[i - 1].t == T::LParen) {
             out.push(&SELECT_EXPR);
         }
-        if t.t == T::Word
-            && may_be_system_object(t.s)
-            && SYSTEM_OBJECTS
-                .iter()
-                .any(|o| t.s.starts_with(o) || t.s.ends_with(o))
-        {
+        if t.t == T::Word && may_be_system_object(t.s) && is_system_object(t.s) {
             out.push(&SCHEMA);
         }
         if kw(t, &["into"]) && next.is_some_and(|n| kw(n, &["outfile", "dumpfile"])) {
@@ -540,33 +537,65 @@ fn interesting(t: &Tok<'_>) -> bool {
         T::Semi | T::Num => true,
         T::Op => matches!(t.s, "||" | "&&"),
         T::Word => {
-            matches!(
-                t.s,
-                "union"
-                    | "or"
-                    | "and"
-                    | "xor"
-                    | "div"
-                    | "waitfor"
-                    | "select"
-                    | "into"
-                    | "declare"
-                    | "order"
-                    | "group"
-            ) || TIME_FUNCS.contains(&t.s)
-                || may_be_system_object(t.s)
+            // A word whose first byte starts no listed word cannot be one of them.
+            let listed =
+                t.s.as_bytes()
+                    .first()
+                    .is_some_and(|&b| START_BYTES[usize::from(b >> 6)] & (1u64 << (b & 63)) != 0)
+                    && (START_WORDS.contains(&t.s) || TIME_FUNCS.contains(&t.s));
+            listed || may_be_system_object(t.s)
         }
         _ => false,
     }
 }
 
-/// Every entry of `SYSTEM_OBJECTS` has one of these features; a cheap pre-check.
+/// Keywords that start a sequence `classify` looks for (with `TIME_FUNCS` and system
+/// objects).
+const START_WORDS: &[&str] = &[
+    "union", "or", "and", "xor", "div", "waitfor", "select", "into", "declare", "order", "group",
+];
+
+/// First bytes of every word in `START_WORDS` and `TIME_FUNCS`.
+const START_BYTES: [u64; 4] = first_bytes(&[START_WORDS, TIME_FUNCS]);
+
+const fn first_bytes(lists: &[&[&str]]) -> [u64; 4] {
+    let mut set = [0u64; 4];
+    let mut l = 0;
+    while l < lists.len() {
+        let mut w = 0;
+        while w < lists[l].len() {
+            if let Some(&b) = lists[l][w].as_bytes().first() {
+                set[(b >> 6) as usize] |= 1u64 << (b & 63);
+            }
+            w += 1;
+        }
+        l += 1;
+    }
+    set
+}
+
+/// Does `w` start or end with an entry of `SYSTEM_OBJECTS`? The entry's first (last)
+/// byte is compared before the whole prefix (suffix), so most entries cost one compare.
+fn is_system_object(w: &str) -> bool {
+    let b = w.as_bytes();
+    SYSTEM_OBJECTS.iter().any(|o| {
+        let o = o.as_bytes();
+        (o.first() == b.first() && b.starts_with(o)) || (o.last() == b.last() && b.ends_with(o))
+    })
+}
+
+/// Every entry of `SYSTEM_OBJECTS` has one of these features; a cheap pre-check
+/// (slice patterns: plain byte compares).
 fn may_be_system_object(w: &str) -> bool {
-    w.len() >= 7
-        && (w.contains(['_', '.', '$'])
-            || w.starts_with("sys")
-            || w.starts_with("msys")
-            || w.ends_with("file"))
+    let b = w.as_bytes();
+    b.len() >= 7
+        && (b.iter().any(|c| matches!(c, b'_' | b'.' | b'$'))
+            || matches!(
+                b,
+                [b's', b'y', b's', ..]
+                    | [b'm', b's', b'y', b's', ..]
+                    | [.., b'f', b'i', b'l', b'e']
+            ))
 }
 
 fn first_operand<'a, 'b>(ts: &'b [Tok<'a>], mut i: usize) -> Option<&'b Tok<'a>> {
@@ -647,10 +676,14 @@ pub fn detect(t: &Text<'_>, out: &mut Vec<&'static Rule>) {
         return;
     }
     let start = out.len();
-    classify(&tokenize(t.s, None), out);
+    // Sized once for typical text (about one token per four bytes) instead of regrown.
+    let mut toks = Vec::with_capacity((t.s.len() / 4 + 4).min(MAX_TOKENS));
+    tokenize(t.s, None, &mut toks);
+    classify(&toks, out);
     for q in [b'\'', b'"'] {
         if t.has(q) {
-            classify(&tokenize(t.s, Some(q)), out);
+            tokenize(t.s, Some(q), &mut toks);
+            classify(&toks, out);
         }
     }
     // Several contexts can report the same rule; keep one.
@@ -667,6 +700,25 @@ pub fn detect(t: &Text<'_>, out: &mut Vec<&'static Rule>) {
 #[cfg(test)]
 mod tests {
     use super::super::test_util::{fires, ids};
+    use super::*;
+
+    proptest::proptest! {
+        /// The byte-level shortcuts answer exactly as the plain list lookups.
+        #[test]
+        fn word_shortcuts_match_list_lookups(
+            pre in "(|s|x|sys|_)",
+            i in 0usize..64,
+            post in "(|s|e|file|_x|\\.y)",
+        ) {
+            let all: Vec<&str> = START_WORDS.iter().chain(TIME_FUNCS).chain(SYSTEM_OBJECTS).copied().collect();
+            let w = format!("{pre}{}{post}", all[i % all.len()]);
+            let listed = START_WORDS.contains(&w.as_str()) || TIME_FUNCS.contains(&w.as_str());
+            let tok = Tok { t: T::Word, s: &w };
+            proptest::prop_assert_eq!(interesting(&tok), listed || may_be_system_object(&w));
+            let plain = SYSTEM_OBJECTS.iter().any(|o| w.starts_with(o) || w.ends_with(o));
+            proptest::prop_assert_eq!(is_system_object(&w), plain);
+        }
+    }
 
     #[test]
     fn attacks() {

@@ -2,7 +2,7 @@
 //! attributes, script URIs), attribute breakouts, and JS-context payloads.
 
 use super::rules::{rule, Category::Xss, PatternTable, Rule, Severity::*};
-use super::scan::Text;
+use super::scan::{Text, Words};
 
 /// DOM event names (without `on`) used when there is no enclosing tag to anchor on;
 /// inside a tag any `on[a-z]+=` counts.
@@ -63,7 +63,7 @@ pub fn detect(t: &Text<'_>, out: &mut Vec<&'static Rule>) {
     // Every rule needs markup, a script URI, a call, or an attribute break.
     // Without markup every rule needs one of a few words; checking them first keeps
     // ordinary values (and UAs full of parentheses) off the regex set.
-    const WORDS: &[&str] = &[
+    static WORDS: Words<16> = Words::new([
         "alert",
         "prompt",
         "confirm",
@@ -80,9 +80,9 @@ pub fn detect(t: &Text<'_>, out: &mut Vec<&'static Rule>) {
         "innerhtml",
         "behavior",
         "binding",
-    ];
+    ]);
     let breakout = t.has(b'=') && t.s.contains("on");
-    if !t.has(b'<') && !breakout && !WORDS.iter().any(|w| t.s.contains(w)) {
+    if !t.has(b'<') && !breakout && !t.contains_any(&WORDS) {
         return;
     }
     TABLE.scan(t.s, out);
