@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load under workerd, on loopback: the example origin, the edge with a
-# mixed-workload rules document, and a pass-through Rust worker
-# (bench/passthrough) as the baseline. Both workers run in workerd itself
+# mixed-workload rules document, a pass-through Rust worker
+# (bench/passthrough) as the baseline, and a JavaScript worker that only uses
+# the Cache API (bench/workerd/cache-baseline.js) as the cache path's. Both workers run in workerd itself
 # (`workerd serve`, the runtime `wrangler dev` wraps) without wrangler's dev
 # proxy and inspector, which cost more than the workers do; the configs are
 # written below. Load: tests/examples/load.rs.
@@ -60,9 +61,9 @@ wait_port "$ORIGIN_PORT" 30
 ORIGIN=http://127.0.0.1:$ORIGIN_PORT
 
 # Mixed workload: WAF on everything, a global (Durable Object) limit of
-# exactly $LIMIT for /limited/*, a cache rule for /static/*; no request log,
+# exactly $LIMIT a day for /limited/* (no refill within a run), a cache rule for /static/*; no request log,
 # an isolate_stats line (wasm heap) every 200 requests.
-mkdir -p "$OUT/edge/do" "$OUT/passthrough"
+mkdir -p "$OUT/edge/do" "$OUT/passthrough" "$OUT/cache-baseline"
 cat >"$OUT/edge/rules.json" <<EOF
 { "version": 1,
   "settings": { "default_origin": "app", "rules_ttl_seconds": 60, "log_requests": false, "isolate_stats_every": 200 },
@@ -70,7 +71,7 @@ cat >"$OUT/edge/rules.json" <<EOF
   "phases": {
     "filter": [ { "id": "crs", "action": "waf", "params": { "paranoia": 1 } } ],
     "limit": [ { "id": "global", "when": { "paths": ["/limited/*"] }, "action": "block",
-                 "params": { "key": ["ip"], "rate": $LIMIT, "period": 3600, "burst": $(( LIMIT - 1 )) } } ],
+                 "params": { "key": ["ip"], "rate": $LIMIT, "period": 86400, "burst": $(( LIMIT - 1 )) } } ],
     "cache": [ { "id": "static", "when": { "paths": ["/static/*"] }, "action": "cache", "params": { "ttl_seconds": 300 } } ]
   } }
 EOF
@@ -80,8 +81,10 @@ EOF
 # stored on disk as under `wrangler dev`; `MF-CF-Blob` becomes `request.cf`.
 cp edge/build/index.js edge/build/index_bg.wasm bench/workerd/kv.js bench/workerd/cache.js "$OUT/edge/"
 cp bench/passthrough/build/index.js bench/passthrough/build/index_bg.wasm "$OUT/passthrough/"
+cp bench/workerd/cache-baseline.js bench/workerd/cache.js "$OUT/cache-baseline/"
 EDGE_PORT=$(free_port)
 PASS_PORT=$(free_port)
+CACHE_PORT=$(free_port)
 cat >"$OUT/edge/edge.capnp" <<EOF
 using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
@@ -130,6 +133,27 @@ const passthrough :Workerd.Worker = (
 );
 EOF
 
+# The Cache API path without the edge: a few lines of JavaScript against the
+# same cache service, for the memory comparison of the mixed run.
+cat >"$OUT/cache-baseline/cache-baseline.capnp" <<EOF
+using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .baseline),
+    (name = "cache", worker = .cache),
+    (name = "internet", network = (allow = ["private", "public", "local"])),
+  ],
+  sockets = [ (name = "http", address = "127.0.0.1:$CACHE_PORT", http = (cfBlobHeader = "MF-CF-Blob"), service = "main") ],
+);
+const baseline :Workerd.Worker = (
+  modules = [ (name = "cache-baseline.js", esModule = embed "cache-baseline.js") ],
+  compatibilityDate = "2026-11-01",
+  bindings = [ (name = "ORIGIN", text = "$ORIGIN") ],
+  cacheApiOutbound = "cache",
+);
+const cache :Workerd.Worker = ( modules = [ (name = "cache.js", esModule = embed "cache.js") ], compatibilityDate = "2026-11-01" );
+EOF
+
 # start_workerd CONFIG PORT: in its own session (pid last in PIDS); log beside the config.
 start_workerd() {
   setsid "$WORKERD" serve "$1" --experimental >"${1%.capnp}.log" 2>&1 < /dev/null &
@@ -175,11 +199,17 @@ start_workerd "$OUT/passthrough/passthrough.capnp" "$PASS_PORT"
 PASS_PID=${PIDS[-1]}
 warm_up "http://127.0.0.1:$PASS_PORT"
 run passthrough "http://127.0.0.1:$PASS_PORT" plain "$PASS_PID" || STATUS=1
+kill -TERM -- "-$PASS_PID" 2>/dev/null || true
+
+start_workerd "$OUT/cache-baseline/cache-baseline.capnp" "$CACHE_PORT"
+CACHE_PID=${PIDS[-1]}
+warm_up "http://127.0.0.1:$CACHE_PORT"
+run cache-baseline "http://127.0.0.1:$CACHE_PORT" cached "$CACHE_PID" || STATUS=1
 
 python3 - "$OUT" <<'PY' || STATUS=1
 import json, sys
 out = sys.argv[1]
-r = {k: json.load(open(f"{out}/{k}.json")) for k in ["direct", "passthrough", "edge-plain", "edge-mixed"]}
+r = {k: json.load(open(f"{out}/{k}.json")) for k in ["direct", "passthrough", "edge-plain", "edge-mixed", "cache-baseline"]}
 print("\n| run | requests | req/s | p50 ms | p90 ms | p99 ms | workerd RSS MiB start → end |")
 print("|---|---|---|---|---|---|---|")
 for k, v in r.items():
@@ -207,14 +237,15 @@ for k in ["edge-plain", "edge-mixed"]:
 # workerd as a whole: RSS growth per request over the second half of a run,
 # from the once-a-second series (V8 and the allocator settle during the
 # warm-up and first half). The edge may not grow by more than the baseline
-# plus 0.5 KiB per request.
+# plus 0.5 KiB per request. The mixed run is reported beside cache-baseline:
+# workerd's Cache API path grows RSS for a while, edge or not.
 def late_growth(v):
     s = v["rss_kib"].get("series") or []
     if len(s) < 4:
         return None
     (n0, k0), (n1, k1) = s[len(s) // 2], s[-1]
     return (k1 - k0) / max(n1 - n0, 1)
-for k in ["passthrough", "edge-plain", "edge-mixed"]:
+for k in ["passthrough", "edge-plain", "edge-mixed", "cache-baseline"]:
     g = late_growth(r[k])
     print(f"{k}: workerd RSS growth over the second half {g:.3f} KiB per request" if g is not None else f"{k}: RSS not sampled")
 ge, gp = late_growth(e), late_growth(p)
