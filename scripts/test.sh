@@ -14,6 +14,14 @@ bash scripts/setup.sh
 step "native tests"
 cargo test --workspace --exclude e2e
 
+step "worker features"
+# Ed25519 signing in the worker needs curve25519-dalek's precomputed basepoint
+# tables; without them every forwarded request pays a variable-base
+# multiplication (a quarter of the edge's CPU, docs/benchmarks.md).
+tree=$(cargo tree -q -p edge -e normal,features --target wasm32-unknown-unknown -i curve25519-dalek)
+grep -q 'curve25519-dalek feature "precomputed-tables"' <<<"$tree" \
+  || { echo "the worker's curve25519-dalek lacks precomputed-tables (ed25519-dalek feature fast)"; exit 1; }
+
 step "rules examples"
 cargo run -q -p edge-rules -- check examples/rules/*.json
 
