@@ -85,21 +85,26 @@ cp bench/workerd/cache-baseline.js bench/workerd/cache.js "$OUT/cache-baseline/"
 EDGE_PORT=$(free_port)
 PASS_PORT=$(free_port)
 CACHE_PORT=$(free_port)
-cat >"$OUT/edge/edge.capnp" <<EOF
-using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [
-    (name = "main", worker = .edge),
-    (name = "kv", worker = .kv),
-    (name = "cache", worker = .cache),
-    (name = "do-storage", disk = (path = "$OUT/edge/do", writable = true)),
-    (name = "internet", network = (allow = ["private", "public", "local"])),
-  ],
-  sockets = [ (name = "http", address = "127.0.0.1:$EDGE_PORT", http = (cfBlobHeader = "MF-CF-Blob"), service = "main") ],
-);
+# workerd_config WORKER PORT [SERVICE...]: a config whose one socket on PORT
+# serves WORKER (defined by the caller after it), with these extra services
+# and outbound access to the origin on loopback.
+COMPAT=2026-11-01  # wrangler.toml's compatibility_date
+workerd_config() {
+  local worker=$1 port=$2; shift 2
+  printf 'using Workerd = import "/workerd/workerd.capnp";\nconst config :Workerd.Config = (\n  services = [\n'
+  printf '    (name = "main", worker = .%s),\n' "$worker"
+  printf '    %s,\n' "$@" '(name = "internet", network = (allow = ["private", "public", "local"]))'
+  printf '  ],\n  sockets = [ (name = "http", address = "127.0.0.1:%s", http = (cfBlobHeader = "MF-CF-Blob"), service = "main") ],\n);\n' "$port"
+}
+CACHE_SERVICE='(name = "cache", worker = (modules = [ (name = "cache.js", esModule = embed "cache.js") ], compatibilityDate = "'$COMPAT'"))'
+
+{
+  workerd_config edge "$EDGE_PORT" \
+    '(name = "kv", worker = .kv)' "$CACHE_SERVICE" "(name = \"do-storage\", disk = (path = \"$OUT/edge/do\", writable = true))"
+  cat <<EOF
 const edge :Workerd.Worker = (
   modules = [ (name = "index.js", esModule = embed "index.js"), (name = "index_bg.wasm", wasm = embed "index_bg.wasm") ],
-  compatibilityDate = "2026-11-01",
+  compatibilityDate = "$COMPAT",
   bindings = [
     (name = "RULES", kvNamespace = "kv"),
     (name = "LIMITER", durableObjectNamespace = "LimiterObject"),
@@ -112,47 +117,34 @@ const edge :Workerd.Worker = (
 );
 const kv :Workerd.Worker = (
   modules = [ (name = "kv.js", esModule = embed "kv.js") ],
-  compatibilityDate = "2026-11-01",
+  compatibilityDate = "$COMPAT",
   bindings = [ (name = "DOC", text = embed "rules.json") ],
 );
-const cache :Workerd.Worker = ( modules = [ (name = "cache.js", esModule = embed "cache.js") ], compatibilityDate = "2026-11-01" );
 EOF
-cat >"$OUT/passthrough/passthrough.capnp" <<EOF
-using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [
-    (name = "main", worker = .passthrough),
-    (name = "internet", network = (allow = ["private", "public", "local"])),
-  ],
-  sockets = [ (name = "http", address = "127.0.0.1:$PASS_PORT", http = (cfBlobHeader = "MF-CF-Blob"), service = "main") ],
-);
+} >"$OUT/edge/edge.capnp"
+{
+  workerd_config passthrough "$PASS_PORT"
+  cat <<EOF
 const passthrough :Workerd.Worker = (
   modules = [ (name = "index.js", esModule = embed "index.js"), (name = "index_bg.wasm", wasm = embed "index_bg.wasm") ],
-  compatibilityDate = "2026-11-01",
+  compatibilityDate = "$COMPAT",
   bindings = [ (name = "ORIGIN", text = "$ORIGIN") ],
 );
 EOF
-
+} >"$OUT/passthrough/passthrough.capnp"
 # The Cache API path without the edge: a few lines of JavaScript against the
 # same cache service, for the memory comparison of the mixed run.
-cat >"$OUT/cache-baseline/cache-baseline.capnp" <<EOF
-using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [
-    (name = "main", worker = .baseline),
-    (name = "cache", worker = .cache),
-    (name = "internet", network = (allow = ["private", "public", "local"])),
-  ],
-  sockets = [ (name = "http", address = "127.0.0.1:$CACHE_PORT", http = (cfBlobHeader = "MF-CF-Blob"), service = "main") ],
-);
+{
+  workerd_config baseline "$CACHE_PORT" "$CACHE_SERVICE"
+  cat <<EOF
 const baseline :Workerd.Worker = (
   modules = [ (name = "cache-baseline.js", esModule = embed "cache-baseline.js") ],
-  compatibilityDate = "2026-11-01",
+  compatibilityDate = "$COMPAT",
   bindings = [ (name = "ORIGIN", text = "$ORIGIN") ],
   cacheApiOutbound = "cache",
 );
-const cache :Workerd.Worker = ( modules = [ (name = "cache.js", esModule = embed "cache.js") ], compatibilityDate = "2026-11-01" );
 EOF
+} >"$OUT/cache-baseline/cache-baseline.capnp"
 
 # start_workerd CONFIG PORT: in its own session (pid last in PIDS); log beside the config.
 start_workerd() {
