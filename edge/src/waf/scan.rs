@@ -11,39 +11,68 @@ use super::{Inspectable, Match, WafVerdict, MAX_MATCHES};
 pub struct Text<'a> {
     pub s: &'a str,
     pub kind: Kind,
-    chars: [u64; 2],
+    chars: AsciiSet,
 }
 
-/// Set of the ASCII bytes in `s` (bit `b` of the 128), as kept by [`Text`]. Two
-/// register accumulators: an indexed array would serialise every byte through memory.
-const fn byte_set(s: &str) -> [u64; 2] {
-    let b = s.as_bytes();
-    let (mut lo, mut hi) = (0u64, 0u64);
-    let mut i = 0;
-    while i < b.len() {
-        let bit = 1u64 << (b[i] & 63);
-        if b[i] < 64 {
-            lo |= bit;
-        } else if b[i] < 128 {
-            hi |= bit;
+/// A set of ASCII bytes (bit `b` of 128, in two words): membership and subset tests
+/// in O(1). Bytes ≥ 0x80 are never members.
+#[derive(Clone, Copy)]
+pub struct AsciiSet([u64; 2]);
+
+impl AsciiSet {
+    pub const EMPTY: AsciiSet = AsciiSet([0, 0]);
+
+    /// The ASCII bytes of `s`. Two register accumulators: an indexed array would
+    /// serialise every byte through memory.
+    pub const fn of(s: &str) -> Self {
+        let b = s.as_bytes();
+        let (mut lo, mut hi) = (0u64, 0u64);
+        let mut i = 0;
+        while i < b.len() {
+            let bit = 1u64 << (b[i] & 63);
+            if b[i] < 64 {
+                lo |= bit;
+            } else if b[i] < 128 {
+                hi |= bit;
+            }
+            i += 1;
         }
-        i += 1;
+        AsciiSet([lo, hi])
     }
-    [lo, hi]
+
+    /// This set and `b` (unchanged when `b` is not ASCII).
+    pub const fn with(self, b: u8) -> Self {
+        let mut set = self.0;
+        if b < 128 {
+            set[(b >> 6) as usize] |= 1u64 << (b & 63);
+        }
+        AsciiSet(set)
+    }
+
+    #[inline(always)]
+    pub const fn contains(self, b: u8) -> bool {
+        b < 128 && self.0[(b >> 6) as usize] & (1u64 << (b & 63)) != 0
+    }
+
+    /// Is every member of `other` in this set?
+    #[inline(always)]
+    pub const fn contains_all(self, other: AsciiSet) -> bool {
+        self.0[0] & other.0[0] == other.0[0] && self.0[1] & other.0[1] == other.0[1]
+    }
 }
 
 /// A word list with each word's byte set precomputed, for [`Text::contains_any`].
 pub struct Words<const N: usize> {
     words: [&'static str; N],
-    sets: [[u64; 2]; N],
+    sets: [AsciiSet; N],
 }
 
 impl<const N: usize> Words<N> {
     pub const fn new(words: [&'static str; N]) -> Self {
-        let mut sets = [[0u64; 2]; N];
+        let mut sets = [AsciiSet::EMPTY; N];
         let mut i = 0;
         while i < N {
-            sets[i] = byte_set(words[i]);
+            sets[i] = AsciiSet::of(words[i]);
             i += 1;
         }
         Words { words, sets }
@@ -55,13 +84,14 @@ impl<'a> Text<'a> {
         Text {
             s,
             kind,
-            chars: byte_set(s),
+            chars: AsciiSet::of(s),
         }
     }
 
     /// Does the text contain ASCII byte `b`?
+    #[inline(always)]
     pub fn has(&self, b: u8) -> bool {
-        b < 128 && self.chars[usize::from(b >> 6)] & (1u64 << (b & 63)) != 0
+        self.chars.contains(b)
     }
 
     /// Callers pass literals: inlined, the loop folds into two mask tests.
@@ -75,12 +105,7 @@ impl<'a> Text<'a> {
     /// (a substring's bytes are a subset of the text's), which rules most words out in
     /// O(1). Non-ASCII bytes are not tracked, so they never rule a word out.
     pub fn contains_any<const N: usize>(&self, words: &Words<N>) -> bool {
-        (0..N).any(|i| {
-            let set = words.sets[i];
-            self.chars[0] & set[0] == set[0]
-                && self.chars[1] & set[1] == set[1]
-                && self.s.contains(words.words[i])
-        })
+        (0..N).any(|i| self.chars.contains_all(words.sets[i]) && self.s.contains(words.words[i]))
     }
 
     /// Any byte ≥ 0x80 (non-ASCII)?

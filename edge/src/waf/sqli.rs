@@ -4,7 +4,7 @@
 //! instead of listing payloads.
 
 use super::rules::{rule, Category::Sqli, Rule, Severity::*};
-use super::scan::Text;
+use super::scan::{AsciiSet, Text};
 
 static UNION_SELECT: Rule = rule("sqli-union-select", Sqli, 1, Critical);
 static TAUTOLOGY: Rule = rule("sqli-tautology", Sqli, 1, Critical);
@@ -538,11 +538,8 @@ fn interesting(t: &Tok<'_>) -> bool {
         T::Op => matches!(t.s, "||" | "&&"),
         T::Word => {
             // A word whose first byte starts no listed word cannot be one of them.
-            let listed =
-                t.s.as_bytes()
-                    .first()
-                    .is_some_and(|&b| START_BYTES[usize::from(b >> 6)] & (1u64 << (b & 63)) != 0)
-                    && (START_WORDS.contains(&t.s) || TIME_FUNCS.contains(&t.s));
+            let listed = t.s.as_bytes().first().is_some_and(|&b| START_BYTES.contains(b))
+                && (START_WORDS.contains(&t.s) || TIME_FUNCS.contains(&t.s));
             listed || may_be_system_object(t.s)
         }
         _ => false,
@@ -556,16 +553,16 @@ const START_WORDS: &[&str] = &[
 ];
 
 /// First bytes of every word in `START_WORDS` and `TIME_FUNCS`.
-const START_BYTES: [u64; 4] = first_bytes(&[START_WORDS, TIME_FUNCS]);
+const START_BYTES: AsciiSet = first_bytes(&[START_WORDS, TIME_FUNCS]);
 
-const fn first_bytes(lists: &[&[&str]]) -> [u64; 4] {
-    let mut set = [0u64; 4];
+const fn first_bytes(lists: &[&[&str]]) -> AsciiSet {
+    let mut set = AsciiSet::EMPTY;
     let mut l = 0;
     while l < lists.len() {
         let mut w = 0;
         while w < lists[l].len() {
             if let Some(&b) = lists[l][w].as_bytes().first() {
-                set[(b >> 6) as usize] |= 1u64 << (b & 63);
+                set = set.with(b);
             }
             w += 1;
         }
