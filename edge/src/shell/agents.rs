@@ -5,8 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use worker::{web_sys, AbortSignal, Fetch, Headers, Method, Request, RequestInit, RequestRedirect};
-
+use super::documents::fetch_document;
 use super::io::WorkerIo;
 use crate::botauth::{cached_directory, Directory, DirectoryCache, DirectoryTimings, Rejection, Window};
 use crate::phases::botauth::Directories;
@@ -33,23 +32,8 @@ impl Directories for WorkerIo<'_> {
     }
 }
 
-/// GETs a directory: 200 only, no redirects, time and size bounded; returns
-/// the response headers (for its signature) and body.
+/// GETs a directory; its response headers carry the directory's signature.
 async fn fetch(url: String) -> Result<(Vec<(String, String)>, Vec<u8>), String> {
-    let headers = Headers::new();
-    headers.set("accept", "application/http-message-signatures-directory+json, application/json").map_err(|e| e.to_string())?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Get).with_headers(headers).with_redirect(RequestRedirect::Manual);
-    let req = Request::new_with_init(&url, &init).map_err(|e| e.to_string())?;
-    let signal = AbortSignal::from(web_sys::AbortSignal::timeout_with_u32(FETCH_TIMEOUT_MS));
-    let mut resp = Fetch::Request(req).send_with_signal(&signal).await.map_err(|e| format!("fetch {url} failed: {e}"))?;
-    if resp.status_code() != 200 {
-        return Err(format!("{url} answered {}", resp.status_code()));
-    }
-    let headers: Vec<(String, String)> = resp.headers().entries().collect();
-    let body = resp.bytes().await.map_err(|e| format!("read {url} failed: {e}"))?;
-    if body.len() > MAX_DIRECTORY_BYTES {
-        return Err(format!("directory larger than {MAX_DIRECTORY_BYTES} bytes"));
-    }
-    Ok((headers, body))
+    let accept = "application/http-message-signatures-directory+json, application/json";
+    fetch_document(&url, &format!("directory {url}"), accept, FETCH_TIMEOUT_MS, MAX_DIRECTORY_BYTES).await
 }

@@ -6,8 +6,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use worker::{web_sys, AbortSignal, Fetch, Headers, Method, Request, RequestInit, RequestRedirect};
-
+use super::documents::fetch_document;
 use super::io::WorkerIo;
 use crate::auth::{cached_jwks, JwksCache, JwksSource, KeyStore};
 use crate::phases::authenticate::Keys;
@@ -41,22 +40,8 @@ impl Keys for WorkerIo<'_> {
     }
 }
 
-/// GETs a JWKS: 200 only, redirects refused (an open redirect at the IdP
-/// must not choose our keys), time and size bounded.
+/// GETs a JWKS (its headers are not needed).
 async fn fetch(url: String) -> Result<Vec<u8>, String> {
-    let headers = Headers::new();
-    headers.set("accept", "application/jwk-set+json, application/json").map_err(|e| e.to_string())?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Get).with_headers(headers).with_redirect(RequestRedirect::Manual);
-    let req = Request::new_with_init(&url, &init).map_err(|e| e.to_string())?;
-    let signal = AbortSignal::from(web_sys::AbortSignal::timeout_with_u32(FETCH_TIMEOUT_MS));
-    let mut resp = Fetch::Request(req).send_with_signal(&signal).await.map_err(|e| format!("JWKS fetch failed: {e}"))?;
-    if resp.status_code() != 200 {
-        return Err(format!("JWKS fetch answered {}", resp.status_code()));
-    }
-    let body = resp.bytes().await.map_err(|e| format!("JWKS read failed: {e}"))?;
-    if body.len() > MAX_JWKS_BYTES {
-        return Err(format!("JWKS larger than {MAX_JWKS_BYTES} bytes"));
-    }
-    Ok(body)
+    let accept = "application/jwk-set+json, application/json";
+    fetch_document(&url, "JWKS", accept, FETCH_TIMEOUT_MS, MAX_JWKS_BYTES).await.map(|(_, body)| body)
 }

@@ -7,6 +7,7 @@ mod analytics;
 mod body;
 mod cache;
 mod convert;
+mod documents;
 mod forward;
 mod io;
 mod limit;
