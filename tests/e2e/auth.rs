@@ -2,13 +2,8 @@
 //! origin, tokens signed here with keys generated per run, a JWKS served by
 //! a local server whose hits are counted.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::routing::get;
-use axum::Router;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use jwt_compact::alg::{Ed25519, Es256, Hs256, Hs256Key, Rsa, RsaPrivateKey};
 use jwt_compact::{Algorithm, AlgorithmSignature};
@@ -19,7 +14,7 @@ use rsa::traits::PublicKeyParts;
 use serde_json::{json, Value};
 
 use crate::ensure;
-use crate::harness::{free_port, start_origin, Edge, Report};
+use crate::harness::{free_port, start_origin, Edge, JwksServer, Report};
 
 type EcKey = <Es256 as Algorithm>::SigningKey;
 type EdKey = <Ed25519 as Algorithm>::SigningKey;
@@ -135,46 +130,6 @@ fn claims(extra: Value) -> Value {
         }
     }
     c
-}
-
-/// A JWKS server on a loopback port; counts hits.
-#[derive(Clone, Default)]
-struct JwksServer {
-    doc: Arc<Mutex<String>>,
-    hits: Arc<AtomicUsize>,
-}
-
-impl JwksServer {
-    async fn start(doc: Value) -> (Self, u16) {
-        let s = Self::default();
-        s.serve(doc);
-        let app = Router::new()
-            .route(
-                "/jwks.json",
-                get(|State(s): State<JwksServer>| async move {
-                    s.hits.fetch_add(1, Ordering::SeqCst);
-                    let body = s.doc.lock().map(|d| d.clone()).unwrap_or_default();
-                    ([("content-type", "application/json")], body)
-                }),
-            )
-            .with_state(s.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind jwks");
-        let port = listener.local_addr().expect("jwks addr").port();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        (s, port)
-    }
-
-    fn serve(&self, doc: Value) {
-        if let Ok(mut d) = self.doc.lock() {
-            *d = doc.to_string();
-        }
-    }
-
-    fn hits(&self) -> usize {
-        self.hits.load(Ordering::SeqCst)
-    }
 }
 
 struct World {
@@ -379,7 +334,7 @@ async fn jwks_cached_and_rotated(w: &World) -> Result<(), String> {
     let mut seed = [0u8; 32];
     OsRng.fill_bytes(&mut seed);
     let rot2 = EdKey::from_bytes(&seed);
-    w.jwks.serve(json!({"keys": [ed_jwk("rot1", &w.rot1), ed_jwk("rot2", &rot2)]}));
+    w.jwks.serve(&json!({"keys": [ed_jwk("rot1", &w.rot1), ed_jwk("rot2", &rot2)]}).to_string());
     let (status, _, body) = w.get("/rotating/x", Some(&ed_token("rot2", &rot2))).await?;
     ensure!(status == 200, "rotated key: {status} {body}");
     ensure!(w.jwks.hits() == 2, "rotated key: {} JWKS fetches, want 2", w.jwks.hits());
@@ -389,7 +344,7 @@ async fn jwks_cached_and_rotated(w: &World) -> Result<(), String> {
     // A second unknown kid within the cooldown: refused, no fetch.
     OsRng.fill_bytes(&mut seed);
     let rot3 = EdKey::from_bytes(&seed);
-    w.jwks.serve(json!({"keys": [ed_jwk("rot3", &rot3)]}));
+    w.jwks.serve(&json!({"keys": [ed_jwk("rot3", &rot3)]}).to_string());
     let (status, www, _) = w.get("/rotating/x", Some(&ed_token("rot3", &rot3))).await?;
     ensure!(status == 401 && www.contains("invalid_token"), "unknown kid within cooldown: {status} {www}");
     ensure!(w.jwks.hits() == 2, "unknown kid within cooldown fetched: {} fetches", w.jwks.hits());
@@ -434,7 +389,7 @@ pub async fn run(report: &mut Report) {
     let mut seed = [0u8; 32];
     OsRng.fill_bytes(&mut seed);
     let rot1 = EdKey::from_bytes(&seed);
-    let (jwks, jwks_port) = JwksServer::start(json!({"keys": [ed_jwk("rot1", &rot1)]})).await;
+    let (jwks, jwks_port) = JwksServer::start(&json!({"keys": [ed_jwk("rot1", &rot1)]}).to_string()).await;
     let origin_port = start_origin("app", EdgeAuthLayer::new).await;
     let rules = rules(origin_port, jwks_port, &keys, free_port());
     let secrets = [(SECRET_NAME, keys.hmac.as_str())];

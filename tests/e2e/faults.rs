@@ -4,7 +4,6 @@
 //! log line, never a hang (every client call is bounded) and never a worker
 //! exception.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
@@ -17,7 +16,7 @@ use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
 
 use crate::ensure;
-use crate::harness::{dev_keys, start_origin, Edge, Report};
+use crate::harness::{dev_keys, start_origin, Edge, JwksServer, Report};
 
 type EdKey = <Ed25519 as Algorithm>::SigningKey;
 
@@ -84,18 +83,6 @@ async fn start_streaming_origin() -> u16 {
     crate::harness::serve(app).await
 }
 
-/// A JWKS endpoint whose document the test swaps (for junk).
-async fn start_jwks(doc: Arc<Mutex<String>>) -> u16 {
-    let app = axum::Router::new().route(
-        "/jwks.json",
-        axum::routing::get(move || {
-            let doc = doc.clone();
-            async move { ([("content-type", "application/json")], doc.lock().map(|d| d.clone()).unwrap_or_default()) }
-        }),
-    );
-    crate::harness::serve(app).await
-}
-
 struct Ports {
     app: u16,
     garbage: u16,
@@ -151,7 +138,7 @@ struct World {
     edge: Edge,
     http: reqwest::Client,
     rules: Value,
-    jwks_doc: Arc<Mutex<String>>,
+    jwks: JwksServer,
     known: EdKey,
 }
 
@@ -308,9 +295,7 @@ async fn jwks_junk_keeps_cached_keys(w: &World) -> Result<(), String> {
     let known = w.token("k1", &w.known);
     let (status, body) = w.get("/idp/a", Some(&known)).await?;
     ensure!(status == 200, "known key before junk: {status} {body}");
-    if let Ok(mut d) = w.jwks_doc.lock() {
-        *d = "<html>502 Bad Gateway</html>\u{0}\u{fffd}".to_string();
-    }
+    w.jwks.serve("<html>502 Bad Gateway</html>\u{0}\u{fffd}");
     tokio::time::sleep(Duration::from_millis(COOLDOWN_S * 1000 + 500)).await;
     // An unknown kid forces a refetch, which yields junk: the failed fetch
     // keeps the cached keys, which lack the kid, so 401 (not 503: keys exist).
@@ -397,8 +382,7 @@ pub async fn run(report: &mut Report) {
     let garbage = start_garbage_origin().await;
     let streaming = start_streaming_origin().await;
     let known = ed_key();
-    let jwks_doc = Arc::new(Mutex::new(jwks_of("k1", &known)));
-    let jwks = start_jwks(jwks_doc.clone()).await;
+    let (jwks_server, jwks) = JwksServer::start(&jwks_of("k1", &known)).await;
     let mut skewed = Vec::new();
     for skew in SKEWS {
         let clock = move || now_s().saturating_add_signed(skew);
@@ -408,7 +392,7 @@ pub async fn run(report: &mut Report) {
     let rules = rules(&ports);
     let edge = Edge::start(&rules.to_string(), &format!("http://127.0.0.1:{app}"));
     let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("http client");
-    let w = World { edge, http, rules, jwks_doc, known };
+    let w = World { edge, http, rules, jwks: jwks_server, known };
 
     report.check("faults_garbage_origin_is_502", garbage_origin_is_502(&w)).await;
     report.check("faults_huge_body_streams_through", huge_body_streams_through(&w)).await;

@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -44,6 +45,43 @@ pub async fn serve(app: axum::Router) -> u16 {
         let _ = axum::serve(listener, app).await;
     });
     port
+}
+
+/// A JWKS endpoint (`/jwks.json`) on a loopback port whose document a test
+/// swaps (a rotated key, junk); counts the fetches.
+#[derive(Clone, Default)]
+pub struct JwksServer {
+    doc: Arc<Mutex<String>>,
+    hits: Arc<AtomicUsize>,
+}
+
+impl JwksServer {
+    pub async fn start(doc: &str) -> (Self, u16) {
+        let s = Self::default();
+        s.serve(doc);
+        let app = axum::Router::new()
+            .route(
+                "/jwks.json",
+                axum::routing::get(|axum::extract::State(s): axum::extract::State<JwksServer>| async move {
+                    s.hits.fetch_add(1, Ordering::SeqCst);
+                    let body = s.doc.lock().map(|d| d.clone()).unwrap_or_default();
+                    ([("content-type", "application/json")], body)
+                }),
+            )
+            .with_state(s.clone());
+        (s.clone(), serve(app).await)
+    }
+
+    /// From now on `/jwks.json` answers `doc`.
+    pub fn serve(&self, doc: &str) {
+        if let Ok(mut d) = self.doc.lock() {
+            *d = doc.to_string();
+        }
+    }
+
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
 }
 
 /// An example origin on a loopback port, verifying the dev key.
