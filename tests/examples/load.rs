@@ -50,10 +50,10 @@ const LIMITED_IP: &str = "198.51.100.250";
 
 struct Args {
     url: String,
-    mixed: bool,
-    /// `--mix CLASS`: only that class of the mixed workload (to find which
-    /// one costs what).
-    only: Option<String>,
+    /// `--mix` as given: `plain`, `mixed`, or one class of the mixed workload
+    /// (to find which one costs what).
+    mix: String,
+    classes: Vec<&'static Class>,
     seconds: u64,
     concurrency: usize,
     max_requests: u64,
@@ -62,19 +62,24 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args { url: String::new(), mixed: false, only: None, seconds: 20, concurrency: 16, max_requests: 200_000, rss_pid: None, limit: None };
+    let mut a = Args { url: String::new(), mix: "plain".into(), classes: PLAIN.iter().collect(), seconds: 20, concurrency: 16, max_requests: 200_000, rss_pid: None, limit: None };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
         let num = |v: String| v.parse::<u64>().map_err(|e| format!("{v}: {e}"));
         match flag.as_str() {
             "--url" => a.url = value()?,
-            "--mix" => match value()?.as_str() {
-                "plain" => a.mixed = false,
-                "mixed" => a.mixed = true,
-                class if MIXED.iter().any(|c| c.name == class) => (a.mixed, a.only) = (true, Some(class.to_string())),
-                other => return Err(format!("--mix {other}: plain, mixed or one of its classes")),
-            },
+            "--mix" => {
+                a.mix = value()?;
+                a.classes = match a.mix.as_str() {
+                    "plain" => PLAIN.iter().collect(),
+                    "mixed" => MIXED.iter().collect(),
+                    class => MIXED.iter().filter(|c| c.name == class).collect(),
+                };
+                if a.classes.is_empty() {
+                    return Err(format!("--mix {}: plain, mixed or one of its classes", a.mix));
+                }
+            }
             "--seconds" => a.seconds = num(value()?)?.clamp(1, 300),
             "--concurrency" => a.concurrency = num(value()?)?.clamp(1, 256) as usize,
             "--max-requests" => a.max_requests = num(value()?)?,
@@ -112,12 +117,7 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    let classes: Vec<&Class> = match (&args.only, args.mixed) {
-        (Some(only), _) => MIXED.iter().filter(|c| c.name == only).collect(),
-        (None, true) => MIXED.iter().collect(),
-        (None, false) => PLAIN.iter().collect(),
-    };
-    let classes = Arc::new(classes);
+    let classes = Arc::new(args.classes.clone());
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .pool_max_idle_per_host(args.concurrency)
@@ -208,8 +208,8 @@ async fn main() {
     };
     let total = all.latencies_us.len() as u64;
     let admitted = all.answers.get(&("limited", 200)).copied().unwrap_or(0);
-    let limit_ok = match (args.mixed, args.limit) {
-        (true, Some(l)) => admitted == l,
+    let limit_ok = match args.limit {
+        Some(l) if args.mix != "plain" => admitted == l,
         _ => true,
     };
     let answers: serde_json::Map<String, serde_json::Value> =
@@ -217,7 +217,7 @@ async fn main() {
     println!(
         "{}",
         json!({
-            "url": args.url, "mix": args.only.as_deref().unwrap_or(if args.mixed { "mixed" } else { "plain" }), "concurrency": args.concurrency,
+            "url": args.url, "mix": args.mix, "concurrency": args.concurrency,
             "requests": total, "seconds": (elapsed * 100.0).round() / 100.0,
             "rps": (total as f64 / elapsed).round(),
             "p50_ms": pct(0.50), "p90_ms": pct(0.90), "p99_ms": pct(0.99),
