@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Replays the GoTestWAF corpora (../shared/corpora/gotestwaf/) through the edge
+# Replays the GoTestWAF corpora (tests/corpora/gotestwaf/) through the edge
 # under workerd (wrangler dev, one `waf` rule with default params) in front of
 # the example origin, over real HTTP. Prints the blocked share of owasp and
 # owasp-api and the passed share of false-pos.

@@ -6,7 +6,7 @@
 //! - crawler-user-agents / top-user-agents: bot classification, and that the generated
 //!   `edge/data/bot_patterns.json` is current (`WAF_REGEN=1` rewrites it).
 //!
-//! Corpora live in `../shared/corpora` (read-only); tests skip with a note if absent.
+//! Corpora are vendored in `tests/corpora/` (see its README).
 
 mod gotestwaf;
 
@@ -17,14 +17,11 @@ use edge::waf::{bot_score, classify_user_agent, inspect, BotClass, Inspectable, 
 use gotestwaf::{encode, place, Case, Req};
 use serde::Deserialize;
 
-fn corpora() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("corpora not found at {}; skipping", p.display());
-        None
-    }
+/// The vendored corpora; a missing folder is a broken checkout, so the tests fail.
+fn corpora() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpora");
+    assert!(p.is_dir(), "vendored corpora missing at {}", p.display());
+    p
 }
 
 impl Req {
@@ -104,7 +101,7 @@ fn pct(a: usize, b: usize) -> f64 {
 
 #[test]
 fn gotestwaf_true_positives() {
-    let Some(root) = corpora() else { return };
+    let root = corpora();
     let cfg = WafConfig::default();
     // Floors are what the implementation reaches (owasp misses one PL2-only XXE case).
     for (set, floor) in [("owasp", 99.5), ("owasp-api", 100.0)] {
@@ -134,7 +131,7 @@ fn gotestwaf_true_positives() {
 
 #[test]
 fn gotestwaf_false_positives() {
-    let Some(root) = corpora() else { return };
+    let root = corpora();
     let cfg = WafConfig::default();
     let mut misses = Vec::new();
     let tallies = run_set(&root.join("gotestwaf/false-pos"), &cfg, true, &mut misses);
@@ -179,7 +176,7 @@ fn generate_bot_patterns(list: &[Crawler]) -> String {
 
 #[test]
 fn bot_patterns_current() {
-    let Some(root) = corpora() else { return };
+    let root = corpora();
     let generated = generate_bot_patterns(&crawlers(&root));
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/bot_patterns.json");
     if std::env::var_os("WAF_REGEN").is_some() {
@@ -194,7 +191,7 @@ fn bot_patterns_current() {
 
 #[test]
 fn top_browsers_are_browsers() {
-    let Some(root) = corpora() else { return };
+    let root = corpora();
     let p = root.join("useragents/top-user-agents/src/index.json");
     let uas: Vec<String> =
         serde_json::from_str(&std::fs::read_to_string(&p).unwrap_or_default()).unwrap_or_default();
@@ -226,7 +223,7 @@ fn top_browsers_are_browsers() {
 
 #[test]
 fn crawler_instances_classify_by_tag() {
-    let Some(root) = corpora() else { return };
+    let root = corpora();
     let list = crawlers(&root);
     let mut per_class: BTreeMap<&'static str, Tally> = BTreeMap::new();
     let mut bots_total = 0;

@@ -1,4 +1,4 @@
-//! Replays the GoTestWAF corpora (`../shared/corpora/gotestwaf/`) through a
+//! Replays the GoTestWAF corpora (`tests/corpora/gotestwaf/`) through a
 //! local edge under workerd over real HTTP, and prints the blocked share of
 //! `owasp` and `owasp-api` and the passed share of `false-pos`.
 //!
@@ -137,7 +137,7 @@ fn pct(a: usize, b: usize) -> f64 {
 }
 
 fn main() {
-    let root = harness::repo_root().join("../shared/corpora/gotestwaf");
+    let root = harness::repo_root().join("tests/corpora/gotestwaf");
     if !root.is_dir() {
         eprintln!("corpus not found at {}", root.display());
         std::process::exit(2);
