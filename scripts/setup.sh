@@ -39,8 +39,10 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/debian-wasm"
 ENV
 fi
 
-# 2. wasm-bindgen-cli at exactly the version Cargo.lock pins (worker-build refuses others).
-if ! wasm-bindgen --version 2>/dev/null | grep -q " $BINDGEN_VERSION\$"; then
+# 2. wasm-bindgen-cli at exactly the version Cargo.lock pins (worker-build refuses
+#    others); it also brings wasm-bindgen-test-runner for edge/tests/wasm_shell.rs.
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $BINDGEN_VERSION\$" \
+   || ! wasm-bindgen-test-runner --version 2>/dev/null | grep -q " $BINDGEN_VERSION\$"; then
   log "installing wasm-bindgen-cli $BINDGEN_VERSION"
   cargo install -q wasm-bindgen-cli --version "$BINDGEN_VERSION" >&2
 fi
