@@ -36,12 +36,18 @@ pub(super) static TABLE: PatternTable = PatternTable::new(&[
             r"(?:$|[\s;|&`)<>]|\.exe\b)"
         ),
     ),
+    // A bare everyday word between separators (`; Touch;` in a mobile User-Agent,
+    // `(BB10; Touch)`) is prose or a product token unless it hugs the separator as
+    // shell input does (`;id;`, `|id`, `` `id` ``); with arguments any spacing counts.
     (
         rule("rce-command-with-args", Rce, 1, Critical),
         concat!(
+            r"(?:[;|`\n]|&&|\|\||\$\(|&)",
+            weak_cmds!(),
+            r"(?:$|[;|&`)<>])|",
             sep!(),
             weak_cmds!(),
-            r"(?:\s*[;|&`)<>]|\s+[-/.$~%]|\s+\x22?[a-z]:\\)"
+            r"(?:\s+[-/.$~%]|\s+\x22?[a-z]:\\|\s*[|<>]|\s*`)"
         ),
     ),
     (
