@@ -103,6 +103,7 @@ fn tables() -> Vec<&'static rules::PatternTable> {
         &ssi::TABLE,
         &ssti::TABLE,
         &traversal::TABLE,
+        &traversal::VALUE_TABLE,
         &xss::TABLE,
         &xxe::TABLE,
     ]

@@ -31,7 +31,7 @@ pub(super) static TABLE: PatternTable = PatternTable::new(&[
         rule("rce-unix-command", Rce, 1, Critical),
         concat!(
             sep!(),
-            r"(?:[a-z_]+=\S*\s+)?(?:sudo\s+)?(?:(?:/usr)?(?:/local)?/s?bin/)?",
+            r"(?:[a-z_]+=\S*\s+)?(?:sudo\s+)?(?:/?(?:usr/)?(?:local/)?s?bin/)?",
             strong_cmds!(),
             r"(?:$|[\s;|&`)<>]|\.exe\b)"
         ),

@@ -17,6 +17,8 @@ static SCHEMA: Rule = rule("sqli-system-object", Sqli, 1, Critical);
 static DECLARE: Rule = rule("sqli-declare-variable", Sqli, 1, Critical);
 static ORDER_PROBE: Rule = rule("sqli-order-by-probe", Sqli, 2, Error);
 static NUM_COMMENT: Rule = rule("sqli-number-comment", Sqli, 3, Warning);
+static CONDITION: Rule = rule("sqli-conditional-probe", Sqli, 1, Critical);
+static SQL_ONLY_FUNC: Rule = rule("sqli-sql-only-function", Sqli, 1, Critical);
 
 /// Tokens looked at per context (bounded work on huge values).
 const MAX_TOKENS: usize = 256;
@@ -292,12 +294,47 @@ const SQL_FUNCS: &[&str] = &[
 
 const TIME_FUNCS: &[&str] = &[
     "sleep",
+    "user_lock.sleep",
+    "dbms_session.sleep",
+    "sys.dbms_lock.sleep",
     "benchmark",
     "pg_sleep",
     "dbms_lock.sleep",
     "dbms_pipe.receive_message",
     "randomblob",
     "pg_sleep_for",
+];
+
+/// Functions that exist only in SQL dialects and are the tools of error-based and
+/// blind extraction; calling one with arguments is SQL whatever surrounds it.
+const SQL_ONLY_FUNCS: &[&str] = &[
+    "extractvalue",
+    "updatexml",
+    "make_set",
+    "elt",
+    "name_const",
+    "gtid_subset",
+    "gtid_subtract",
+    "regexp_substring",
+    "crypt_key",
+    "raise_error",
+    "sys_context",
+    "xmltype",
+    "dbms_pipe.receive_message",
+    "dbms_utility.sqlid_to_sqlhash",
+    "utl_inaddr.get_host_address",
+    "utl_inaddr.get_host_name",
+    "ctxsys.drithsx.sn",
+    "dbms_xdb_version.checkin",
+    "json_keys",
+    "group_concat",
+    "concat_ws",
+    "load_file",
+    "pg_sleep",
+    "sqlite_version",
+    "randomblob",
+    "to_number",
+    "convert_from",
 ];
 
 const SYSTEM_OBJECTS: &[&str] = &[
@@ -496,9 +533,20 @@ fn classify(ts: &[Tok<'_>], out: &mut Vec<&'static Rule>) {
         if is_func_call(ts, i, TIME_FUNCS)
             && ts
                 .get(i + 2)
-                .is_some_and(|a| matches!(a.t, T::Num | T::LParen | T::Var | T::Word))
+                .is_some_and(|a| matches!(a.t, T::Num | T::LParen | T::Var | T::Word | T::Str { .. }))
         {
             out.push(&TIME);
+        }
+        if is_func_call(ts, i, SQL_ONLY_FUNCS)
+            && ts
+                .get(i + 2)
+                .is_some_and(|a| matches!(a.t, T::Num | T::LParen | T::Var | T::Word | T::Str { .. }))
+            && (t.s.contains(['_', '.']) || has_second_argument(ts, i + 1))
+        {
+            out.push(&SQL_ONLY_FUNC);
+        }
+        if is_literal(t) && conditional_probe(ts, i) {
+            out.push(&CONDITION);
         }
         if kw(t, &["waitfor"]) && next.is_some_and(|n| kw(n, &["delay", "time"])) {
             out.push(&TIME);
@@ -530,16 +578,51 @@ fn classify(ts: &[Tok<'_>], out: &mut Vec<&'static Rule>) {
     }
 }
 
+/// Does the call whose `(` is at `open` take a second argument (a comma at depth 1)?
+/// A plain English word before parentheses (`elt (english …)`) takes none.
+fn has_second_argument(ts: &[Tok<'_>], open: usize) -> bool {
+    let mut depth = 0usize;
+    for t in ts.iter().skip(open).take(64) {
+        match t.t {
+            T::LParen => depth += 1,
+            T::RParen => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return false;
+                }
+            }
+            T::Comma if depth == 1 => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// `lit cmp lit` as a condition: the same literal on both sides (sqlmap's
+/// `4821=4821`) inside a call, a parenthesis or a list, or any literal comparison
+/// between `case when` and `then`. Boolean-blind probes are built from exactly this.
+fn conditional_probe(ts: &[Tok<'_>], i: usize) -> bool {
+    let (Some(cmp), Some(b)) = (ts.get(i + 1), ts.get(i + 2)) else { return false };
+    if !is_cmp(cmp) || !is_literal(b) {
+        return false;
+    }
+    let prev = i.checked_sub(1).and_then(|p| ts.get(p));
+    let when = prev.is_some_and(|p| kw(p, &["when"])) && ts.get(i + 3).is_some_and(|n| kw(n, &["then"]));
+    let same = ts[i].s == b.s && ts[i].t == b.t;
+    let nested = prev.is_some_and(|p| matches!(p.t, T::LParen | T::Comma) || kw(p, &["when", "where", "having"]));
+    when || (same && nested && cmp.t == T::Op)
+}
+
 /// Tokens that can start a sequence `classify` looks for; everything else is skipped
 /// cheaply (most words in benign text).
 fn interesting(t: &Tok<'_>) -> bool {
     match t.t {
-        T::Semi | T::Num => true,
+        T::Semi | T::Num | T::Str { .. } => true,
         T::Op => matches!(t.s, "||" | "&&"),
         T::Word => {
             // A word whose first byte starts no listed word cannot be one of them.
             let listed = t.s.as_bytes().first().is_some_and(|&b| START_BYTES.contains(b))
-                && (START_WORDS.contains(&t.s) || TIME_FUNCS.contains(&t.s));
+                && (START_WORDS.contains(&t.s) || TIME_FUNCS.contains(&t.s) || SQL_ONLY_FUNCS.contains(&t.s));
             listed || may_be_system_object(t.s)
         }
         _ => false,
@@ -553,7 +636,7 @@ const START_WORDS: &[&str] = &[
 ];
 
 /// First bytes of every word in `START_WORDS` and `TIME_FUNCS`.
-const START_BYTES: AsciiSet = first_bytes(&[START_WORDS, TIME_FUNCS]);
+const START_BYTES: AsciiSet = first_bytes(&[START_WORDS, TIME_FUNCS, SQL_ONLY_FUNCS]);
 
 const fn first_bytes(lists: &[&[&str]]) -> AsciiSet {
     let mut set = AsciiSet::EMPTY;
@@ -642,6 +725,7 @@ fn stacked_statement(ts: &[Tok<'_>], k: usize, n: &Tok<'_>) -> bool {
         "delete" => a.is_some_and(|a| kw(a, &["from"])),
         "shutdown" => a.is_none_or(|a| matches!(a.t, T::Comment | T::Semi) || kw(a, &["with"])),
         "waitfor" => a.is_some_and(|a| kw(a, &["delay", "time"])),
+        "call" | "begin" => a.is_some_and(|a| a.t == T::Word) && b.is_some_and(|b| b.t == T::LParen),
         "grant" | "revoke" => b.is_some_and(|b| kw(b, &["on", "to"])),
         _ => false,
     }
@@ -661,7 +745,9 @@ fn select_expression(ts: &[Tok<'_>], i: usize, in_paren: bool) -> bool {
         T::Var => true,
         T::LParen => in_paren || ts.get(i + 2).is_some_and(|n| kw(n, &["select"])),
         T::Op if a.s == "*" => b.is_some_and(|b| kw(b, &["from"])),
-        T::Num | T::Str { .. } => ends(b) && (in_paren || b.is_some()),
+        T::Num | T::Str { .. } => {
+            (ends(b) && (in_paren || b.is_some())) || b.is_some_and(|b| b.t == T::Op && b.s == "||")
+        }
         T::Word if b.is_some_and(|b| b.t == T::LParen) => SQL_FUNCS.contains(&a.s),
         T::Word => in_paren && b.is_some_and(|b| kw(b, &["from"]) || b.t == T::Comma),
         _ => false,
@@ -743,6 +829,13 @@ mod tests {
             "select @@version",
             "3; DECLARE @c varchar(255); EXEC master.dbo.xp_cmdshell @c",
             "%27%20or%201%3D1--",
+            "1 AND ELT(4821=4821,7352)",
+            "1 (CASE WHEN 4821=4821 THEN 4821 ELSE NULL END)",
+            "1 (4821=4821)*7352",
+            "1 ,EXTRACTVALUE(4821,CONCAT('\\','qvkpq',(SELECT (ELT(4821=4821,1))),'qzxjq'))",
+            "1 ;BEGIN USER_LOCK.SLEEP(5); END",
+            "1 AND 4821=DBMS_PIPE.RECEIVE_MESSAGE('xKqz',5)",
+            "1 SELECT 'qvkpq'||(CASE 4821 WHEN 4821 THEN 1 ELSE 0 END)||'qzxjq' FROM RDB$DATABASE",
         ] {
             assert!(fires(p, "sqli-"), "{p}: {:?}", ids(p));
         }
@@ -771,6 +864,9 @@ mod tests {
             "user@example.com",
             "The parameter 5 is&|.",
             "url=/?usr=subject;-",
+            "in case when you are late, then call me",
+            "the elt (english language teaching) course",
+            "x = 1 and y = 2 in the example",
         ] {
             assert!(!fires(p, "sqli-"), "{p}: {:?}", ids(p));
         }
