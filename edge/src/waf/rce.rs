@@ -36,15 +36,16 @@ pub(super) static TABLE: PatternTable = PatternTable::new(&[
             r"(?:$|[\s;|&`)<>]|\.exe\b)"
         ),
     ),
-    // A bare everyday word between separators (`; Touch;` in a mobile User-Agent,
-    // `(BB10; Touch)`) is prose or a product token unless it hugs the separator as
-    // shell input does (`;id;`, `|id`, `` `id` ``); with arguments any spacing counts.
+    // An everyday word after a separator (`; Touch;` in a mobile User-Agent,
+    // `(BB10; Touch)`, `salt & pepper; cat food`) is prose or a product token unless
+    // it hugs the separator as shell input does (`;id;`, `|id`, `;echo 1`); with
+    // command-like arguments any spacing counts.
     (
         rule("rce-command-with-args", Rce, 1, Critical),
         concat!(
             r"(?:[;|`\n]|&&|\|\||\$\(|&)",
             weak_cmds!(),
-            r"(?:$|[;|&`)<>])|",
+            r"(?:$|[;|&`)<>\n]|\s+\S)|",
             sep!(),
             weak_cmds!(),
             r"(?:\s+[-/.$~%]|\s+\x22?[a-z]:\\|\s*[|<>]|\s*`)"
@@ -52,11 +53,11 @@ pub(super) static TABLE: PatternTable = PatternTable::new(&[
     ),
     (
         rule("rce-timing-probe", Rce, 1, Critical),
-        concat!(sep!(), r"(?:ping|sleep|timeout)\s+(?:-[a-z]\s+)?\d"),
+        concat!(sep!(), r"(?:ping|sleep|timeout)\s+(?:-[a-z]\s+)?\d|\bping\s+-[nc]\s*\d+\s+[a-z0-9]"),
     ),
     (
         rule("rce-shell-path", Rce, 1, Critical),
-        r"/bin/(?:ba|z|k|c|tc|da|fi)?sh\b|/usr/bin/(?:env|perl|python[23]?|php|ruby|nc|wget|curl|id)\b|\bcmd(?:\.exe)?\s+/[ck]\s",
+        r"/bin/(?:ba|z|k|c|tc|da|fi)?sh\b|/usr/bin/(?:env|perl|python[23]?|php|ruby|nc|wget|curl|id)\b|\bcmd(?:\.exe)?\s+/[ck]\s|[;|&`]\s*(?:usr/)?s?bin/[a-z]",
     ),
     (
         rule("rce-shellshock", Rce, 1, Critical),
@@ -169,6 +170,10 @@ mod tests {
             "!!python/object/new:exec [import socket]",
             "${jndi:ldap://x/a}",
             "<?php system($_GET['c']); ?>",
+            "%0Aid%0A",
+            ";echo 111111",
+            "|usr/bin/id",
+            "x ping -n 30 127.0.0.1",
         ] {
             assert!(fires(p, "rce-"), "{p}: {:?}", ids(p));
         }
@@ -193,6 +198,10 @@ mod tests {
             "price: $5 & up",
             "I setted the COOKIE value to : expandGeoJsonFeatures=true;",
             "we ship worldwide; type your address below",
+            "Mozilla/5.0 (BB10; Touch) AppleWebKit/537.3+ (KHTML, like Gecko) Version/10.0.9.388 Mobile Safari/537.3+",
+            "Mozilla/5.0 (Mobile; Windows Phone 8.1; Android 4.0; ARM; Trident/7.0; Touch; rv:11.0; IEMobile/11.0)",
+            "apples, pears & more",
+            "first line\nsecond line, then more",
         ] {
             assert!(!fires(p, "rce-"), "{p}: {:?}", ids(p));
         }

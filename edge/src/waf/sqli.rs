@@ -436,6 +436,10 @@ fn classify(ts: &[Tok<'_>], out: &mut Vec<&'static Rule>) {
             j += 1;
         }
         Some(j)
+    } else if ts.first().is_some_and(is_logic) && ts.len() > 1 {
+        // A value that starts with `or`/`and` continues a numeric context
+        // (`id=1` + ` or true--`): read it as if right after a break.
+        Some(0)
     } else {
         None
     };
@@ -464,6 +468,8 @@ fn classify(ts: &[Tok<'_>], out: &mut Vec<&'static Rule>) {
             {
                 out.push(&BREAK_KEYWORD)
             }
+            // `' exec sp_…`, `' drop table …`: a statement right after the break.
+            Some(t) if broke && stacked_statement(ts, j, t) => out.push(&BREAK_KEYWORD),
             Some(t) if t.t == T::Op && matches!(t.s, "+" | "||" | "-" | "|") => {
                 let k = j + 1;
                 let sub = ts.get(k).is_some_and(|n| n.t == T::LParen)
@@ -476,7 +482,13 @@ fn classify(ts: &[Tok<'_>], out: &mut Vec<&'static Rule>) {
                 // `' or 1--`, `' and x#`: operand then comment/end/`;`.
                 if let Some(e) = operand_end(ts, j + 1) {
                     let next = ts.get(e);
-                    if next.is_none_or(|n| matches!(n.t, T::Comment | T::Semi)) {
+                    // Without a break, `or word` is English; a literal is not.
+                    let operand = first_operand(ts, j + 1);
+                    let sql_operand = broke
+                        || operand.is_some_and(|o| {
+                            o.t != T::Word || kw(o, &["true", "false", "null"]) || e > j + 2
+                        });
+                    if sql_operand && next.is_none_or(|n| matches!(n.t, T::Comment | T::Semi)) {
                         out.push(&TAUTOLOGY);
                     }
                 }
@@ -512,11 +524,15 @@ fn classify(ts: &[Tok<'_>], out: &mut Vec<&'static Rule>) {
                         let lit = a.zip(b).is_some_and(|(a, b)| {
                             (is_literal(a) && is_literal(b))
                                 || (a.t == T::Word && a.s == b.s && a_end == i + 2)
+                                || (b.t == T::Var && b.s.starts_with("@@"))
                         });
+                        // In a string-break context the condition must follow the
+                        // break (`' and x like 'a`), not sit in prose far after it.
+                        let near_break = after_break.is_some_and(|j| i == j);
                         let func = a.is_some_and(|a| {
                             a.t == T::Word && SQL_FUNCS.contains(&a.s) && a_end > i + 2
                         });
-                        if lit || func || (broke && b_end > a_end) {
+                        if lit || func || (near_break && b_end > a_end) {
                             out.push(&TAUTOLOGY);
                         }
                     }
@@ -715,6 +731,7 @@ fn stacked_statement(ts: &[Tok<'_>], k: usize, n: &Tok<'_>) -> bool {
         "exec" | "execute" => a.is_some_and(|a| {
             a.t == T::LParen
                 || a.t == T::Var
+                || kw(a, &["immediate"])
                 || a.s.starts_with("xp_")
                 || a.s.starts_with("sp_")
                 || a.s.starts_with("master")
@@ -744,7 +761,7 @@ fn select_expression(ts: &[Tok<'_>], i: usize, in_paren: bool) -> bool {
     match a.t {
         T::Var => true,
         T::LParen => in_paren || ts.get(i + 2).is_some_and(|n| kw(n, &["select"])),
-        T::Op if a.s == "*" => b.is_some_and(|b| kw(b, &["from"])),
+        T::Op if a.s == "*" => b.is_none_or(|b| kw(b, &["from"]) || matches!(b.t, T::Comment | T::Semi)),
         T::Num | T::Str { .. } => {
             (ends(b) && (in_paren || b.is_some())) || b.is_some_and(|b| b.t == T::Op && b.s == "||")
         }
@@ -836,6 +853,11 @@ mod tests {
             "1 ;BEGIN USER_LOCK.SLEEP(5); END",
             "1 AND 4821=DBMS_PIPE.RECEIVE_MESSAGE('xKqz',5)",
             "1 SELECT 'qvkpq'||(CASE 4821 WHEN 4821 THEN 1 ELSE 0 END)||'qzxjq' FROM RDB$DATABASE",
+            " or true--",
+            "or username like char(37);",
+            "' exec sp_addsrvrolemember 'name' , 'sysadmin' --",
+            "'; execute immediate 'sel' || 'ect us' || 'er'",
+            "1 or 1 in (@@version)--",
         ] {
             assert!(fires(p, "sqli-"), "{p}: {:?}", ids(p));
         }
@@ -867,6 +889,10 @@ mod tests {
             "in case when you are late, then call me",
             "the elt (english language teaching) course",
             "x = 1 and y = 2 in the example",
+            "or maybe later, if you like",
+            "or something",
+            "and then we left",
+            "You'll need budgeting and risk management and regulations in order to help them",
         ] {
             assert!(!fires(p, "sqli-"), "{p}: {:?}", ids(p));
         }
