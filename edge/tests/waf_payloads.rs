@@ -91,12 +91,22 @@ fn payload_lists_and_prompts_per_configuration() {
     let mut misses = String::new();
     // (config, attacks, prompts) overall scores.
     let mut overall: Vec<(&str, Score, Score)> = Vec::new();
+    let mut set_failures: Vec<String> = Vec::new();
     println!("{:<11} {:<10} {:>17} {:>17}", "config", "set", "tune half", "held-out half");
     for (name, params) in CONFIGS {
         let cfg = config(params);
         let (mut attacks, mut benign) = (Score::default(), Score::default());
         for set in &sets {
             let s = run(set, &cfg, &mut misses, name);
+            if *name == "pl1" {
+                if let Some((_, floor)) = SET_FLOORS_PL1.iter().find(|(n, _)| *n == set.name) {
+                    set_failures.extend(
+                        (0..2)
+                            .filter(|h| s.pct(*h) < *floor)
+                            .map(|h| format!("{}: {:.1}% < {floor}% (half {h})", set.name, s.pct(h))),
+                    );
+                }
+            }
             let verb = if set.benign { "passed" } else { "blocked" };
             println!(
                 "{name:<11} {:<10} {:>5}/{:<5} {:5.1}% {:>5}/{:<5} {:5.1}% {verb}",
@@ -126,6 +136,7 @@ fn payload_lists_and_prompts_per_configuration() {
     // Floors: a little under what the detectors reach, on both halves (the held-out
     // half was never looked at while tuning). ModSecurity + CRS 3.3.4 PL1 on the same
     // lists: 81 % of attacks blocked, 65 % of prompts passed.
+    assert!(set_failures.is_empty(), "pl1 per-class floors: {set_failures:?}");
     for (name, attacks, prompts) in &overall {
         let (attack_floor, prompt_floor) = match *name {
             "pl1" => (FLOOR_ATTACKS_PL1, FLOOR_PROMPTS_PL1),
@@ -147,10 +158,21 @@ fn payload_lists_and_prompts_per_configuration() {
     }
 }
 
-const FLOOR_ATTACKS_PL1: f64 = 0.0;
-const FLOOR_PROMPTS_PL1: f64 = 0.0;
-const FLOOR_ATTACKS_PROMPT_API: f64 = 0.0;
-const FLOOR_PROMPTS_PROMPT_API: f64 = 0.0;
+const FLOOR_ATTACKS_PL1: f64 = 85.0;
+const FLOOR_PROMPTS_PL1: f64 = 95.0;
+const FLOOR_ATTACKS_PROMPT_API: f64 = 85.0;
+const FLOOR_PROMPTS_PROMPT_API: f64 = 99.0;
+
+/// Per-class floors at `pl1` (both halves). Lists that are mostly not attacks on
+/// their own (format strings, lone entities in `cmdi`; bare variable names such as
+/// `settings` in `ssti`) have none.
+const SET_FLOORS_PL1: &[(&str, f64)] = &[
+    ("sqli", 75.0),
+    ("sqlmap", 95.0),
+    ("xss", 88.0),
+    ("traversal", 95.0),
+    ("ssi", 95.0),
+];
 
 /// Real browser and app User-Agents (including mobile ones that say `Touch`) are not
 /// attacks.

@@ -19,10 +19,11 @@ macro_rules! weak_cmds {
     };
 }
 
-/// A shell command separator (also `$(`), the anchor for every command rule.
+/// A shell command separator (also `$(` and process substitution `<(` `>(`), the
+/// anchor for every command rule.
 macro_rules! sep {
     () => {
-        r"(?:[;|`\n]|&&|\|\||\$\(|&)\s*"
+        r"(?:[;|`\n]|&&|\|\||[$<>]\(|&)\s*"
     };
 }
 
@@ -64,9 +65,22 @@ pub(super) static TABLE: PatternTable = PatternTable::new(&[
         r"\(\s*\)\s*\{\s*[:\w]*\s*;?\s*\}\s*;",
     ),
     (rule("rce-arith-subst", Rce, 1, Critical), r"\$\(\(\s*[\d$]"),
+    // `:(){ :|:& };:` (a function that pipes into itself) and cmd.exe `for … in (…) do`.
+    (
+        rule("rce-shell-construct", Rce, 1, Critical),
+        r":\s*\(\s*\)\s*\{[^}]{0,64}\|[^}]{0,64}\}|\bfor\s+(?:/[dfrl]\s+(?:\x22[^\x22]{0,64}\x22\s+)?)?%{1,2}[a-z~\]]+\s+in\s*\([^)]{0,256}\)\s*do\b",
+    ),
     (
         rule("rce-command-substitution", Rce, 1, Critical),
-        concat!(r"(?:\$\(|`)\s*", strong_cmds!(), r"\b[^`)]*[`)]"),
+        concat!(
+            r"(?:\$\(|`)\s*",
+            strong_cmds!(),
+            r"\b[^`)]*[`)]|[<>]\(\s*(?:",
+            strong_cmds!(),
+            "|",
+            weak_cmds!(),
+            r")\b[^)]*\)"
+        ),
     ),
     (
         rule("rce-powershell", Rce, 1, Critical),
@@ -174,6 +188,10 @@ mod tests {
             ";echo 111111",
             "|usr/bin/id",
             "x ping -n 30 127.0.0.1",
+            "<(cat file)",
+            ":(){ :|:& };:",
+            "& for %a in (a,b,c) do cmd",
+            "for /f \"usebackq\" %variable in (`command`) do command",
         ] {
             assert!(fires(p, "rce-"), "{p}: {:?}", ids(p));
         }
