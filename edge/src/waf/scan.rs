@@ -161,9 +161,11 @@ pub fn run(req: &Inspectable<'_>, cfg: &WafConfig) -> WafVerdict {
             && field.kind == Kind::Value
             && (cfg.text_field(&field.target)
                 || variants.last().is_some_and(|v| prose::is_natural_language(v)));
+        // Prose only needs the detectors of the rules that still count in it.
+        let active = if prose { PROSE_DETECTORS } else { detectors(field.kind) };
         for v in &variants {
             let text = Text::new(v, field.kind);
-            for d in detectors(field.kind) {
+            for d in active {
                 d(&text, &mut hits);
             }
         }
@@ -200,6 +202,8 @@ pub fn run(req: &Inspectable<'_>, cfg: &WafConfig) -> WafVerdict {
 /// attack whatever reads the text (a Java logger expands `${jndi:…}` anywhere), not
 /// the application's own use of it.
 const IN_PROSE: &[&str] = &["rce-log4shell"];
+/// The detectors that report the rules of [`IN_PROSE`].
+const PROSE_DETECTORS: &[Detector] = &[super::rce::detect];
 
 /// Characters of the raw value echoed into logs.
 const SNIPPET_CHARS: usize = 24;
