@@ -8,9 +8,10 @@
 //! ```
 //! Each configuration is one `waf` rule (its `params`, JSON) on its own path prefix
 //! `/NAME/`, so one edge serves them all; default: the configurations of
-//! `edge/tests/payload_sets` (pl1, pl2, prompt_api). Without a set argument: the
-//! GoTestWAF corpora (`tests/corpora/gotestwaf/`, when present), the vendored
-//! SecLists payload lists and the prompts (tuning and held-out halves apart).
+//! `edge/tests/payload_sets` (pl1, pl2, prompt_api). Without `--list`, `--benign`
+//! or `--ftw`: the vendored SecLists payload lists and the prompts (tuning and
+//! held-out halves apart). GoTestWAF: `--gotestwaf DIR`, else
+//! `tests/corpora/gotestwaf/` when present.
 //! GoTestWAF requests are built exactly as in `edge/tests/waf_corpus.rs` and written
 //! to a raw socket, so the edge sees them as sent: no client-side normalisation.
 
@@ -280,12 +281,14 @@ fn main() {
     if configs.is_empty() {
         configs = CONFIGS.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
     }
-    let defaults = sets.is_empty() && ftw.is_empty() && gotestwaf_dir.is_none();
+    let defaults = sets.is_empty() && ftw.is_empty();
     if defaults {
         sets = attack_sets(&corpora());
         sets.push(prompts(&corpora()));
-        let vendored = corpora().join("gotestwaf");
-        gotestwaf_dir = vendored.is_dir().then_some(vendored);
+        if gotestwaf_dir.is_none() {
+            let vendored = corpora().join("gotestwaf");
+            gotestwaf_dir = vendored.is_dir().then_some(vendored);
+        }
     }
     let cases: Vec<FtwCase> = ftw.iter().flat_map(|d| ftw_cases(Path::new(d))).collect();
     let mut filter = Vec::new();
