@@ -195,7 +195,7 @@ pub fn body_cap(rules: &Rules, req: &RequestInfo) -> Option<usize> {
         .filter
         .iter()
         .filter_map(|r| match &r.action {
-            FilterAction::Waf(c) if c.enabled && c.body_limit() > 0 && r.when.matches(req) => Some(c.body_limit()),
+            FilterAction::Waf(c) if c.enabled && c.body_limit() > 0 && r.when.matches(req) => Some(c.body_read_cap()),
             _ => None,
         })
         .max()
@@ -300,6 +300,14 @@ fn exceeded(l: &LimitsParams, req: &RequestInfo) -> Option<(u16, &'static str)> 
 }
 
 fn inspect(cfg: &WafConfig, rule_id: &str, req: &RequestInfo, ctx: &mut Ctx) -> Outcome {
+    if cfg.enabled && has_body(&req.method) {
+        let seen = req.body.as_ref().map_or(0, Vec::len);
+        let declared = req.header("content-length").and_then(|v| v.trim().parse::<u64>().ok());
+        if cfg.refuses_oversize(seen, declared) {
+            let why = "request body larger than the inspected limit";
+            return Outcome::Respond(blocked(413, why, rule_id, req, ctx), Some(why.to_string()));
+        }
+    }
     let target = Inspectable {
         path: &req.path,
         query: req.query.as_deref().unwrap_or(""),
