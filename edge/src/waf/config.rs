@@ -23,6 +23,9 @@ pub struct WafConfig {
     pub categories: Categories,
     pub body_limit_bytes: usize,
     pub exclusions: Vec<Exclusion>,
+    /// Signature sets to run: the edge's own detectors and/or OWASP CRS 4
+    /// (`["edge"]` by default; see [`super::crs`]).
+    pub rulesets: Vec<super::crs::Ruleset>,
 }
 
 impl Default for WafConfig {
@@ -34,6 +37,7 @@ impl Default for WafConfig {
             categories: Categories::default(),
             body_limit_bytes: DEFAULT_BODY_LIMIT,
             exclusions: Vec::new(),
+            rulesets: vec![super::crs::Ruleset::Edge],
         }
     }
 }
@@ -114,6 +118,10 @@ pub struct Exclusion {
     /// `cookie:session`, `path`, `body`. A trailing `*` matches a prefix.
     #[serde(default)]
     pub targets: Option<Vec<String>>,
+    /// CRS rule tags (`attack-sqli`, `paranoia-level/2`, …); only CRS rules carry
+    /// tags, so an exclusion naming tags never covers the edge's own rules.
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
 }
 
 impl WafConfig {
@@ -129,6 +137,7 @@ impl WafConfig {
     pub(crate) fn path_fully_excluded(&self, path: &str) -> bool {
         self.exclusions.iter().any(|e| {
             e.rule_ids.is_none()
+                && e.tags.is_none()
                 && e.categories.is_none()
                 && e.targets.is_none()
                 && e.paths
@@ -166,7 +175,7 @@ impl Exclusion {
                 None => t.eq_ignore_ascii_case(target),
             })
         });
-        path_ok && id_ok && cat_ok && tgt_ok
+        path_ok && id_ok && cat_ok && tgt_ok && self.tags.is_none()
     }
 }
 
