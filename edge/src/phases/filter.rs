@@ -392,7 +392,11 @@ fn inspect_crs(cfg: &WafConfig, req: &RequestInfo) -> Result<(bool, Option<Strin
         Some(q) => format!("{}?{q}", req.path),
         None => req.path.clone(),
     };
-    let headers: Vec<(&str, &str)> = req.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let mut headers: Vec<(&str, &str)> = req.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    // The Workers runtime keeps `Host` in the URL; CRS scores a request without one.
+    if req.header("host").is_none() && !req.host.is_empty() {
+        headers.push(("host", &req.host));
+    }
     let ip = req.client_ip.map(|ip| ip.to_string());
     let body = req.body.as_deref().unwrap_or(&[]);
     let target = crs::Request {
