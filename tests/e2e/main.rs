@@ -8,6 +8,7 @@
 mod auth;
 mod browser;
 mod cors_browser;
+mod crs;
 mod botauth;
 mod delivery;
 mod faults;
@@ -44,6 +45,9 @@ fn main() {
         }
         if wanted("waf") {
             waf::run(&mut report).await;
+        }
+        if wanted("crs") {
+            crs::run(&mut report).await;
         }
         if wanted("observability") {
             observability::run(&mut report).await;

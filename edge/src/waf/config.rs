@@ -30,6 +30,9 @@ pub struct WafConfig {
     pub text_fields: Vec<String>,
     /// What to do with a body longer than `body_limit_bytes`; see [`OnOversize`].
     pub on_oversize: OnOversize,
+    /// Signature sets to run: the edge's own detectors and/or OWASP CRS 4
+    /// (`["edge"]` by default; see [`super::crs`]).
+    pub rulesets: Vec<super::crs::Ruleset>,
 }
 
 /// How string values are read. Prompt and chat APIs receive prose that quotes code,
@@ -71,6 +74,7 @@ impl Default for WafConfig {
             profile: Profile::Default,
             text_fields: Vec::new(),
             on_oversize: OnOversize::InspectHead,
+            rulesets: vec![super::crs::Ruleset::Edge],
         }
     }
 }
@@ -151,6 +155,10 @@ pub struct Exclusion {
     /// `cookie:session`, `path`, `body`. A trailing `*` matches a prefix.
     #[serde(default)]
     pub targets: Option<Vec<String>>,
+    /// CRS rule tags (`attack-sqli`, `paranoia-level/2`, …); only CRS rules carry
+    /// tags, so an exclusion naming tags never covers the edge's own rules.
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
 }
 
 impl WafConfig {
@@ -189,6 +197,7 @@ impl WafConfig {
     pub(crate) fn path_fully_excluded(&self, path: &str) -> bool {
         self.exclusions.iter().any(|e| {
             e.rule_ids.is_none()
+                && e.tags.is_none()
                 && e.categories.is_none()
                 && e.targets.is_none()
                 && e.paths
@@ -224,7 +233,7 @@ impl Exclusion {
             .targets
             .as_ref()
             .is_none_or(|ts| ts.iter().any(|t| target_matches(t, target)));
-        path_ok && id_ok && cat_ok && tgt_ok
+        path_ok && id_ok && cat_ok && tgt_ok && self.tags.is_none()
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod bots;
 mod config;
+pub mod crs;
 mod decode;
 mod extract;
 mod prose;

@@ -300,3 +300,48 @@ fn validation_paths() {
         assert!(paths.contains(&want), "missing {want} in {paths:?}");
     }
 }
+
+#[test]
+fn waf_runs_owasp_crs_as_a_ruleset() {
+    let r = rules(json!([{ "id": "crs4", "action": "waf", "params": { "rulesets": ["owasp-crs"], "paranoia": 1, "threshold": 5 } }]));
+    let sqli = browser("https://a.example/item?id=1%27%20UNION%20SELECT%20password%20FROM%20users--");
+    let (v, ctx) = run_with(&r, &sqli, 0, &NoKey);
+    assert_eq!(status(&v), 403);
+    let note = ctx.records.iter().find_map(|r| r.note.clone()).unwrap();
+    assert!(note.starts_with("owasp-crs score ") && note.contains("crs-942") && note.contains("@ARGS:id"), "{note}");
+    assert!(!note.contains("password"), "{note}");
+    let (v, ctx) = run_with(&r, &browser("https://a.example/search?q=red+shoes&page=2"), 0, &NoKey);
+    assert_eq!(status(&v), 0, "{:?}", ctx.records);
+    let mut form = req("POST", "https://a.example/c", &[("user-agent", CHROME), ("accept", "*/*"), ("content-type", "application/x-www-form-urlencoded"), ("content-length", "40")]);
+    form.body = Some(b"text=%3Cscript%3Ealert(1)%3C%2Fscript%3E".to_vec());
+    assert_eq!(status(&run_with(&r, &form, 0, &NoKey).0), 403);
+
+    // Both sets: either one over its threshold blocks, both are logged.
+    let both = rules(json!([{ "id": "w", "action": "waf", "params": { "rulesets": ["edge", "owasp-crs"] } }]));
+    let (v, ctx) = run_with(&both, &sqli, 0, &NoKey);
+    assert_eq!(status(&v), 403);
+    let note = ctx.records.iter().find_map(|r| r.note.clone()).unwrap();
+    assert!(note.starts_with("score ") && note.contains("; owasp-crs score "), "{note}");
+
+    // A CRS exclusion by rule id range on a path lets the request through.
+    let excl = rules(json!([{ "id": "w", "action": "waf", "params": { "rulesets": ["owasp-crs"],
+        "exclusions": [{ "paths": ["/item"], "rule_ids": ["942000-942999"] }] } }]));
+    let (v, ctx) = run_with(&excl, &sqli, 0, &NoKey);
+    assert_eq!(status(&v), 0, "{:?}", ctx.records);
+}
+
+#[test]
+fn waf_ruleset_validation() {
+    let doc = json!({ "version": 1, "phases": { "filter": [
+        { "id": "a", "action": "waf", "params": { "rulesets": [] } },
+        { "id": "b", "action": "waf", "params": { "rulesets": ["owasp-crs", "owasp-crs"] } },
+        { "id": "c", "action": "waf", "params": { "rulesets": ["modsecurity"] } },
+        { "id": "d", "action": "waf", "params": { "rulesets": ["owasp-crs"], "exclusions": [{ "targets": ["query:*"] }] } },
+    ] } });
+    let e = crate::rules::parse(doc.to_string().as_bytes()).unwrap_err();
+    let paths: Vec<&str> = e.0.iter().map(|e| e.path.as_str()).collect();
+    for want in ["$.phases.filter[0].params.rulesets", "$.phases.filter[1].params.rulesets[1]", "$.phases.filter[3].params.exclusions[0]"] {
+        assert!(paths.contains(&want), "{want} not in {paths:?}");
+    }
+    assert!(paths.iter().any(|p| p.starts_with("$.phases.filter[2].params")), "{paths:?}");
+}
