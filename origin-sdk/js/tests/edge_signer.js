@@ -18,6 +18,11 @@ function edgeKey(keyid, seedByte) {
   return { keyid, privateKey, spec: `${keyid}:${publicB64}` };
 }
 
+/** An HMAC-SHA256 key (`kid:hmac:BASE64` spec entry). */
+function hmacKey(keyid, secret) {
+  return { keyid, secret, alg: 'hmac-sha256', spec: `${keyid}:hmac:${secret.toString('base64')}` };
+}
+
 /** `{ method, url, headers }` (headers as Node `rawHeaders`) signed like the
  * edge signs: method, authority, path, query and every trust header. */
 function edgeSigned(key, { method = 'GET', authority = 'origin.example', path = '/orders', query = 'id=7',
@@ -26,13 +31,15 @@ function edgeSigned(key, { method = 'GET', authority = 'origin.example', path = 
   const derived = { '@method': method, '@authority': authority, '@path': path, '@query': `?${query}` };
   const value = (c) => (c.startsWith('@') ? derived[c] : facts[c] ?? '');
   const params = `(${components.map((c) => `"${c}"`).join(' ')});created=${created};expires=${created + validity};`
-    + `keyid="${key.keyid}";nonce="${nonce}";alg="ed25519";tag="edge-trust"`;
+    + `keyid="${key.keyid}";nonce="${nonce}";alg="${key.alg || 'ed25519'}";tag="edge-trust"`;
   const base = `${components.map((c) => `"${c}": ${value(c)}`).join('\n')}\n"@signature-params": ${params}`;
-  const signature = crypto.sign(null, Buffer.from(base), key.privateKey).toString('base64');
+  const signature = (key.secret
+    ? crypto.createHmac('sha256', key.secret).update(base).digest()
+    : crypto.sign(null, Buffer.from(base), key.privateKey)).toString('base64');
   const headers = ['Host', authority];
   for (const h of TRUST) headers.push(h, facts[h] ?? '');
   headers.push('Signature-Input', `edge=${params}`, 'Signature', `edge=:${signature}:`, ...extra);
   return { method, url: `${path}?${query}`, headers, base };
 }
 
-module.exports = { edgeKey, edgeSigned, TRUST };
+module.exports = { edgeKey, hmacKey, edgeSigned, TRUST };
