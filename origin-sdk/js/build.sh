@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the npm package: origin-sdk-js for wasm32 (release), wasm-bindgen
-# (--target nodejs, the CLI version Cargo.lock pins, installed by
-# scripts/setup.sh), wasm-opt when present, then `npm pack` into
+# Builds the npm package: origin-sdk-js for wasm32 (profile `npm`: release at
+# opt-level 3), wasm-bindgen --target nodejs (the CLI version Cargo.lock pins,
+# installed by scripts/setup.sh), wasm-opt when present, then `npm pack` into
 # target/npm/edge-origin-sdk-<version>.tgz. Prints the package sizes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -12,9 +12,9 @@ export PATH="$HOME/.cargo/bin:$PATH"
 [ -f "$ROOT/.tools/wasm-env.sh" ] && . "$ROOT/.tools/wasm-env.sh"
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 
-cargo build -q --release --target wasm32-unknown-unknown -p origin-sdk-js
+cargo build -q --profile npm --target wasm32-unknown-unknown -p origin-sdk-js
 rm -rf "$PKG/wasm"
-wasm-bindgen --target nodejs --out-dir "$PKG/wasm" "$TARGET_DIR/wasm32-unknown-unknown/release/origin_sdk_js.wasm"
+wasm-bindgen --target nodejs --out-dir "$PKG/wasm" "$TARGET_DIR/wasm32-unknown-unknown/npm/origin_sdk_js.wasm"
 OPT=$ROOT/node_modules/.bin/wasm-opt
 if [ -x "$OPT" ]; then
   "$OPT" -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
