@@ -2,7 +2,7 @@
 # Builds the npm package: origin-sdk-js for wasm32 (profile `npm`: release at
 # opt-level 3), wasm-bindgen --target nodejs (the CLI version Cargo.lock pins,
 # installed by scripts/setup.sh), wasm-opt when present, then `npm pack` into
-# target/npm/edge-origin-sdk-<version>.tgz. Prints the package sizes.
+# target/npm-package/edge-origin-sdk-<version>.tgz. Prints the package sizes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -20,7 +20,7 @@ if [ -x "$OPT" ]; then
   "$OPT" -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
     "$PKG/wasm/origin_sdk_js_bg.wasm" -o "$PKG/wasm/origin_sdk_js_bg.wasm"
 fi
-mkdir -p "$ROOT/target/npm"
-(cd "$PKG" && npm pack --silent --pack-destination "$ROOT/target/npm" >/dev/null)
-TGZ=$(ls -t "$ROOT"/target/npm/edge-origin-sdk-*.tgz | head -1)
+mkdir -p "$ROOT/target/npm-package"
+(cd "$PKG" && npm pack --silent --pack-destination "$ROOT/target/npm-package" >/dev/null)
+TGZ=$(ls -t "$ROOT"/target/npm-package/edge-origin-sdk-*.tgz | head -1)
 echo "wasm: $(stat -c %s "$PKG/wasm/origin_sdk_js_bg.wasm") bytes; package: $(stat -c %s "$TGZ") bytes ($TGZ)"

@@ -338,7 +338,7 @@ async fn start() -> Result<World, String> {
     let build = Command::new("cargo").args(["build", "-q", "-p", "edge-verify"]).current_dir(&root).status().map_err(|e| e.to_string())?;
     ensure!(build.success(), "cargo build -p edge-verify failed");
     let pkg = root.join("tests/js/node_modules/edge-origin-sdk/package.json");
-    ensure!(pkg.exists(), "edge-origin-sdk is not installed in tests/js: run `bash origin-sdk/js/build.sh` then `npm install --no-save --prefix tests/js target/npm/edge-origin-sdk-0.1.0.tgz` (scripts/test.sh does)");
+    ensure!(pkg.exists(), "edge-origin-sdk is not installed in tests/js: run `bash origin-sdk/js/build.sh` then `npm install --no-save --prefix tests/js target/npm-package/edge-origin-sdk-0.1.0.tgz` (scripts/test.sh does)");
 
     let app = start_plain_app().await;
     let express_port = free_port();
