@@ -61,6 +61,8 @@ impl Core {
 
     /// `headers` is flat: `[name, value, name, value, ...]`, as Node's
     /// `rawHeaders`. Returns the outcome JSON; never throws for request input.
+    // A JS array crosses the boundary only as an owned boxed slice.
+    #[allow(clippy::boxed_local)]
     pub fn check(&self, method: &str, url: &str, headers: Box<[JsValue]>, now: f64) -> String {
         let strings: Option<Vec<String>> = headers.iter().map(JsValue::as_string).collect();
         let outcome = match strings {
