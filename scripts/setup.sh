@@ -70,4 +70,16 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
 fi
+# 7. Origins in other languages (the js_origins end-to-end suite, the npm
+#    package's benchmark): Debian's nginx, and Express plus the pure-JS RFC 9421
+#    library in tests/js.
+if ! command -v nginx >/dev/null 2>&1; then
+  log "installing nginx"
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >&2
+fi
+if [ ! -d tests/js/node_modules/express ] || [ tests/js/package-lock.json -nt tests/js/node_modules/.package-lock.json ]; then
+  log "installing tests/js npm packages"
+  npm ci --prefix tests/js --no-audit --no-fund --loglevel=error >&2
+fi
 log "ready"

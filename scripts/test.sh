@@ -23,6 +23,12 @@ step "wasm shell tests (wasm-bindgen-test under Node)"
     cargo test -p edge --target wasm32-unknown-unknown --test wasm_shell
 )
 
+step "npm package (origin-sdk/js): build, node tests, install into tests/js"
+bash origin-sdk/js/build.sh
+node --test origin-sdk/js/tests/
+npm install --prefix tests/js --no-save --no-audit --no-fund --loglevel=error \
+  "$PWD/target/npm-package/edge-origin-sdk-$(node -p 'require("./origin-sdk/js/package/package.json").version').tgz"
+
 step "worker features"
 # Ed25519 signing in the worker needs curve25519-dalek's precomputed basepoint
 # tables; without them every forwarded request pays a variable-base

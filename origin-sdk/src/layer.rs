@@ -143,22 +143,34 @@ pub struct EdgeAuth<S> {
     layer: EdgeAuthLayer,
 }
 
+/// What [`EdgeAuth`] does before the inner service runs: verify, strip the
+/// trust headers the signature does not cover (all of them on error), and
+/// refuse a (keyid, nonce) already in `replay`. Public so that bindings (npm,
+/// Python) and the sidecar admit requests exactly as the Layer does.
+pub fn admit<B>(
+    verifier: &Verifier,
+    replay: Option<&Mutex<ReplayCache>>,
+    req: &mut http::Request<B>,
+    now: u64,
+) -> Result<VerifiedFacts, VerifyError> {
+    let facts = verifier.verify_and_strip(req, now)?;
+    if let Some(cache) = replay {
+        let nonce = facts.nonce.as_deref().ok_or(VerifyError::MissingNonce)?;
+        let until = facts.expires.saturating_add(verifier.skew());
+        // A poisoned lock only means another request panicked mid-insert;
+        // the map is still consistent enough to keep refusing replays.
+        let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+        if !cache.check_and_insert(&facts.keyid, nonce, until, now) {
+            crate::verify::strip_all(req.headers_mut());
+            return Err(VerifyError::Replayed);
+        }
+    }
+    Ok(facts)
+}
+
 impl<S> EdgeAuth<S> {
     fn check<B>(&self, req: &mut http::Request<B>) -> Result<VerifiedFacts, VerifyError> {
-        let now = (self.layer.clock)();
-        let facts = self.layer.verifier.verify_and_strip(req, now)?;
-        if let Some(cache) = &self.layer.replay {
-            let nonce = facts.nonce.as_deref().ok_or(VerifyError::MissingNonce)?;
-            let until = facts.expires.saturating_add(self.layer.verifier.skew());
-            // A poisoned lock only means another request panicked mid-insert;
-            // the map is still consistent enough to keep refusing replays.
-            let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
-            if !cache.check_and_insert(&facts.keyid, nonce, until, now) {
-                crate::verify::strip_all(req.headers_mut());
-                return Err(VerifyError::Replayed);
-            }
-        }
-        Ok(facts)
+        admit(&self.layer.verifier, self.layer.replay.as_deref(), req, (self.layer.clock)())
     }
 }
 

@@ -13,6 +13,7 @@ mod botauth;
 mod delivery;
 mod faults;
 mod harness;
+mod js_origins;
 mod limit;
 mod observability;
 mod skeleton;
@@ -63,6 +64,9 @@ fn main() {
         }
         if wanted("faults") {
             faults::run(&mut report).await;
+        }
+        if wanted("js_origins") {
+            js_origins::run(&mut report).await;
         }
     });
     println!("\n{} passed, {} failed", report.passed, report.failed);
