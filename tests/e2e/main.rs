@@ -14,6 +14,7 @@ mod faults;
 mod harness;
 mod limit;
 mod observability;
+mod python_origins;
 mod skeleton;
 mod waf;
 
@@ -59,6 +60,9 @@ fn main() {
         }
         if wanted("faults") {
             faults::run(&mut report).await;
+        }
+        if wanted("python_origins") {
+            python_origins::run(&mut report).await;
         }
     });
     println!("\n{} passed, {} failed", report.passed, report.failed);
