@@ -287,6 +287,8 @@ async fn capture_verified_by_binding_and_independent(w: &World) -> Result<(), St
         let out = child.wait_with_output().map_err(|e| e.to_string())?;
         Ok((out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))))
     };
+    // Kept for inspection (and as the source of the SDK's recorded capture fixture).
+    let _ = std::fs::write(repo_root().join("target/e2e-python-capture.json"), capture(headers.clone()).to_string());
     let tampered: Vec<Value> = headers
         .iter()
         .map(|p| if p[0] == "x-edge-country" { json!(["x-edge-country", "FR"]) } else { p.clone() })

@@ -85,7 +85,7 @@ def rate(fn, seconds):
 
 def rust_median_us():
     out = subprocess.run(
-        ["cargo", "bench", "-q", "-p", "origin-sdk", "--bench", "verify", "--", "--noplot", "verify/ed25519"],
+        ["cargo", "bench", "-q", "-p", "origin-sdk", "--bench", "verify", "--", "--noplot", "--warm-up-time", "1", "--measurement-time", "3", "verify/ed25519"],
         cwd=REPO, capture_output=True, text=True, check=True,
     ).stdout
     m = re.search(r"verify/ed25519\s+time:\s+\[\S+ \S+ (\S+) (\S+)", out)

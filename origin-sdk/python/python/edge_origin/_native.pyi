@@ -1,6 +1,8 @@
 """Type stubs of the PyO3 module; use the `edge_origin` package instead."""
 
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple, Union
+
+Text = Union[str, bytes]
 
 TAG: str
 DEFAULT_REPLAY_CAPACITY: int
@@ -26,9 +28,9 @@ class Verifier:
         require_expires: bool,
         replay_capacity: int,
     ) -> None: ...
-    def verify(self, method: str, url: str, headers: Any, now: Optional[int] = None) -> FactsTuple: ...
+    def verify(self, method: Text, url: Text, headers: Any, now: Optional[int] = None) -> FactsTuple: ...
     def verify_and_strip(
-        self, method: str, url: str, headers: Any, now: Optional[int] = None
+        self, method: Text, url: Text, headers: Any, now: Optional[int] = None
     ) -> Tuple[FactsTuple, List[int]]: ...
     @property
     def max_skew(self) -> int: ...

@@ -1,12 +1,15 @@
 """The verifier: a thin wrapper over the Rust core (``origin-sdk``)."""
 
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
 from . import _native
 from .errors import error_for
 from .facts import VerifiedFacts
 
 __all__ = ["Verifier", "TAG", "DEFAULT_REPLAY_CAPACITY", "trust_like", "sign"]
+
+Text = Union[str, bytes]
+"""A request line part: text, or the octets as received."""
 
 TAG: str = _native.TAG
 """The ``tag`` the edge puts on its signatures."""
@@ -67,7 +70,7 @@ class Verifier:
         """Allowed clock difference with the edge, in seconds."""
         return self._native.max_skew
 
-    def verify(self, method: str, url: str, headers: Any, now: Optional[float] = None) -> VerifiedFacts:
+    def verify(self, method: Text, url: Text, headers: Any, now: Optional[float] = None) -> VerifiedFacts:
         """Verifies one request and returns what the edge asserted.
 
         ``url`` is the request target as received, absolute or origin-form
@@ -83,7 +86,7 @@ class Verifier:
         return VerifiedFacts._from_native(t)
 
     def verify_and_strip(
-        self, method: str, url: str, headers: Any, now: Optional[float] = None
+        self, method: Text, url: Text, headers: Any, now: Optional[float] = None
     ) -> Tuple[VerifiedFacts, List[int]]:
         """Like :meth:`verify`, and also returns the positions (in the order
         ``headers`` gave them) of the headers the application must not see:
