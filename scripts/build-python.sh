@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="$PWD/target/python"
 out=target/python-wheels
 rm -f "$out"/edge_origin-*.whl
-python3 -m maturin build --release --locked -m origin-sdk/python/Cargo.toml --out "$out" >&2
+python3 -m maturin build --release -m origin-sdk/python/Cargo.toml --out "$out" >&2
 wheel=$(ls "$out"/edge_origin-*.whl)
 printf 'wheel: %s (%s bytes)\n' "$wheel" "$(stat -c %s "$wheel")"
 if [ "${1:-}" != "--no-install" ]; then

@@ -266,12 +266,13 @@ async fn rotated_keys_both_verify(w: &World, o: &PyOrigin) -> Result<(), String>
 /// with the independent `http-message-signatures`; a tampered copy with neither.
 async fn capture_verified_by_binding_and_independent(w: &World) -> Result<(), String> {
     let o = w.origins.iter().find(|o| o.name == "fastapi").ok_or("fastapi origin")?;
-    let (status, body) = w.via_edge("/fastapi/capture?check=1", &[]).await?;
+    let bearer = format!("Bearer {}", token());
+    let (status, body) = w.via_edge("/fastapi/api/capture?check=1", &[("authorization", &bearer)]).await?;
     ensure!(status == 200, "capture: {status} {body}");
     let public = dev_keys().verify.split(':').nth(1).unwrap_or_default().to_string();
     let headers: Vec<Value> = echoed_headers(&body).into_iter().map(|(k, v)| json!([k, v])).collect();
     let capture = |headers: Vec<Value>| {
-        json!({ "method": "GET", "url": format!("http://127.0.0.1:{}/fastapi/capture?check=1", o.port),
+        json!({ "method": "GET", "url": format!("http://127.0.0.1:{}/fastapi/api/capture?check=1", o.port),
                 "headers": headers, "public_key_b64": public, "keyid": "dev-2026" })
     };
     let run = |script: &str, input: &Value| -> Result<(bool, String), String> {
@@ -289,9 +290,10 @@ async fn capture_verified_by_binding_and_independent(w: &World) -> Result<(), St
     };
     // Kept for inspection (and as the source of the SDK's recorded capture fixture).
     let _ = std::fs::write(repo_root().join("target/e2e-python-capture.json"), capture(headers.clone()).to_string());
+    ensure!(body["facts"]["user"] == "user-42", "capture without the authenticated user: {}", body["facts"]);
     let tampered: Vec<Value> = headers
         .iter()
-        .map(|p| if p[0] == "x-edge-country" { json!(["x-edge-country", "FR"]) } else { p.clone() })
+        .map(|p| if p[0] == "x-edge-user" { json!(["x-edge-user", "admin"]) } else { p.clone() })
         .collect();
     for script in ["tests/py/verify_capture.py", "origin-sdk/python/tests/verify_capture_native.py"] {
         let (ok, out) = run(script, &capture(headers.clone()))?;

@@ -34,6 +34,7 @@ def test_edge_capture_verifies_with_both():
     verifier = Verifier(f"{CAPTURE['keyid']}:{CAPTURE['public_key_b64']}", replay_capacity=0)
     facts = verifier.verify(CAPTURE["method"], CAPTURE["url"], CAPTURE["headers"], now=created(CAPTURE))
     assert facts.keyid == "dev-2026" and facts.country == "DE" and str(facts.client_ip) == "198.51.100.7"
+    assert facts.user == "user-42" and facts.claims == {"tenant": "acme", "roles": ["buyer"]}
     assert facts.request_id and facts.nonce
     assert independent(CAPTURE)
 
