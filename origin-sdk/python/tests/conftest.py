@@ -1,19 +1,23 @@
 """Shared helpers: the repository's development keys and edge-shaped signed requests."""
 
 import base64
+import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
+from hypothesis.configuration import set_hypothesis_home_dir
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from edge_origin.verifier import sign
 
-# No example database in the working tree: every run draws afresh.
-settings.register_profile("edge", database=None)
+# Nothing in the working tree (no example database, no charmap cache), and no
+# "too slow" failure while a fresh machine builds that cache: every run draws afresh.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "edge-origin-hypothesis")
+settings.register_profile("edge", database=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("edge")
 
 REPO = Path(__file__).resolve().parents[3]

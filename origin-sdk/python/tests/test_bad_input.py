@@ -88,3 +88,43 @@ def test_wrong_argument_types(kwargs):
     args = {"method": "GET", "url": "/", "headers": [], **kwargs}
     with pytest.raises((TypeError, ValueError)):
         VERIFIER.verify(**args)
+
+
+trust_names = st.sampled_from(["x-edge-user", "x-edge-country", "x-edge-role", "signature", "signature-input", "x-edge-"])
+
+
+@st.composite
+def spellings(draw):
+    """A trust header name with random case and `-`/`_` spelling."""
+    out = []
+    for c in draw(trust_names):
+        if c == "-":
+            c = draw(st.sampled_from(["-", "_"]))
+        elif draw(st.booleans()):
+            c = c.upper()
+        out.append(c)
+    return "".join(out)
+
+
+@settings(max_examples=300, deadline=None)
+@given(extra=st.lists(st.tuples(spellings(), st.sampled_from(["admin", "XX", ""])), max_size=6))
+def test_no_uncovered_spelling_of_a_trust_header_survives(extra):
+    method, target, headers = edge_request({"x-edge-user": "alice"}, extra=extra)
+    try:
+        facts, strip = Verifier(DEV_VERIFY).verify_and_strip(method, target, headers)
+    except VerifyError as e:
+        # A second value for a covered field or a signature field breaks it, nothing else.
+        assert isinstance(e, InvalidSignature), e
+        return
+    assert facts.user == "alice"
+    signed = len(headers) - len(extra)
+    for i, (name, value) in enumerate(headers):
+        if i in strip:
+            continue
+        folded = name.lower().replace("_", "-")
+        if folded.startswith("x-edge-"):
+            # The only facts the app can read are the edge's own, signed ones.
+            assert "_" not in name and i < signed, (name, value)
+        elif folded in ("signature", "signature-input"):
+            # The signature fields stay (as with the tower layer), never an underscore twin.
+            assert "_" not in name, (name, value)
