@@ -97,8 +97,9 @@ impl Accepted {
 }
 
 /// A stable snake_case code for `e` (`bad_signature`, `expired`,
-/// `unknown_key_id`, …), taken from the variant name so that variants added
-/// later get a code without touching the bindings.
+/// `unknown_keyid`, …), taken from the variant name so that variants added
+/// later get a code without touching the bindings (`KeyId` reads `keyid`, as
+/// the signature parameter is spelled).
 pub fn reason_code(e: &VerifyError) -> String {
     let debug = format!("{e:?}");
     let variant = debug.split(|c: char| !c.is_ascii_alphanumeric()).next().unwrap_or("");
@@ -113,7 +114,7 @@ pub fn reason_code(e: &VerifyError) -> String {
             out.push(c);
         }
     }
-    out
+    out.replace("key_id", "keyid")
 }
 
 #[cfg(test)]
@@ -149,7 +150,8 @@ mod tests {
     fn reason_codes() {
         assert_eq!(reason_code(&VerifyError::BadSignature), "bad_signature");
         assert_eq!(reason_code(&VerifyError::Expired { expires: 1, now: 2 }), "expired");
-        assert_eq!(reason_code(&VerifyError::UnknownKeyId("k".into())), "unknown_key_id");
+        assert_eq!(reason_code(&VerifyError::UnknownKeyId("k".into())), "unknown_keyid");
+        assert_eq!(reason_code(&VerifyError::MissingKeyId), "missing_keyid");
         assert_eq!(reason_code(&VerifyError::WrongTag(None)), "wrong_tag");
     }
 

@@ -258,7 +258,7 @@ async fn rotated_keys_both_verify(w: &World, o: &PyOrigin) -> Result<(), String>
     ensure!(status == 200 && body["facts"]["keyid"] == "dev-2026", "new key: {status} {body}");
     let retired = SigningKey::ed25519_from_seed("retired-2024", &[0x24; 32]);
     let (status, body) = w.signed_direct(o, &retired, "/rotated", "bob", &[]).await?;
-    ensure!(status == 401 && body["reason"] == "unknown_key_id", "unlisted key: {status} {body}");
+    ensure!(status == 401 && body["reason"] == "unknown_keyid", "unlisted key: {status} {body}");
     Ok(())
 }
 

@@ -37,13 +37,22 @@ def fastapi_client():
 
 
 def test_asgi_accepts_signed_and_strips(fastapi_client, facts):
-    method, target, headers = edge_request(facts, target="/orders", extra=[("x-edge-role", "admin"), ("x_edge_user", "admin")])
+    method, target, headers = edge_request(facts, target="/orders", extra=[("x-edge-role", "admin")])
     r = fastapi_client.get(target, headers=_headers(headers))
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["user"] == body["state_user"] == "alice"
-    assert "x-edge-role" not in body["headers"] and "x_edge_user" not in body["headers"]
-    assert body["headers"]["x-edge-user"] == "alice"
+    assert "x-edge-role" not in body["headers"] and body["headers"]["x-edge-user"] == "alice"
+
+
+def test_asgi_underscore_twin_never_reaches_the_app(fastapi_client, facts):
+    method, target, headers = edge_request(facts, target="/orders", extra=[("x_edge_user", "admin")])
+    r = fastapi_client.get(target, headers=_headers(headers))
+    if r.status_code == 401:
+        assert r.json()["reason"] == "ambiguous_header"
+    else:
+        assert r.status_code == 200 and r.json()["user"] == "alice"
+        assert "x_edge_user" not in r.json()["headers"] and "admin" not in r.json()["headers"].values()
 
 
 def test_asgi_refuses_unsigned_forged_replayed(fastapi_client, facts):
