@@ -172,3 +172,16 @@ def test_django_refuses_unsigned_and_exempts_health(django_client):
     assert r.status_code == 401 and r.json()["reason"] == "missing_signature"
     r = django_client.get("/health", HTTP_X_EDGE_USER="admin")
     assert r.status_code == 200 and "X-Edge-User" not in r.json()["headers"] and r.json()["edge"] is None
+
+
+def test_bad_signature_debug_log_names_computed_components(fastapi_client, facts, caplog):
+    """Behind a proxy that rewrites Host, the log says what the origin computed."""
+    import logging
+
+    method, target, headers = edge_request(facts, target="/orders")
+    with caplog.at_level(logging.DEBUG, logger="edge_origin"):
+        r = fastapi_client.get(target, headers=[*_headers(headers), ("host", "rewritten.internal")])
+    assert r.status_code == 401 and r.json()["reason"] == "bad_signature"
+    text = caplog.text
+    assert "rewritten.internal" in text and "/orders" in text
+    assert not any(v in text for n, v in headers if n == "signature")

@@ -30,8 +30,13 @@ def rejection_body(error: VerifyError) -> bytes:
     ).encode()
 
 
-def log_rejection(error: VerifyError, method: str, path: str) -> None:
-    log.info("edge signature rejected: %s (%s) %s %s", error.reason, error.message, method, path)
+def log_rejection(error: VerifyError, method: str, target: str, host: Optional[str]) -> None:
+    """One INFO line per refusal; at DEBUG also the values this origin computed
+    for the derived components, so a proxy that rewrites `Host` or the path
+    (which the signature covers) shows up. Never keys or signatures."""
+    log.info("edge signature rejected: %s (%s) %s %s", error.reason, error.message, method, target)
+    if error.reason == "bad_signature":
+        log.debug("origin computed @method=%r @authority=%r @path?@query=%r", method, host, target)
 
 
 class ExemptPaths:

@@ -59,7 +59,8 @@ class EdgeAuthMiddleware:
         try:
             facts, strip = self.verifier.verify_and_strip(method, target, headers)
         except VerifyError as e:
-            log_rejection(e, method, scope.get("path", ""))
+            host = next((v.decode("latin-1") for n, v in headers if n.lower() == b"host"), None)
+            log_rejection(e, method, target, host)
             await _refuse(scope, send, e)
             return
         if strip:

@@ -48,10 +48,11 @@ class EdgeAuthMiddleware:
             drop = trust_like(pairs)
             request.edge = None
         else:
+            target = environ_target(meta)
             try:
-                request.edge, drop = self.verifier.verify_and_strip(request.method or "GET", environ_target(meta), pairs)
+                request.edge, drop = self.verifier.verify_and_strip(request.method or "GET", target, pairs)
             except VerifyError as e:
-                log_rejection(e, request.method or "", request.path)
+                log_rejection(e, request.method or "", target, meta.get("HTTP_HOST"))
                 return HttpResponse(rejection_body(e), status=401, content_type="application/json")
         for i in drop:
             del meta[keys[i]]

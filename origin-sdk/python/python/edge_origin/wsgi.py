@@ -52,10 +52,11 @@ class EdgeAuthMiddleware:
             environ[FACTS_KEY] = None
             return self.app(environ, start_response)
         method = environ.get("REQUEST_METHOD", "GET")
+        target = environ_target(environ)
         try:
-            facts, strip = self.verifier.verify_and_strip(method, environ_target(environ), pairs)
+            facts, strip = self.verifier.verify_and_strip(method, target, pairs)
         except VerifyError as e:
-            log_rejection(e, method, environ.get("PATH_INFO", ""))
+            log_rejection(e, method, target, environ.get("HTTP_HOST"))
             body = rejection_body(e)
             start_response("401 Unauthorized", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
