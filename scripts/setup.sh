@@ -64,6 +64,12 @@ if ! python3 -c 'import http_message_signatures' 2>/dev/null; then
   log "installing Python test requirements"
   python3 -m pip install -q -r tests/py/requirements.txt >&2
 fi
+# 5b. The Python SDK (origin-sdk/python): maturin builds its wheel; pytest,
+#     hypothesis and the frameworks its tests and e2e origins run.
+if ! python3 -c 'import maturin, pytest, hypothesis, fastapi, httpx, uvicorn, django, gunicorn, flask' 2>/dev/null; then
+  log "installing Python SDK build and test requirements"
+  python3 -m pip install -q -r origin-sdk/python/requirements-dev.txt >&2
+fi
 # 6. Headless Chromium for the challenge-page check of the waf end-to-end suite.
 if [ ! -x /usr/bin/chromium ]; then
   log "installing chromium"

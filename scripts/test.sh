@@ -44,5 +44,9 @@ step "worker bundle (wrangler deploy --dry-run)"
 npx wrangler deploy --dry-run --outdir target/worker-dist 2>&1 | tee target/worker-dist.log | grep -E "Total Upload|error|Error" || true
 grep -q "Total Upload" target/worker-dist.log || { echo "dry-run deploy failed; see target/worker-dist.log"; exit 1; }
 
+step "python package (wheel, pytest)"
+bash scripts/build-python.sh
+python3 -m pytest -q origin-sdk/python/tests
+
 step "end-to-end under workerd"
 cargo test -p e2e --test e2e

@@ -507,38 +507,3 @@ pub fn strip_all(headers: &mut http::HeaderMap) {
     }
 }
 
-impl VerifyError {
-    /// A stable snake_case name for the error, derived from the variant name
-    /// (`BadSignature` → `bad_signature`, `Expired { .. }` → `expired`): what
-    /// bindings and the sidecar report, so every variant, present or future,
-    /// has one without a table to keep in step.
-    pub fn reason(&self) -> String {
-        let debug = format!("{self:?}");
-        let mut out = String::new();
-        for (i, c) in debug.chars().take_while(char::is_ascii_alphanumeric).enumerate() {
-            if c.is_ascii_uppercase() {
-                if i > 0 {
-                    out.push('_');
-                }
-                out.push(c.to_ascii_lowercase());
-            } else {
-                out.push(c);
-            }
-        }
-        out
-    }
-}
-
-#[cfg(test)]
-mod reason_tests {
-    use super::VerifyError;
-
-    #[test]
-    fn reasons_follow_variant_names() {
-        assert_eq!(VerifyError::BadSignature.reason(), "bad_signature");
-        assert_eq!(VerifyError::Malformed("x".into()).reason(), "malformed");
-        assert_eq!(VerifyError::Expired { expires: 1, now: 2 }.reason(), "expired");
-        assert_eq!(VerifyError::UnknownKeyId("k".into()).reason(), "unknown_key_id");
-        assert_eq!(VerifyError::WrongTag(None).reason(), "wrong_tag");
-    }
-}

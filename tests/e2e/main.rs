@@ -16,6 +16,7 @@ mod harness;
 mod js_origins;
 mod limit;
 mod observability;
+mod python_origins;
 mod skeleton;
 mod waf;
 
@@ -67,6 +68,9 @@ fn main() {
         }
         if wanted("js_origins") {
             js_origins::run(&mut report).await;
+        }
+        if wanted("python_origins") {
+            python_origins::run(&mut report).await;
         }
     });
     println!("\n{} passed, {} failed", report.passed, report.failed);

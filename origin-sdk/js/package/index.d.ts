@@ -62,7 +62,7 @@ export type HeaderInput =
 
 export class VerifyError extends Error {
   /** The Rust `VerifyError` variant in snake_case: `missing_signature`,
-   * `bad_signature`, `expired`, `replayed`, `unknown_key_id`, `malformed`, ... */
+   * `bad_signature`, `expired`, `replayed`, `unknown_keyid`, `malformed`, ... */
   readonly reason: string;
 }
 

@@ -67,7 +67,7 @@ fn forged_fact_and_unknown_key_refused() {
     }
     assert_eq!(check(&core, &lines, NOW)["reason"], "bad_signature");
     let other = key("edge-2027", 2);
-    assert_eq!(check(&core, &signed(&other, "n-3", &[]), NOW)["reason"], "unknown_key_id");
+    assert_eq!(check(&core, &signed(&other, "n-3", &[]), NOW)["reason"], "unknown_keyid");
     assert_eq!(check(&core, &signed(&k, "n-4", &[]), NOW + 3600)["reason"], "expired");
 }
 

@@ -38,7 +38,7 @@ test('forged facts, unsigned, stale and unknown-key requests are refused with th
   assert.equal(reason(() => v.verifyParts('GET', r.url, r.headers, NOW + 120)), 'expired');
   assert.equal(reason(() => v.verifyParts('GET', r.url, r.headers, NOW - 60)), 'created_in_future');
   const other = edgeSigned(edgeKey('edge-2099', 9), { created: NOW });
-  assert.equal(reason(() => v.verifyParts('GET', other.url, other.headers, NOW)), 'unknown_key_id');
+  assert.equal(reason(() => v.verifyParts('GET', other.url, other.headers, NOW)), 'unknown_keyid');
 });
 
 test('uncovered trust headers are named for stripping; all of them on refusal', () => {
