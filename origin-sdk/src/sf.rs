@@ -373,6 +373,19 @@ pub fn parse_dictionary(input: &[u8]) -> Result<Dictionary, SfError> {
     Ok(dict)
 }
 
+/// Parses an item field value (RFC 8941 §4.2: a bare item with parameters,
+/// e.g. the string form of `Signature-Agent`).
+pub fn parse_item(input: &[u8]) -> Result<Item, SfError> {
+    let mut p = Parser { input, pos: 0 };
+    p.skip_sp();
+    let item = p.item()?;
+    p.skip_sp();
+    if !p.is_empty() {
+        return Err(SfError::Syntax("end of field"));
+    }
+    Ok(item)
+}
+
 /// Parses a single inner list with parameters, such as the value of a
 /// `Signature-Input` member.
 pub fn parse_inner_list(input: &[u8]) -> Result<(Vec<Item>, Parameters), SfError> {

@@ -78,7 +78,7 @@ fn rules(origin_port: u16) -> Value {
             "filter": [
                 { "id": "agents", "action": "web_bot_auth", "on_error": "open", "params": { "ttl_seconds": 600, "cooldown_seconds": 30 } },
                 { "id": "signed-agents-welcome", "when": { "bot_classes": ["verified_signed_agent"] }, "action": "allow" },
-                { "id": "no-tools", "when": { "bot_classes": ["http_library", "unknown", "empty"] }, "action": "block",
+                { "id": "no-tools", "when": { "bot_classes": ["http_library", "other_bot", "unknown", "empty"] }, "action": "block",
                   "params": { "message": "Automated clients are not allowed" } }
             ],
             "limit": [
