@@ -18,10 +18,14 @@
 mod grammar;
 mod signals;
 
+mod literals;
+
 use std::sync::OnceLock;
 
-use regex::bytes::{Regex, RegexSet};
+use regex::bytes::Regex;
 use serde::{Deserialize, Serialize};
+
+use literals::LiteralIndex;
 
 pub use signals::{bot_score, score, BotInputs, BotVerdict};
 /// What kind of client a User-Agent claims to be.
@@ -114,11 +118,10 @@ pub const BOT_PATTERNS_JSON: &str = include_str!("../../../data/bot_patterns.jso
 /// [`classify_user_agent`] (the generated table); tests build one from part of
 /// the corpus to measure how the grammar does on crawlers it was not given.
 pub struct UaClassifier {
-    set: RegexSet,
+    index: LiteralIndex,
     patterns: Vec<String>,
     classes: Vec<BotClass>,
-    /// Each pattern alone, compiled when it first matches: the set says
-    /// *which* patterns match, the guard needs *where*.
+    /// Each pattern, compiled when a UA first contains its literal.
     single: Vec<OnceLock<Option<Regex>>>,
 }
 
@@ -126,8 +129,11 @@ impl UaClassifier {
     /// A classifier over `(pattern, class)` rows.
     pub fn new<S: AsRef<str>>(rows: &[(S, BotClass)]) -> Result<Self, regex::Error> {
         let patterns: Vec<String> = rows.iter().map(|(p, _)| format!("(?-u){}", p.as_ref())).collect();
+        for p in &patterns {
+            regex::bytes::Regex::new(p)?;
+        }
         Ok(Self {
-            set: RegexSet::new(&patterns)?,
+            index: LiteralIndex::new(&patterns),
             classes: rows.iter().map(|(_, c)| *c).collect(),
             single: patterns.iter().map(|_| OnceLock::new()).collect(),
             patterns,
@@ -155,23 +161,28 @@ impl UaClassifier {
     /// The best class among the crawler patterns that match where a bot
     /// names itself (see [`pattern_counts`]).
     fn known_crawler(&self, ua: &[u8], lower: &[u8]) -> Option<BotClass> {
-        self.set
-            .matches(ua)
-            .iter()
+        self.index
+            .candidates(ua)
+            .into_iter()
             .filter(|&i| self.pattern_counts(i, ua, lower))
             .filter_map(|i| self.classes.get(i).copied())
             .min_by_key(|c| c.rank())
     }
 
-    /// A corpus pattern is a plain substring test; in a browser UA it can hit
-    /// a device model (`HTC Butterfly`, `ViewSonic`). A match counts unless it
-    /// starts inside a word, or lies in the platform comment without naming
-    /// automation.
+    /// Patterns no literal could be extracted from: they run on every UA.
+    pub fn unindexed_patterns(&self) -> usize {
+        self.index.always_len()
+    }
+
+    /// Whether pattern `i` matches where a bot names itself. A corpus pattern
+    /// is a plain substring test; in a browser UA it can hit a device model
+    /// (`HTC Butterfly`, `ViewSonic`). A match counts unless it starts inside
+    /// a word, or lies in the platform comment without naming automation.
     fn pattern_counts(&self, i: usize, ua: &[u8], lower: &[u8]) -> bool {
         let Some(re) = self.single.get(i).and_then(|c| c.get_or_init(|| self.patterns.get(i).and_then(|p| Regex::new(p).ok())).as_ref()) else {
-            return true;
+            return false;
         };
-        let Some(m) = re.find(ua) else { return true };
+        let Some(m) = re.find(ua) else { return false };
         let (start, end) = (m.start(), m.end());
         if start > 0 && ua[start - 1].is_ascii_alphanumeric() && ua[start].is_ascii_alphanumeric() {
             return false;
