@@ -3,6 +3,7 @@
 //! literal it holds, instead of 1,500 automata.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use regex_syntax::hir::literal::Extractor;
 use regex_syntax::ParserBuilder;
@@ -10,9 +11,34 @@ use regex_syntax::ParserBuilder;
 /// Literals shorter than this would make too many candidates.
 const MIN_LITERAL: usize = 3;
 
+/// Trigram keys are three bytes: a multiply is hash enough (SipHash would
+/// cost more than the rest of the scan).
+#[derive(Default)]
+struct TrigramHasher(u64);
+
+impl Hasher for TrigramHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type Trigrams = HashMap<u32, Vec<(Box<[u8]>, u32)>, BuildHasherDefault<TrigramHasher>>;
+
+fn trigram(b: &[u8]) -> u32 {
+    u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2])
+}
+
 pub(super) struct LiteralIndex {
     /// First three bytes of a literal → (literal, pattern).
-    by_trigram: HashMap<[u8; 3], Vec<(Box<[u8]>, u32)>>,
+    by_trigram: Trigrams,
     /// Bit per two-byte prefix of any literal: most UA positions are ruled
     /// out without hashing.
     bigrams: Box<[u64; 1024]>,
@@ -22,7 +48,7 @@ pub(super) struct LiteralIndex {
 
 impl LiteralIndex {
     pub(super) fn new(patterns: &[String]) -> Self {
-        let mut by_trigram: HashMap<[u8; 3], Vec<(Box<[u8]>, u32)>> = HashMap::new();
+        let mut by_trigram = Trigrams::default();
         let mut bigrams = Box::new([0u64; 1024]);
         let mut always = Vec::new();
         let mut extractor = Extractor::new();
@@ -38,7 +64,7 @@ impl LiteralIndex {
             };
             for lit in literals {
                 let b = lit.as_bytes();
-                let key = [b[0], b[1], b[2]];
+                let key = trigram(b);
                 let bigram = usize::from(b[0]) << 8 | usize::from(b[1]);
                 bigrams[bigram / 64] |= 1 << (bigram % 64);
                 by_trigram.entry(key).or_default().push((b.into(), i));
@@ -56,7 +82,7 @@ impl LiteralIndex {
             if self.bigrams[bigram / 64] & (1 << (bigram % 64)) == 0 {
                 continue;
             }
-            let Some(list) = self.by_trigram.get(&[ua[pos], ua[pos + 1], ua[pos + 2]]) else { continue };
+            let Some(list) = self.by_trigram.get(&trigram(&ua[pos..])) else { continue };
             for (lit, i) in list {
                 if ua[pos..].starts_with(lit) {
                     out.push(*i as usize);

@@ -206,19 +206,20 @@ fn classify_with(known: Option<&UaClassifier>, ua: &str) -> BotClass {
     }
     let ua = crate::waf::decode::truncate(ua, 1024).as_bytes();
     let lower = ua.to_ascii_lowercase();
-    if grammar::scanner(&lower) {
+    let flags = grammar::Flags::of(&lower);
+    if grammar::scanner(&flags) {
         return BotClass::Scanner;
     }
     if let Some(class) = known.and_then(|k| k.known_crawler(ua, &lower)) {
         return class;
     }
-    if grammar::http_library(&lower) {
+    if grammar::http_library(&flags) {
         return BotClass::HttpLibrary;
     }
-    if let Some(class) = grammar::automation(ua, &lower) {
+    if let Some(class) = grammar::automation(&flags, ua, &lower) {
         return class;
     }
-    if grammar::browser(&lower) {
+    if grammar::browser(&flags, &lower) {
         return BotClass::Browser;
     }
     BotClass::Unknown

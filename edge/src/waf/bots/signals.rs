@@ -108,7 +108,7 @@ fn family(lower: &str) -> Family {
             return Family::Firefox { major };
         }
     }
-    if lower.contains("applewebkit/") && lower.contains("safari/") || ios {
+    if (lower.contains("applewebkit/") && lower.contains("safari/")) || ios {
         let version = after(lower, "version/").or_else(|| after(lower, " os ").filter(|_| ios));
         if let Some(v) = version {
             let mut parts = v.split(['.', '_']).map(|p| digits(p).parse::<u32>().ok());
