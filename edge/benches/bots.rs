@@ -6,7 +6,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use edge::waf::{bot_score, classify_user_agent};
+use edge::waf::{bot_score, classify_user_agent, UaClassifier};
 
 fn load(rel: &str) -> String {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpora/useragents").join(rel);
@@ -29,6 +29,12 @@ fn bench(c: &mut Criterion) {
     g.bench_function("top_browsers", |b| b.iter(|| browsers.iter().map(|u| classify_user_agent(black_box(u)) as usize).sum::<usize>()));
     g.throughput(Throughput::Elements(bots.len() as u64));
     g.bench_function("crawlers", |b| b.iter(|| bots.iter().map(|u| classify_user_agent(black_box(u)) as usize).sum::<usize>()));
+    // The grammar alone (no crawler table): how the cost splits.
+    let grammar_only = UaClassifier::new::<&str>(&[]).ok();
+    g.throughput(Throughput::Elements(browsers.len() as u64));
+    g.bench_function("top_browsers_grammar_only", |b| {
+        b.iter(|| browsers.iter().map(|u| grammar_only.as_ref().map_or(0, |c| c.classify(black_box(u)) as usize)).sum::<usize>())
+    });
     g.finish();
 
     let long = "Mozilla/5.0 (Linux; Android 12; SM-G991B Build/SP1A.210812.016; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/108.0.5359.128 Mobile Safari/537.36 [FB_IAB/FB4A;FBAV/397.0.0.23.404;FBBV/123456789;FBDV/SM-G991B;FBMD/samsung;FBSN/Android;FBSV/12;FBOP/1;FBCA/arm64-v8a:;]";

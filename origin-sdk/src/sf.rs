@@ -560,4 +560,14 @@ mod tests {
             assert!(parse_dictionary(bad.as_bytes()).is_err(), "{bad}");
         }
     }
+
+    #[test]
+    fn parses_items() {
+        let item = parse_item(br#" "https://agent.example";type=directory "#).unwrap();
+        assert_eq!(item.bare, BareItem::String("https://agent.example".into()));
+        assert_eq!(item.params, vec![("type".into(), BareItem::Token("directory".into()))]);
+        for bad in [r#""open"#, r#""a" "b""#, "", r#""a";x=1;x=2"#] {
+            assert!(parse_item(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
 }

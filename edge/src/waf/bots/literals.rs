@@ -14,7 +14,7 @@ const MIN_LITERAL: usize = 3;
 /// Trigram keys are three bytes: a multiply is hash enough (SipHash would
 /// cost more than the rest of the scan).
 #[derive(Default)]
-struct TrigramHasher(u64);
+pub(super) struct TrigramHasher(u64);
 
 impl Hasher for TrigramHasher {
     fn finish(&self) -> u64 {

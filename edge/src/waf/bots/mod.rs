@@ -19,6 +19,7 @@ mod grammar;
 mod signals;
 
 mod literals;
+mod words;
 
 use std::sync::OnceLock;
 
