@@ -29,7 +29,7 @@ mod traversal;
 mod xss;
 mod xxe;
 
-pub use bots::{bot_score, classify_user_agent, BotClass, BotVerdict};
+pub use bots::{bot_score, classify_user_agent, BotClass, BotInputs, BotVerdict, UaClassifier};
 pub use config::{Categories, Exclusion, OnOversize, Profile, WafConfig, DEFAULT_BODY_LIMIT, MAX_BODY_LIMIT};
 pub use rules::{Category, Severity};
 

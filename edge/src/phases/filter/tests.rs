@@ -28,8 +28,24 @@ fn req(method: &str, url: &str, headers: &[(&str, &str)]) -> RequestInfo {
     r
 }
 
+/// What Chrome 124 sends on a navigation (over https: client hints and Fetch Metadata too).
 fn browser(url: &str) -> RequestInfo {
-    req("GET", url, &[("user-agent", CHROME), ("accept", "text/html"), ("accept-language", "en"), ("accept-encoding", "gzip")])
+    req(
+        "GET",
+        url,
+        &[
+            ("user-agent", CHROME),
+            ("accept", "text/html"),
+            ("accept-language", "en"),
+            ("accept-encoding", "gzip"),
+            ("sec-ch-ua", "\"Chromium\";v=\"124\", \"Google Chrome\";v=\"124\", \"Not-A.Brand\";v=\"99\""),
+            ("sec-ch-ua-mobile", "?0"),
+            ("sec-ch-ua-platform", "\"Windows\""),
+            ("sec-fetch-dest", "document"),
+            ("sec-fetch-mode", "navigate"),
+            ("sec-fetch-site", "none"),
+        ],
+    )
 }
 
 fn run_with<S: Secrets>(rules: &Rules, r: &RequestInfo, now_ms: u64, s: &S) -> (Verdict, Ctx) {
