@@ -62,15 +62,6 @@ impl Selector {
     }
 }
 
-/// The outcome of building a selector for a group.
-#[derive(Debug)]
-pub enum Built {
-    /// One selector for the whole group, exact on every probe.
-    Exact(Selector),
-    /// The group did not fit one selector; one per member (each maybe inexact).
-    PerLocation(Vec<(usize, Selector, Option<String>)>),
-}
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Rc {
     Ok,
@@ -246,21 +237,42 @@ impl Locations {
         out.into_iter().filter(|p| p.starts_with('/') && p.len() <= 512).take(20_000).collect()
     }
 
-    /// A selector matching exactly the paths nginx sends to one of `members`.
-    pub fn build(&self, members: &[usize], probes: &[String]) -> Built {
+    /// Selectors for the paths nginx sends to one of `members`: one if a
+    /// single selector is exact, else as few as a greedy split finds, each
+    /// exact where possible (an inexact one carries its first difference).
+    pub fn build(&self, members: &[usize], probes: &[String]) -> Vec<(Vec<usize>, Selector, Option<String>)> {
         if let Some(sel) = self.try_group(members, probes) {
-            return Built::Exact(sel);
+            return vec![(members.to_vec(), sel, None)];
         }
-        Built::PerLocation(
-            members
-                .iter()
-                .map(|&m| {
-                    let sel = self.naive(&[m], probes);
-                    let diff = self.first_difference(&sel, &[m], probes);
-                    (m, sel, diff)
-                })
-                .collect(),
-        )
+        let mut parts: Vec<(Vec<usize>, Selector)> = Vec::new();
+        let mut inexact: Vec<usize> = Vec::new();
+        for &m in members {
+            let placed = parts.iter_mut().any(|(p, sel)| {
+                let mut with = p.clone();
+                with.push(m);
+                match self.try_group(&with, probes) {
+                    Some(s) => {
+                        *p = with;
+                        *sel = s;
+                        true
+                    }
+                    None => false,
+                }
+            });
+            if !placed {
+                match self.try_group(&[m], probes) {
+                    Some(sel) => parts.push((vec![m], sel)),
+                    None => inexact.push(m),
+                }
+            }
+        }
+        let mut out: Vec<(Vec<usize>, Selector, Option<String>)> = parts.into_iter().map(|(p, s)| (p, s, None)).collect();
+        for m in inexact {
+            let sel = self.naive(&[m], probes);
+            let diff = self.first_difference(&sel, &[m], probes);
+            out.push((vec![m], sel, diff));
+        }
+        out
     }
 
     fn try_group(&self, members: &[usize], probes: &[String]) -> Option<Selector> {
@@ -491,10 +503,8 @@ mod tests {
         let l = locs(&[&["/"], &["/api/"], &["=", "/api/health"], &["~", "\\.php$"], &["^~", "/static/"]]);
         let probes = l.probes();
         for m in 0..l.locs.len() {
-            match l.build(&[m], &probes) {
-                Built::Exact(_) => {}
-                other => panic!("{}: {other:?}", l.describe(m)),
-            }
+            let built = l.build(&[m], &probes);
+            assert!(built.len() == 1 && built[0].2.is_none(), "{}: {built:?}", l.describe(m));
         }
     }
 
@@ -503,10 +513,9 @@ mod tests {
         let l = locs(&[&["/"], &["~*", "/\\.(?!well-known\\/)"]]);
         assert_eq!(l.select("/.git/config"), Some(1));
         assert_eq!(l.select("/.well-known/acme"), Some(0));
-        match l.build(&[1], &l.probes()) {
-            Built::PerLocation(v) => assert!(v[0].2.is_some()),
-            Built::Exact(s) => panic!("cannot be exact: {s:?}"),
-        }
+        assert!(l.approximated(1));
+        let built = l.build(&[1], &l.probes());
+        assert!(built[0].2.is_some(), "cannot be exact: {built:?}");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Map, Value};
 
-use super::location::{Built, Locations, Selector};
+use super::location::{Locations, Selector};
 use super::parse::{walk, Directive};
 use super::report::{show, Outcome, Report};
 
@@ -425,7 +425,15 @@ fn https_redirect_of(s: &Directive) -> Option<u16> {
         return None;
     }
     let names = server_names(s);
-    let ret = block.iter().find(|d| d.name == "return")?;
+    // At server level, or as the whole of `location /` (beside an ACME location).
+    let in_root = || {
+        block
+            .iter()
+            .find(|d| d.name == "location" && d.args == ["/"])
+            .and_then(|l| l.block.as_deref())
+            .and_then(|b| b.iter().find(|d| d.name == "return"))
+    };
+    let ret = block.iter().find(|d| d.name == "return").or_else(in_root)?;
     let [code, target] = ret.args.as_slice() else { return None };
     let code: u16 = code.parse().ok()?;
     if ![301, 302, 307, 308].contains(&code) {
@@ -445,10 +453,23 @@ fn translate_redirect_server(s: &Directive, content: &[&Directive], doc: &mut Do
     // server-level `return` runs first; only an ACME location written with
     // its own content is reached when the return sits inside `location /`.
     let mut except = Vec::new();
+    let server_level_return = block.iter().any(|d| d.name == "return");
     for l in block.iter().filter(|d| d.name == "location") {
+        if l.args == ["/"] {
+            for d in l.block.as_deref().unwrap_or_default() {
+                let detail = if d.name == "return" { "plain-HTTP requests get this redirect (port dropped, path and query kept)" } else { "" };
+                report.note(d, Outcome::Translated, std::slice::from_ref(&id), detail);
+            }
+            report.note(l, Outcome::Translated, std::slice::from_ref(&id), "the redirect");
+            continue;
+        }
+        if server_level_return {
+            report.note(l, Outcome::NotNeeded, &[], "never reached: the server-level return answers first");
+            continue;
+        }
         if let Some(p) = l.args.last() {
             except.push(if p.ends_with('/') { format!("{p}*") } else { p.clone() });
-            report.note(l, Outcome::Translated, std::slice::from_ref(&id), "kept on plain HTTP (https_redirect except)");
+            report.note(l, Outcome::Translated, std::slice::from_ref(&id), "kept on plain HTTP (https_redirect except); its content is the origin's");
         }
     }
     let mut rule = json!({ "id": id, "action": "https_redirect", "params": { "status": status, "except": except } });
@@ -628,18 +649,15 @@ fn translate_server(
     // Selectors for a group: one if exact, else one per member (inexact ones reported).
     let selectors = |members: &[&Unit<'_>], report: &mut Report| -> Vec<(Selector, Vec<usize>)> {
         let idx: Vec<usize> = members.iter().map(|u| u.loc).collect();
-        match locs.build(&idx, &probes) {
-            Built::Exact(sel) => vec![(sel, idx)],
-            Built::PerLocation(v) => v
-                .into_iter()
-                .map(|(m, sel, diff)| {
-                    if let (Some(diff), Some(d)) = (diff, units.iter().find(|u| u.loc == m).and_then(|u| u.directive)) {
-                        report.note(d, Outcome::Differs, &[], format!("its path_regex is close to nginx's choice, not exact: {diff}"));
-                    }
-                    (sel, vec![m])
-                })
-                .collect(),
-        }
+        locs.build(&idx, &probes)
+            .into_iter()
+            .map(|(part, sel, diff)| {
+                if let (Some(diff), Some(d)) = (diff, part.first().and_then(|&m| units.iter().find(|u| u.loc == m)).and_then(|u| u.directive)) {
+                    report.note(d, Outcome::Differs, &[], format!("its path_regex is close to nginx's choice, not exact: {diff}"));
+                }
+                (sel, part)
+            })
+            .collect()
     };
     let unit_of = |i: usize| units.iter().find(|u| u.loc == i);
 
@@ -654,29 +672,42 @@ fn translate_server(
         let access = g.members[0].array(&["allow", "deny"]);
         for (sel, members) in selectors(&g.members, report) {
             let name = unit_of(members[0]).map(|u| u.slug.clone()).unwrap_or_default();
+            // Runs of `deny` between `allow`s: one block rule each, excluding
+            // the addresses allowed before it (nginx's first match wins).
             let mut allowed: Vec<String> = Vec::new();
             let mut ids = Vec::new();
-            for d in &access {
-                let Some(addr) = d.args.first() else { continue };
-                if d.name == "allow" {
-                    if addr != "all" {
-                        allowed.push(format!("!{addr}"));
-                    }
-                    continue;
+            let mut run: Vec<String> = Vec::new();
+            let flush = |run: &mut Vec<String>, allowed: &[String], doc: &mut Doc, ids: &mut Vec<String>| {
+                if run.is_empty() {
+                    return;
                 }
                 let id = doc.id(&slug(&format!("deny-{name}")));
                 let mut when = when_base(&sel);
-                let mut ips = if addr == "all" { Vec::new() } else { vec![addr.clone()] };
+                let mut ips: Vec<String> = if run.iter().any(|a| a == "all") { Vec::new() } else { run.clone() };
                 ips.extend(allowed.iter().cloned());
                 if !ips.is_empty() {
                     when["ips"] = json!(ips);
                 }
                 doc.filter.push(json!({ "id": id, "when": when, "action": "block", "params": { "status": 403, "message": "Forbidden" } }));
                 ids.push(id);
+                run.clear();
+            };
+            for d in &access {
+                let Some(addr) = d.args.first() else { continue };
+                if d.name == "allow" {
+                    flush(&mut run, &allowed, doc, &mut ids);
+                    if addr == "all" {
+                        break;
+                    }
+                    allowed.push(format!("!{addr}"));
+                    continue;
+                }
+                run.push(addr.clone());
                 if addr == "all" {
                     break;
                 }
             }
+            flush(&mut run, &allowed, doc, &mut ids);
             for d in &access {
                 report.note(d, Outcome::Translated, &ids, "block rules in nginx's first-match order; ips is the client address Cloudflare saw");
             }
@@ -747,48 +778,71 @@ fn translate_server(
         }
     }
 
-    // limit: one rule per zone use (zone, burst, delay), over all its locations.
-    for g in group_by(&|u| {
-        let uses = u.array(&["limit_req"]);
-        (!uses.is_empty()).then(|| uses.iter().map(|d| format!("{} {}", d.at, d.args.join(" "))).collect::<Vec<_>>().join(";"))
-    }) {
-        let uses = g.members[0].array(&["limit_req"]);
-        let status = g.members[0].scalar("limit_req_status").and_then(|d| d.args.first()).and_then(|s| s.parse::<u16>().ok()).unwrap_or(503);
-        let dry_run = g.members[0].scalar("limit_req_dry_run").is_some_and(|d| d.args.first().is_some_and(|a| a == "on"));
-        for d in &uses {
-            let Some(zone_name) = d.args.iter().find_map(|a| a.strip_prefix("zone=")) else {
-                report.note(d, Outcome::NotTranslatable, &[], "no zone=");
-                continue;
-            };
-            let Some(zone) = zones.get(zone_name) else {
-                report.note(d, Outcome::NotTranslatable, &[], format!("zone {zone_name} is not defined by a translatable limit_req_zone"));
-                continue;
-            };
-            let burst: u64 = d.args.iter().find_map(|a| a.strip_prefix("burst=")).and_then(|b| b.parse().ok()).unwrap_or(0);
-            let nodelay = d.args.iter().any(|a| a == "nodelay");
-            let mut ids = Vec::new();
-            for (sel, _) in selectors(&g.members, report) {
-                let id = doc.id(&slug(&format!("limit-{zone_name}")));
-                let mut rule = json!({ "id": id, "when": when_base(&sel), "action": if dry_run { "log" } else { "block" },
-                    "params": { "key": zone.key, "rate": zone.rate, "period": zone.period, "burst": burst, "status": status } });
-                if rule["when"] == json!({}) {
-                    rule.as_object_mut().map(|o| o.remove("when"));
-                }
-                doc.limit.push(rule);
-                ids.push(id);
+    // limit: one rule per zone use (zone, burst, delay) over every location
+    // using it, so a zone shared by locations is one counter as in nginx.
+    let mut uses_seen: Vec<String> = Vec::new();
+    for u in &units {
+        for d in u.array(&["limit_req"]) {
+            let key = d.args.join(" ");
+            if !uses_seen.contains(&key) {
+                uses_seen.push(key);
             }
-            let (outcome, detail) = if nodelay {
-                (Outcome::Translated, format!("same admission: burst+1 at once, then {} per {} s, refused with {status}", zone.rate, zone.period))
-            } else {
-                (Outcome::Differs, "same admitted count, but nginx delays the excess requests of a burst to the rate while the edge admits them at once (as nodelay)".to_string())
-            };
-            let detail = if ids.len() > 1 { format!("{detail}; one counter per rule, where nginx shares the zone") } else { detail };
-            let outcome = if ids.len() > 1 { Outcome::Differs } else { outcome };
-            report.note(d, outcome, &ids, detail);
-            for u in &g.members {
-                for s in u.array(&["limit_req_status"]).into_iter().chain(u.scalar("limit_req_status")) {
-                    report.note(s, Outcome::Translated, &ids, "the limit rules' status");
-                }
+        }
+    }
+    for use_key in uses_seen {
+        let members: Vec<&Unit<'_>> = units.iter().filter(|u| u.array(&["limit_req"]).iter().any(|d| d.args.join(" ") == use_key)).collect();
+        let dirs: Vec<&Directive> = members.iter().flat_map(|u| u.array(&["limit_req"])).filter(|d| d.args.join(" ") == use_key).collect();
+        let Some(d) = dirs.first().copied() else { continue };
+        let statuses: BTreeSet<u16> = members
+            .iter()
+            .map(|u| u.scalar("limit_req_status").and_then(|d| d.args.first()).and_then(|s| s.parse::<u16>().ok()).unwrap_or(503))
+            .collect();
+        let status = statuses.iter().next().copied().unwrap_or(503);
+        let dry_run = members[0].scalar("limit_req_dry_run").is_some_and(|d| d.args.first().is_some_and(|a| a == "on"));
+        let Some(zone_name) = d.args.iter().find_map(|a| a.strip_prefix("zone=")) else {
+            for x in &dirs {
+                report.note(x, Outcome::NotTranslatable, &[], "no zone=");
+            }
+            continue;
+        };
+        let Some(zone) = zones.get(zone_name) else {
+            for x in &dirs {
+                report.note(x, Outcome::NotTranslatable, &[], format!("zone {zone_name} is not defined by a translatable limit_req_zone"));
+            }
+            continue;
+        };
+        let burst: u64 = d.args.iter().find_map(|a| a.strip_prefix("burst=")).and_then(|b| b.parse().ok()).unwrap_or(0);
+        let nodelay = d.args.iter().any(|a| a == "nodelay");
+        let mut ids = Vec::new();
+        for (sel, _) in selectors(&members, report) {
+            let id = doc.id(&slug(&format!("limit-{zone_name}")));
+            let mut rule = json!({ "id": id, "when": when_base(&sel), "action": if dry_run { "log" } else { "block" },
+                "params": { "key": zone.key, "rate": zone.rate, "period": zone.period, "burst": burst, "status": status } });
+            if rule["when"] == json!({}) {
+                rule.as_object_mut().map(|o| o.remove("when"));
+            }
+            doc.limit.push(rule);
+            ids.push(id);
+        }
+        let (mut outcome, mut detail) = if nodelay {
+            (Outcome::Translated, format!("same admission: burst+1 at once, then {} per {} s, refused with {status}", zone.rate, zone.period))
+        } else {
+            (Outcome::Differs, "same admitted count, but nginx delays the excess requests of a burst to the rate while the edge admits them at once (as nodelay)".to_string())
+        };
+        if ids.len() > 1 {
+            outcome = Outcome::Differs;
+            detail.push_str("; one counter per rule, where nginx shares the zone");
+        }
+        if statuses.len() > 1 {
+            outcome = Outcome::Differs;
+            detail.push_str(&format!("; locations refuse with different statuses {statuses:?}, the rule uses {status}"));
+        }
+        for x in &dirs {
+            report.note(x, outcome, &ids, detail.clone());
+        }
+        for u in &members {
+            if let Some(s) = u.scalar("limit_req_status") {
+                report.note(s, Outcome::Translated, &ids, "the limit rules' status");
             }
         }
     }
