@@ -4,8 +4,10 @@
 //! block. Files are read through a [`Source`] so the parser runs without a
 //! filesystem (tests, the fuzz target). `include` is resolved like nginx:
 //! a relative pattern is taken from the main file's directory (nginx's
-//! configuration prefix), then from the including file's directory; a glob
-//! matches in sorted order and may match nothing, a plain name must exist.
+//! configuration prefix), whichever file includes it (crossplane's
+//! `includes-regular` test pins this: `conf.d/server.conf` including
+//! `bar.conf` must not find `conf.d/bar.conf`); a glob matches in sorted
+//! order and may match nothing, a plain name must exist.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -75,7 +77,9 @@ impl Source for Filesystem {
 
     fn glob(&self, pattern: &Path) -> Result<Vec<PathBuf>, String> {
         let p = pattern.to_str().ok_or_else(|| format!("include path is not UTF-8: {}", pattern.display()))?;
-        let mut out: Vec<PathBuf> = glob::glob(p).map_err(|e| format!("bad include pattern {p:?}: {e}"))?.filter_map(Result::ok).collect();
+        // glob(3) as nginx calls it: `*` does not match a leading dot.
+        let opts = glob::MatchOptions { require_literal_leading_dot: true, ..Default::default() };
+        let mut out: Vec<PathBuf> = glob::glob_with(p, opts).map_err(|e| format!("bad include pattern {p:?}: {e}"))?.filter_map(Result::ok).collect();
         out.sort();
         Ok(out)
     }
@@ -96,7 +100,7 @@ pub fn parse_file(main: &Path, source: &dyn Source) -> Result<Vec<Directive>, Pa
         .read(main)
         .map_err(|message| ParseError { at: Location { file: main.display().to_string(), pos: Pos { line: 0, column: 0 } }, message })?;
     let tree = parse_text(&text, &shown(main, &prefix))?;
-    expand(tree, main, &prefix, source, 0)
+    expand(tree, &prefix, source, 0)
 }
 
 /// A file's name in messages: relative to the main file's directory.
@@ -104,7 +108,7 @@ fn shown(path: &Path, prefix: &Path) -> String {
     path.strip_prefix(prefix).unwrap_or(path).display().to_string()
 }
 
-fn expand(tree: Vec<Directive>, file: &Path, prefix: &Path, source: &dyn Source, depth: usize) -> Result<Vec<Directive>, ParseError> {
+fn expand(tree: Vec<Directive>, prefix: &Path, source: &dyn Source, depth: usize) -> Result<Vec<Directive>, ParseError> {
     let mut out = Vec::with_capacity(tree.len());
     for mut d in tree {
         if d.name == "include" && d.block.is_none() {
@@ -114,44 +118,29 @@ fn expand(tree: Vec<Directive>, file: &Path, prefix: &Path, source: &dyn Source,
             if depth >= MAX_INCLUDE_DEPTH {
                 return Err(ParseError { at: d.at, message: format!("includes nested deeper than {MAX_INCLUDE_DEPTH} (an include loop?)") });
             }
-            for path in resolve_include(pattern, file, prefix, source).map_err(|message| ParseError { at: d.at.clone(), message })? {
+            for path in resolve_include(pattern, prefix, source).map_err(|message| ParseError { at: d.at.clone(), message })? {
                 let text = source.read(&path).map_err(|message| ParseError { at: d.at.clone(), message })?;
                 let sub = parse_text(&text, &shown(&path, prefix))?;
-                out.extend(expand(sub, &path, prefix, source, depth + 1)?);
+                out.extend(expand(sub, prefix, source, depth + 1)?);
             }
             continue;
         }
         if let Some(block) = d.block.take() {
-            d.block = Some(expand(block, file, prefix, source, depth)?);
+            d.block = Some(expand(block, prefix, source, depth)?);
         }
         out.push(d);
     }
     Ok(out)
 }
 
-fn resolve_include(pattern: &str, file: &Path, prefix: &Path, source: &dyn Source) -> Result<Vec<PathBuf>, String> {
-    let is_glob = pattern.contains(['*', '?', '[']);
-    let candidates: Vec<PathBuf> = if Path::new(pattern).is_absolute() {
-        vec![PathBuf::from(pattern)]
-    } else {
-        let mut c = vec![prefix.join(pattern)];
-        if let Some(dir) = file.parent() {
-            if dir != prefix {
-                c.push(dir.join(pattern));
-            }
-        }
-        c
-    };
-    for candidate in &candidates {
-        let found = if is_glob { source.glob(candidate)? } else if source.read(candidate).is_ok() { vec![candidate.clone()] } else { Vec::new() };
-        if !found.is_empty() {
-            return Ok(found);
-        }
+fn resolve_include(pattern: &str, prefix: &Path, source: &dyn Source) -> Result<Vec<PathBuf>, String> {
+    let path = if Path::new(pattern).is_absolute() { PathBuf::from(pattern) } else { prefix.join(pattern) };
+    if pattern.contains(['*', '?', '[']) {
+        return source.glob(&path);
     }
-    if is_glob {
-        Ok(Vec::new())
-    } else {
-        Err(format!("include file {pattern:?} not found (looked in {})", candidates.iter().map(|c| c.display().to_string()).collect::<Vec<_>>().join(", ")))
+    match source.read(&path) {
+        Ok(_) => Ok(vec![path]),
+        Err(_) => Err(format!("include file {pattern:?} not found (looked for {})", path.display())),
     }
 }
 
@@ -212,6 +201,28 @@ fn parse_block(
             }
         }
     }
+}
+
+/// The tree as one line (`name args;` or `name args { … }`), for tests and
+/// comparisons with other parsers' expected parses.
+pub fn outline(tree: &[Directive]) -> String {
+    let mut out = String::new();
+    for d in tree {
+        out.push_str(&d.name);
+        for a in &d.args {
+            out.push(' ');
+            out.push_str(a);
+        }
+        match &d.block {
+            Some(b) => {
+                out.push_str(" {");
+                out.push_str(&outline(b));
+                out.push('}');
+            }
+            None => out.push(';'),
+        }
+    }
+    out
 }
 
 /// Every directive of the tree, depth first, with its parents' names.
