@@ -68,4 +68,10 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
 fi
+# 7. nginx (Debian's), run by the nginx_diff end-to-end suite beside the edge.
+if [ ! -x /usr/sbin/nginx ]; then
+  log "installing nginx"
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >&2
+fi
 log "ready"

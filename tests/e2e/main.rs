@@ -13,6 +13,7 @@ mod delivery;
 mod faults;
 mod harness;
 mod limit;
+mod nginx_diff;
 mod observability;
 mod skeleton;
 mod waf;
@@ -59,6 +60,9 @@ fn main() {
         }
         if wanted("faults") {
             faults::run(&mut report).await;
+        }
+        if wanted("nginx_diff") {
+            nginx_diff::run(&mut report).await;
         }
     });
     println!("\n{} passed, {} failed", report.passed, report.failed);
