@@ -14,7 +14,9 @@
 //! that does not agree on every probe is split per location; a location
 //! that still does not agree is reported with the first differing path.
 
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
 
 use regex_syntax::hir::{Class, Hir, HirKind};
 
@@ -49,6 +51,32 @@ pub struct Locations {
     pub locs: Vec<Loc>,
 }
 
+/// Probe paths with nginx's answers computed once: the location chosen for
+/// each, whether each location's own pattern matches each, and (filled on
+/// demand) each edge-side regex's matches.
+pub struct Probes {
+    paths: Vec<String>,
+    selected: Vec<Option<usize>>,
+    nginx_match: Vec<Vec<bool>>,
+    edge: RefCell<HashMap<String, Option<Rc<Vec<bool>>>>>,
+}
+
+impl Probes {
+    /// Which probes the edge-side regex `pattern` matches (`None`: it does not compile).
+    fn edge_match(&self, pattern: &str) -> Option<Rc<Vec<bool>>> {
+        if let Some(hit) = self.edge.borrow().get(pattern) {
+            return hit.clone();
+        }
+        let v = compile(pattern).map(|r| Rc::new(self.paths.iter().map(|p| r.is_match(p)).collect::<Vec<bool>>()));
+        self.edge.borrow_mut().insert(pattern.to_string(), v.clone());
+        v
+    }
+
+    pub fn len(&self) -> usize {
+        self.paths.len()
+    }
+}
+
 /// A set of `path_regex` entries (`!` excludes) that the edge evaluates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Selector {
@@ -63,7 +91,7 @@ impl Selector {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Rc {
+enum Found {
     Ok,
     Again,
     Declined,
@@ -131,28 +159,28 @@ impl Locations {
     }
 
     /// `ngx_http_core_find_location`, over one level of the tree.
-    fn find(&self, parent: Option<usize>, path: &str, selected: &mut Option<usize>) -> Rc {
+    fn find(&self, parent: Option<usize>, path: &str, selected: &mut Option<usize>) -> Found {
         let kids: Vec<usize> = self.children(parent).collect();
         if let Some(&e) = kids.iter().find(|&&i| self.locs[i].kind == Kind::Exact && self.nginx_matches(i, path)) {
             *selected = Some(e);
-            return Rc::Ok;
+            return Found::Ok;
         }
         let longest = kids
             .iter()
             .copied()
             .filter(|&i| matches!(self.locs[i].kind, Kind::Prefix | Kind::PrefixNoRegex) && self.nginx_matches(i, path))
             .max_by_key(|&i| self.locs[i].pattern.len());
-        let mut rc = Rc::Declined;
+        let mut rc = Found::Declined;
         let mut noregex = false;
         if let Some(p) = longest {
             *selected = Some(p);
             noregex = self.locs[p].kind == Kind::PrefixNoRegex;
             rc = match self.find(Some(p), path, selected) {
-                Rc::Declined => Rc::Again,
+                Found::Declined => Found::Again,
                 other => other,
             };
         }
-        if rc == Rc::Ok {
+        if rc == Found::Ok {
             return rc;
         }
         if !noregex {
@@ -160,7 +188,7 @@ impl Locations {
                 if self.nginx_matches(r, path) {
                     *selected = Some(r);
                     self.find(Some(r), path, selected);
-                    return Rc::Ok;
+                    return Found::Ok;
                 }
             }
         }
@@ -183,6 +211,14 @@ impl Locations {
             }
             _ => Some(own),
         }
+    }
+
+    /// The probe paths with nginx's choices, computed once.
+    pub fn probe(&self) -> Probes {
+        let paths = self.probes();
+        let selected = paths.iter().map(|p| self.select(p)).collect();
+        let nginx_match = (0..self.locs.len()).map(|i| paths.iter().map(|p| self.nginx_matches(i, p)).collect()).collect();
+        Probes { paths, selected, nginx_match, edge: RefCell::default() }
     }
 
     /// Paths that exercise every pattern and their overlaps.
@@ -240,7 +276,7 @@ impl Locations {
     /// Selectors for the paths nginx sends to one of `members`: one if a
     /// single selector is exact, else as few as a greedy split finds, each
     /// exact where possible (an inexact one carries its first difference).
-    pub fn build(&self, members: &[usize], probes: &[String]) -> Vec<(Vec<usize>, Selector, Option<String>)> {
+    pub fn build(&self, members: &[usize], probes: &Probes) -> Vec<(Vec<usize>, Selector, Option<String>)> {
         if let Some(sel) = self.try_group(members, probes) {
             return vec![(members.to_vec(), sel, None)];
         }
@@ -275,7 +311,7 @@ impl Locations {
         out
     }
 
-    fn try_group(&self, members: &[usize], probes: &[String]) -> Option<Selector> {
+    fn try_group(&self, members: &[usize], probes: &Probes) -> Option<Selector> {
         [true, false].into_iter().find_map(|with_not| {
             let sel = self.naive_with(members, probes, with_not);
             self.first_difference(&sel, members, probes).is_none().then_some(sel)
@@ -289,21 +325,21 @@ impl Locations {
 
     /// Own patterns of `members`, minus those of the locations that win over
     /// them on some probe the members' patterns match.
-    fn naive(&self, members: &[usize], probes: &[String]) -> Selector {
+    fn naive(&self, members: &[usize], probes: &Probes) -> Selector {
         self.naive_with(members, probes, true)
     }
 
-    fn naive_with(&self, members: &[usize], probes: &[String], with_not: bool) -> Selector {
+    fn naive_with(&self, members: &[usize], probes: &Probes, with_not: bool) -> Selector {
         let include: Vec<String> = members.iter().filter_map(|&m| self.own_full(m)).collect::<BTreeSet<_>>().into_iter().collect();
-        let inc: Vec<Regex> = include.iter().filter_map(|p| compile(p)).collect();
+        let inc: Vec<Rc<Vec<bool>>> = include.iter().filter_map(|p| probes.edge_match(p)).collect();
         let mut beaters = BTreeSet::new();
-        for p in probes {
+        for i in 0..probes.len() {
             // A beater wins where a member itself matches (not where the
             // member's regex is only an approximation of it).
-            if !inc.iter().any(|r| r.is_match(p)) || !members.iter().any(|&m| self.nginx_matches(m, p)) {
+            if !inc.iter().any(|r| r[i]) || !members.iter().any(|&m| probes.nginx_match[m][i]) {
                 continue;
             }
-            match self.select(p) {
+            match probes.selected[i] {
                 Some(x) if !members.contains(&x) => {
                     beaters.insert(x);
                 }
@@ -322,17 +358,17 @@ impl Locations {
     }
 
     /// The first probe on which `sel` and nginx disagree, described.
-    pub fn first_difference(&self, sel: &Selector, members: &[usize], probes: &[String]) -> Option<String> {
-        let inc: Vec<Regex> = sel.include.iter().filter_map(|p| compile(p)).collect();
-        let exc: Vec<Regex> = sel.exclude.iter().filter_map(|p| compile(p)).collect();
+    pub fn first_difference(&self, sel: &Selector, members: &[usize], probes: &Probes) -> Option<String> {
+        let inc: Vec<Rc<Vec<bool>>> = sel.include.iter().filter_map(|p| probes.edge_match(p)).collect();
+        let exc: Vec<Rc<Vec<bool>>> = sel.exclude.iter().filter_map(|p| probes.edge_match(p)).collect();
         if inc.len() != sel.include.len() || exc.len() != sel.exclude.len() || sel.include.is_empty() {
             return Some("a pattern cannot be written as a linear-time regex".into());
         }
-        for p in probes {
-            let edge = inc.iter().any(|r| r.is_match(p)) && !exc.iter().any(|r| r.is_match(p));
-            let nginx = self.select(p).is_some_and(|x| members.contains(&x));
+        for (i, p) in probes.paths.iter().enumerate() {
+            let edge = inc.iter().any(|r| r[i]) && !exc.iter().any(|r| r[i]);
+            let nginx = probes.selected[i].is_some_and(|x| members.contains(&x));
             if edge != nginx {
-                let picks = self.select(p).map(|x| self.describe(x)).unwrap_or_else(|| "no location".into());
+                let picks = probes.selected[i].map(|x| self.describe(x)).unwrap_or_else(|| "no location".into());
                 return Some(format!("{p}: nginx picks {picks}, the rule {}", if edge { "matches" } else { "does not match" }));
             }
         }
@@ -501,7 +537,7 @@ mod tests {
     #[test]
     fn selectors_agree_with_nginx_on_probes() {
         let l = locs(&[&["/"], &["/api/"], &["=", "/api/health"], &["~", "\\.php$"], &["^~", "/static/"]]);
-        let probes = l.probes();
+        let probes = l.probe();
         for m in 0..l.locs.len() {
             let built = l.build(&[m], &probes);
             assert!(built.len() == 1 && built[0].2.is_none(), "{}: {built:?}", l.describe(m));
@@ -514,7 +550,7 @@ mod tests {
         assert_eq!(l.select("/.git/config"), Some(1));
         assert_eq!(l.select("/.well-known/acme"), Some(0));
         assert!(l.approximated(1));
-        let built = l.build(&[1], &l.probes());
+        let built = l.build(&[1], &l.probe());
         assert!(built[0].2.is_some(), "cannot be exact: {built:?}");
     }
 

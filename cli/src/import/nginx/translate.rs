@@ -617,7 +617,7 @@ fn translate_server(
             }
         }
     }
-    let probes = locs.probes();
+    let probes = locs.probe();
     let when_base = |sel: &Selector| -> Value {
         let mut w = Map::new();
         if !hosts.is_empty() {
@@ -1105,7 +1105,7 @@ fn header_value(value: &str, maps: &BTreeMap<String, MapVar>) -> Result<(String,
 fn respond_rules(
     units: &[Unit<'_>],
     _locs: &Locations,
-    _probes: &[String],
+    _probes: &super::location::Probes,
     hosts: &[String],
     maps: &BTreeMap<String, MapVar>,
     slug: &dyn Fn(&str) -> String,
