@@ -29,6 +29,14 @@ struct Nginx {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
+        // SIGTERM: the master stops its workers (SIGKILL would orphan them).
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        for _ in 0..50 {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -216,16 +224,12 @@ async fn start(name: &str, conf_dir: &Path, conf_file: &str, extra_files: &[(&st
         std::thread::sleep(Duration::from_millis(50));
     }
 
-    // Both edges at once: one sees https:// URLs, the other plain HTTP.
+    // One edge sees https:// URLs, the other plain HTTP (started one after
+    // the other: each `wrangler dev` runs the worker build in the same directory).
     let doc = out.document.clone();
     let default_origin = format!("http://127.0.0.1:{static_port}");
-    let redirects = doc.contains("\"https_redirect\"");
-    let (edge_https, edge_http) = std::thread::scope(|s| {
-        let a = s.spawn(|| Edge::start_with_args(&doc, &default_origin, &[], None, &["--upstream-protocol", "https"]));
-        let b = s.spawn(|| redirects.then(|| Edge::start(&doc, &default_origin)));
-        (a.join(), b.join())
-    });
-    let (edge_https, edge_http) = (edge_https.map_err(|_| "edge (https) did not start")?, edge_http.map_err(|_| "edge (http) did not start")?);
+    let edge_https = Edge::start_with_args(&doc, &default_origin, &[], None, &["--upstream-protocol", "https"]);
+    let edge_http = doc.contains("\"https_redirect\"").then(|| Edge::start(&doc, &default_origin));
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().map_err(|e| e.to_string())?;
     Ok(World { nginx, edge_https, edge_http, http, pool_of, report })
 }
@@ -278,7 +282,12 @@ impl World {
             (Side::Edge, true) => self.edge_http.as_ref().ok_or("no plain-HTTP edge: the document has no https_redirect")?.url(""),
         };
         let method = reqwest::Method::from_bytes(r.method.as_bytes()).map_err(|e| e.to_string())?;
-        let mut req = self.http.request(method, format!("{base}{}", r.path)).header("host", r.host);
+        // On the plain listener the Host carries a port: nginx's $host and the
+        // edge's redirect both drop it, and wrangler dev's proxy (which rewrites
+        // absolute URLs naming the request's own host:port to its local origin)
+        // leaves the edge's Location as the worker wrote it.
+        let host = if r.plain { format!("{}:8080", r.host) } else { r.host.to_string() };
+        let mut req = self.http.request(method, format!("{base}{}", r.path)).header("host", host);
         req = match side {
             Side::Nginx => req.header("x-forwarded-for", r.ip),
             Side::Edge => req.header("cf-connecting-ip", r.ip).header("mf-cf-blob", r#"{"country":"DE","clientAcceptEncoding":""}"#),
