@@ -76,10 +76,10 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
 fi
-# 7. Origins in other languages (the js_origins end-to-end suite, the npm
-#    package's benchmark): Debian's nginx, and Express plus the pure-JS RFC 9421
-#    library in tests/js.
-if ! command -v nginx >/dev/null 2>&1; then
+# 7. Debian's nginx: run by the nginx_diff suite beside the edge, and by the
+#    js_origins suite (auth_request + edge-verify); Express plus the pure-JS
+#    RFC 9421 library in tests/js (js_origins, the npm package's benchmark).
+if [ ! -x /usr/sbin/nginx ]; then
   log "installing nginx"
   apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >&2

@@ -15,6 +15,7 @@ mod faults;
 mod harness;
 mod js_origins;
 mod limit;
+mod nginx_diff;
 mod observability;
 mod python_origins;
 mod skeleton;
@@ -71,6 +72,9 @@ fn main() {
         }
         if wanted("python_origins") {
             python_origins::run(&mut report).await;
+        }
+        if wanted("nginx_diff") {
+            nginx_diff::run(&mut report).await;
         }
     });
     println!("\n{} passed, {} failed", report.passed, report.failed);

@@ -193,6 +193,10 @@ pub struct RawWhen {
     pub hosts: Vec<String>,
     /// Path globs: `*` matches within a segment, a trailing `/*` or `*` any suffix.
     pub paths: Vec<String>,
+    /// Path regexes (the `regex` crate's syntax: linear time, no look-around or
+    /// backreferences), unanchored unless written with `^`/`$`; for what globs
+    /// cannot say, such as nginx's `location ~ \.php$`.
+    pub path_regex: Vec<String>,
     pub methods: Vec<String>,
     /// `http` or `https`.
     pub schemes: Vec<String>,
