@@ -286,3 +286,32 @@ fn nginx_migration_example_behaves_as_documented() {
     assert_eq!(decide("GET https://api.example.com/users", home), ("forward api".into(), json!("api-host"), json!("http://10.0.0.20:8080/v1/users")));
     assert_eq!(decide("GET https://www.example.com/api/users", home).1, json!("api-path"));
 }
+
+#[test]
+fn check_summary_counts_errors_in_words_on_its_own_line() {
+    let dir = temp_dir("summary");
+    let one = write(&dir, "one.json", r#"{"version":1,"phases":{"filter":[{"id":"x","action":"explode"}]}}"#);
+    let o = run(&["check", &one]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).ends_with(&format!("{one}: invalid (1 error)\n")), "{:?}", stdout(&o));
+    let three = write(&dir, "three.json", INVALID);
+    assert!(stdout(&run(&["check", &three])).ends_with(&format!("{three}: invalid (3 errors)\n")));
+}
+
+#[test]
+fn clap_help_errors_and_completions() {
+    for cmd in ["check", "explain", "replay", "diff", "push", "schema", "completions"] {
+        let o = run(&[cmd, "--help"]);
+        assert_eq!(o.status.code(), Some(0), "{cmd} --help: {o:?}");
+        assert!(stdout(&o).contains("Usage: edge-rules "), "{cmd} --help: {}", stdout(&o));
+    }
+    let o = run(&["check", "--bogus", &basic()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("'--bogus'"), "the error names the flag: {o:?}");
+    let o = run(&["explain", &basic()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--request"), "the error names the missing flag: {o:?}");
+    let o = run(&["completions", "bash"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("edge-rules") && stdout(&o).contains("complete"), "not a bash completion script");
+}
