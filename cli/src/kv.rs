@@ -34,7 +34,6 @@ pub struct Kv {
     target: KvTarget,
 }
 
-#[allow(dead_code)] // get, delete and list arrive with status, rollout and history.
 impl Kv {
     pub fn new(target: KvTarget) -> Self {
         Self { target }

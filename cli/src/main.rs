@@ -8,11 +8,15 @@ mod check;
 mod diff;
 mod evaluate;
 mod explain;
+mod history;
 mod kv;
 mod load;
 mod outcome;
 mod push;
 mod replay;
+mod rollback;
+mod rollout;
+mod status;
 
 use std::process::ExitCode;
 
@@ -20,7 +24,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use outcome::Outcome;
 
-/// Check, explain, replay, diff and push the edge's rules documents.
+/// Check, explain, replay, diff and push the edge's rules documents; read the
+/// edge's status, roll documents out gradually and roll them back.
 #[derive(Debug, Parser)]
 #[command(name = "edge-rules", version, after_help = "Exit codes: 0 ok, 1 invalid document, 2 usage or I/O error.")]
 struct Cli {
@@ -35,6 +40,10 @@ enum Cmd {
     Replay(replay::ReplayArgs),
     Diff(diff::DiffArgs),
     Push(push::PushArgs),
+    Status(status::StatusArgs),
+    Rollout(rollout::RolloutArgs),
+    History(history::HistoryArgs),
+    Rollback(rollback::RollbackArgs),
     /// Print the JSON Schema of the rules document.
     Schema,
     /// Print a shell completion script (e.g. `edge-rules completions bash > /etc/bash_completion.d/edge-rules`).
@@ -51,6 +60,10 @@ fn main() -> ExitCode {
         Cmd::Replay(a) => replay::run(a),
         Cmd::Diff(a) => diff::run(a),
         Cmd::Push(a) => push::run(a),
+        Cmd::Status(a) => status::run(a),
+        Cmd::Rollout(a) => rollout::run(a),
+        Cmd::History(a) => history::run(a),
+        Cmd::Rollback(a) => rollback::run(a),
         Cmd::Schema => {
             print!("{}", edge::rules::schema::rules_schema_pretty());
             Outcome::Ok

@@ -224,7 +224,8 @@ fn diff_reports_rule_by_rule() {
 /// A stand-in for wrangler that records its arguments.
 fn fake_wrangler(dir: &Path) -> (String, PathBuf) {
     let marker = dir.join("wrangler-args");
-    let script = write(dir, "wrangler.sh", &format!("#!/bin/sh\necho \"$@\" > {}\n", marker.display()));
+    // Records every call; answers `kv key list` with an empty list.
+    let script = write(dir, "wrangler.sh", &format!("#!/bin/sh\necho \"$@\" >> {}\ncase \"$*\" in *\"key list\"*) echo '[]';; esac\n", marker.display()));
     (format!("sh {script}"), marker)
 }
 
@@ -240,8 +241,12 @@ fn push_refuses_an_invalid_document_without_calling_wrangler() {
 
     let o = Command::new(BIN).args(["push", &basic(), "--env", "staging", "--remote"]).env("EDGE_RULES_WRANGLER", &wrangler).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{o:?}");
-    let args = std::fs::read_to_string(&marker).unwrap();
-    assert_eq!(args.trim(), format!("kv key put rules --path {} --binding RULES --env staging --remote", basic()));
+    let calls = std::fs::read_to_string(&marker).unwrap();
+    let calls: Vec<&str> = calls.lines().collect();
+    assert_eq!(calls.len(), 3, "put rules, put history, list history: {calls:?}");
+    assert!(calls[0].starts_with("kv key put rules --path ") && calls[0].ends_with(" --binding RULES --env staging --remote"), "{calls:?}");
+    assert!(calls[1].starts_with("kv key put rules.history."), "{calls:?}");
+    assert!(calls[2].starts_with("kv key list --prefix rules.history. --binding RULES --env staging --remote"), "{calls:?}");
 
     assert_eq!(run(&["push", &basic(), "--local", "--remote"]).status.code(), Some(2));
 }
@@ -300,7 +305,7 @@ fn check_summary_counts_errors_in_words_on_its_own_line() {
 
 #[test]
 fn clap_help_errors_and_completions() {
-    for cmd in ["check", "explain", "replay", "diff", "push", "schema", "completions"] {
+    for cmd in ["check", "explain", "replay", "diff", "push", "status", "rollout", "history", "rollback", "schema", "completions"] {
         let o = run(&[cmd, "--help"]);
         assert_eq!(o.status.code(), Some(0), "{cmd} --help: {o:?}");
         assert!(stdout(&o).contains("Usage: edge-rules "), "{cmd} --help: {}", stdout(&o));
