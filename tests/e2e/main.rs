@@ -12,6 +12,7 @@ mod botauth;
 mod delivery;
 mod faults;
 mod harness;
+mod lifecycle;
 mod limit;
 mod observability;
 mod skeleton;
@@ -59,6 +60,9 @@ fn main() {
         }
         if wanted("faults") {
             faults::run(&mut report).await;
+        }
+        if wanted("lifecycle") {
+            lifecycle::run(&mut report).await;
         }
     });
     println!("\n{} passed, {} failed", report.passed, report.failed);
