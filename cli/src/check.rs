@@ -1,21 +1,22 @@
 //! `edge-rules check FILE... [--json]`: full validation, every fault at its
 //! JSON path.
 
-use crate::args::Args;
 use crate::load::{load, summary, LoadError};
-use crate::outcome::{usage_error, Outcome};
+use crate::outcome::Outcome;
 
-pub fn run(args: &[String]) -> Outcome {
-    let mut a = match Args::parse(args, &[]) {
-        Ok(a) => a,
-        Err(e) => return usage_error(e),
-    };
-    let json = a.flag("--json");
-    let files = match a.finish() {
-        Ok(f) if !f.is_empty() => f,
-        Ok(_) => return usage_error("usage: edge-rules check FILE... [--json]"),
-        Err(e) => return usage_error(e),
-    };
+/// Validate rules documents; every fault is printed at its JSON path.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Rules documents to check.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<String>,
+    /// One JSON report (an array, one entry per file) instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: CheckArgs) -> Outcome {
+    let CheckArgs { files, json } = args;
     let mut outcome = Outcome::Ok;
     let mut reports = Vec::new();
     for file in &files {
@@ -35,7 +36,7 @@ pub fn run(args: &[String]) -> Outcome {
                     for e in &errors.0 {
                         println!("{file}: {e}");
                     }
-                    eprintln!("{file}: invalid ({} errors)", errors.0.len());
+                    println!("{file}: invalid ({})", crate::load::count(errors.0.len(), "error"));
                 }
                 (Outcome::Invalid, serde_json::json!({ "file": file, "valid": false, "errors": errors }))
             }

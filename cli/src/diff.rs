@@ -7,25 +7,24 @@ use std::collections::BTreeSet;
 use edge::rules::RawDocument;
 use serde_json::{json, Map, Value};
 
-use crate::args::Args;
 use crate::load::read;
 use crate::outcome::{usage_error, Outcome};
 
-const USAGE: &str = "usage: edge-rules diff OLD NEW [--json]";
+/// What changed between two documents, rule by rule (defaults filled in).
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The document before.
+    old: String,
+    /// The document after.
+    new: String,
+    /// The changes as JSON.
+    #[arg(long)]
+    json: bool,
+}
 
-pub fn run(args: &[String]) -> Outcome {
-    let mut a = match Args::parse(args, &[]) {
-        Ok(a) => a,
-        Err(e) => return usage_error(format!("{e}\n{USAGE}")),
-    };
-    let json_out = a.flag("--json");
-    let files = match a.finish() {
-        Ok(f) => f,
-        Err(e) => return usage_error(format!("{e}\n{USAGE}")),
-    };
-    let [old_file, new_file] = files.as_slice() else {
-        return usage_error(USAGE);
-    };
+pub fn run(args: DiffArgs) -> Outcome {
+    let DiffArgs { old: old_file, new: new_file, json: json_out } = args;
+    let (old_file, new_file) = (&old_file, &new_file);
     let mut outcome = Outcome::Ok;
     let mut docs = Vec::new();
     for file in [old_file, new_file] {

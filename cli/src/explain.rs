@@ -5,31 +5,35 @@
 use edge::phases::respond::HeaderOp;
 use edge::pipeline::Decision;
 
-use crate::args::Args;
 use crate::evaluate::{evaluate, now_ms, parse_header, RequestSpec};
 use crate::load::load_or_report;
 use crate::outcome::{usage_error, Outcome};
 
-const USAGE: &str = "usage: edge-rules explain FILE --request 'METHOD URL' [-H 'Name: value']... [--cf JSON] [--ip ADDR] [--json]";
+/// Each phase's decision for one request, with the rule that made it.
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The rules document.
+    file: String,
+    /// The request: 'METHOD URL' (the method defaults to GET).
+    #[arg(long, value_name = "METHOD URL")]
+    request: String,
+    /// A request header, 'Name: value' (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "Name: value")]
+    headers: Vec<String>,
+    /// `request.cf` as JSON, e.g. '{"country":"DE","asn":3320,"colo":"FRA"}'.
+    #[arg(long, value_name = "JSON")]
+    cf: Option<String>,
+    /// The client IP address.
+    #[arg(long, value_name = "ADDR")]
+    ip: Option<String>,
+    /// The evaluation as JSON.
+    #[arg(long)]
+    json: bool,
+}
 
-pub fn run(args: &[String]) -> Outcome {
-    let mut a = match Args::parse(args, &["--request", "-H", "--header", "--cf", "--ip"]) {
-        Ok(a) => a,
-        Err(e) => return usage_error(format!("{e}\n{USAGE}")),
-    };
-    let json = a.flag("--json");
-    let request = a.value("--request");
-    let mut headers = a.values("-H");
-    headers.extend(a.values("--header"));
-    let cf = a.value("--cf");
-    let ip = a.value("--ip");
-    let files = match a.finish() {
-        Ok(f) => f,
-        Err(e) => return usage_error(format!("{e}\n{USAGE}")),
-    };
-    let ([file], Some(request)) = (files.as_slice(), request) else {
-        return usage_error(USAGE);
-    };
+pub fn run(args: ExplainArgs) -> Outcome {
+    let ExplainArgs { file, request, headers, cf, ip, json } = args;
+    let file = &file;
     let spec = match build_spec(&request, &headers, cf.as_deref(), ip) {
         Ok(s) => s,
         Err(e) => return usage_error(e),

@@ -1,26 +1,41 @@
-//! Wiring of `edge-rules import` into the hand-written argument reader; the
-//! work is in [`edge_rules::import`].
+//! `edge-rules import nginx FILE`: the clap wiring; the work is in
+//! [`edge_rules::import`].
+
+use std::path::PathBuf;
 
 use edge_rules::import::{import_nginx, ImportArgs};
 
-use crate::args::Args;
 use crate::outcome::{usage_error, Outcome};
 
-const USAGE: &str = "usage: edge-rules import nginx FILE [--server NAME] [--origin-map NAME=URL]... [--report FILE]";
+/// Translate another server's configuration into a rules document (standard
+/// output) and a migration report (standard error).
+#[derive(Debug, clap::Args)]
+pub struct ImportCmd {
+    #[command(subcommand)]
+    from: ImportFrom,
+}
 
-pub fn run(args: &[String]) -> Outcome {
-    let mut a = match Args::parse(args, &["--server", "--origin-map", "--report"]) {
-        Ok(a) => a,
-        Err(e) => return usage_error(e),
-    };
-    let server = a.value("--server");
-    let origin_map = a.values("--origin-map");
-    let report = a.value("--report").map(Into::into);
-    let file = match a.finish().as_deref() {
-        Ok([kind, file]) if kind == "nginx" => file.into(),
-        Ok(_) => return usage_error(USAGE),
-        Err(e) => return usage_error(e),
-    };
+#[derive(Debug, clap::Subcommand)]
+enum ImportFrom {
+    /// An nginx.conf with its includes: every directive translated, done by
+    /// Cloudflare itself, or reported as not translatable.
+    Nginx {
+        /// The main nginx configuration file.
+        file: PathBuf,
+        /// Import only the `server` block with this `server_name`.
+        #[arg(long)]
+        server: Option<String>,
+        /// `upstream=URL` or `host:port=URL`: the public origin for an internal name.
+        #[arg(long = "origin-map", value_name = "NAME=URL")]
+        origin_map: Vec<String>,
+        /// Also write the report as JSON to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+}
+
+pub fn run(cmd: ImportCmd) -> Outcome {
+    let ImportFrom::Nginx { file, server, origin_map, report } = cmd.from;
     match import_nginx(&ImportArgs { file, server, origin_map, report }) {
         Ok(out) => {
             eprint!("{}", out.report_text);

@@ -51,3 +51,12 @@ pub fn summary(rules: &Rules) -> String {
         rules.respond.len()
     )
 }
+
+/// `1 error`, `3 errors`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}

@@ -2,65 +2,88 @@
 //! Every command uses the `edge` crate's code (parsing, validation, phases),
 //! not a copy, so what it says is what the Worker does.
 //!
-//! ```text
-//! edge-rules check FILE... [--json]            validate; every fault at its JSON path
-//! edge-rules explain FILE --request 'GET URL'  each phase's decision for one request
-//!            [-H 'Name: value']... [--cf JSON] [--ip ADDR] [--json]
-//! edge-rules replay FILE REQUESTS.jsonl [--json]   decisions for recorded traffic, counted
-//! edge-rules diff OLD NEW [--json]              what changed, rule by rule
-//! edge-rules push FILE [--env ENV] [--local|--remote] [--persist-to DIR] [--config PATH]
-//!                                               check, then put into KV with wrangler
-//! edge-rules schema                             the JSON Schema of the rules document
-//! edge-rules import nginx FILE [--server NAME] [--origin-map NAME=URL]... [--report FILE]
-//!                                               nginx.conf → document (stdout) + report (stderr)
-//! ```
-//!
 //! Exit codes: 0 ok, 1 invalid document, 2 usage or I/O error.
 
-mod args;
 mod check;
 mod diff;
 mod evaluate;
 mod explain;
+mod history;
 mod import_cmd;
+mod kv;
 mod load;
 mod outcome;
 mod push;
 mod replay;
+mod rollback;
+mod rollout;
+mod status;
 
 use std::process::ExitCode;
 
-use outcome::{usage_error, Outcome};
+use clap::{CommandFactory, Parser, Subcommand};
 
-const USAGE: &str = "usage: edge-rules <command> ...
-  check FILE... [--json]
-  explain FILE --request 'METHOD URL' [-H 'Name: value']... [--cf JSON] [--ip ADDR] [--json]
-  replay FILE REQUESTS.jsonl [--json]
-  diff OLD NEW [--json]
-  push FILE [--env ENV] [--local|--remote] [--persist-to DIR] [--config PATH]
-  schema
-  import nginx FILE [--server NAME] [--origin-map NAME=URL]... [--report FILE]
-exit codes: 0 ok, 1 invalid document, 2 usage or I/O error";
+use outcome::Outcome;
+
+/// Check, explain, replay, diff and push the edge's rules documents; read the
+/// edge's status, roll documents out gradually and roll them back; import nginx configs.
+#[derive(Debug, Parser)]
+#[command(name = "edge-rules", version, after_help = "Exit codes: 0 ok, 1 invalid document, 2 usage or I/O error.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    Check(check::CheckArgs),
+    Explain(explain::ExplainArgs),
+    Replay(replay::ReplayArgs),
+    Diff(diff::DiffArgs),
+    Push(push::PushArgs),
+    Status(status::StatusArgs),
+    Rollout(rollout::RolloutArgs),
+    History(history::HistoryArgs),
+    Rollback(rollback::RollbackArgs),
+    Import(import_cmd::ImportCmd),
+    /// Print the JSON Schema of the rules document.
+    Schema,
+    /// Print a shell completion script (e.g. `edge-rules completions bash > /etc/bash_completion.d/edge-rules`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let rest = args.get(1..).unwrap_or_default();
-    let outcome = match args.first().map(String::as_str) {
-        Some("check") => check::run(rest),
-        Some("explain") => explain::run(rest),
-        Some("replay") => replay::run(rest),
-        Some("diff") => diff::run(rest),
-        Some("push") => push::run(rest),
-        Some("import") => import_cmd::run(rest),
-        Some("schema") => {
+    let outcome = match Cli::parse().command {
+        Cmd::Check(a) => check::run(a),
+        Cmd::Explain(a) => explain::run(a),
+        Cmd::Replay(a) => replay::run(a),
+        Cmd::Diff(a) => diff::run(a),
+        Cmd::Push(a) => push::run(a),
+        Cmd::Status(a) => status::run(a),
+        Cmd::Rollout(a) => rollout::run(a),
+        Cmd::History(a) => history::run(a),
+        Cmd::Rollback(a) => rollback::run(a),
+        Cmd::Import(a) => import_cmd::run(a),
+        Cmd::Schema => {
             print!("{}", edge::rules::schema::rules_schema_pretty());
-            return ExitCode::SUCCESS;
-        }
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
             Outcome::Ok
         }
-        _ => usage_error(USAGE),
+        Cmd::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "edge-rules", &mut std::io::stdout());
+            Outcome::Ok
+        }
     };
     outcome.into()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

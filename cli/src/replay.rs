@@ -8,12 +8,23 @@ use std::io::BufRead;
 
 use serde_json::{json, Value};
 
-use crate::args::Args;
 use crate::evaluate::{evaluate, RequestSpec};
 use crate::load::load_or_report;
 use crate::outcome::{usage_error, Outcome};
 
-const USAGE: &str = "usage: edge-rules replay FILE REQUESTS.jsonl [--json]";
+/// How a document would treat recorded traffic (one JSON request per line).
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// The rules document.
+    file: String,
+    /// Requests, one JSON object per line:
+    /// {"method":"GET","url":"https://…","headers":{…},"ip":"…","cf":{…}}.
+    #[arg(value_name = "REQUESTS.jsonl")]
+    requests: String,
+    /// Counts as JSON.
+    #[arg(long)]
+    json: bool,
+}
 
 /// Counts over a replay.
 #[derive(Debug, Default)]
@@ -29,19 +40,9 @@ struct Tally {
     bad_lines: Vec<(usize, String)>,
 }
 
-pub fn run(args: &[String]) -> Outcome {
-    let mut a = match Args::parse(args, &[]) {
-        Ok(a) => a,
-        Err(e) => return usage_error(format!("{e}\n{USAGE}")),
-    };
-    let json = a.flag("--json");
-    let files = match a.finish() {
-        Ok(f) => f,
-        Err(e) => return usage_error(format!("{e}\n{USAGE}")),
-    };
-    let [file, requests] = files.as_slice() else {
-        return usage_error(USAGE);
-    };
+pub fn run(args: ReplayArgs) -> Outcome {
+    let ReplayArgs { file, requests, json } = args;
+    let (file, requests) = (&file, &requests);
     let rules = match load_or_report(file) {
         Ok(r) => r,
         Err(o) => return o,

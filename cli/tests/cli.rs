@@ -224,7 +224,8 @@ fn diff_reports_rule_by_rule() {
 /// A stand-in for wrangler that records its arguments.
 fn fake_wrangler(dir: &Path) -> (String, PathBuf) {
     let marker = dir.join("wrangler-args");
-    let script = write(dir, "wrangler.sh", &format!("#!/bin/sh\necho \"$@\" > {}\n", marker.display()));
+    // Records every call; answers `kv key list` with an empty list.
+    let script = write(dir, "wrangler.sh", &format!("#!/bin/sh\necho \"$@\" >> {}\ncase \"$*\" in *\"key list\"*) echo '[]';; esac\n", marker.display()));
     (format!("sh {script}"), marker)
 }
 
@@ -240,8 +241,12 @@ fn push_refuses_an_invalid_document_without_calling_wrangler() {
 
     let o = Command::new(BIN).args(["push", &basic(), "--env", "staging", "--remote"]).env("EDGE_RULES_WRANGLER", &wrangler).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{o:?}");
-    let args = std::fs::read_to_string(&marker).unwrap();
-    assert_eq!(args.trim(), format!("kv key put rules --path {} --binding RULES --env staging --remote", basic()));
+    let calls = std::fs::read_to_string(&marker).unwrap();
+    let calls: Vec<&str> = calls.lines().collect();
+    assert_eq!(calls.len(), 3, "put rules, put history, list history: {calls:?}");
+    assert!(calls[0].starts_with("kv key put rules --path ") && calls[0].ends_with(" --binding RULES --env staging --remote"), "{calls:?}");
+    assert!(calls[1].starts_with("kv key put rules.history."), "{calls:?}");
+    assert!(calls[2].starts_with("kv key list --prefix rules.history. --binding RULES --env staging --remote"), "{calls:?}");
 
     assert_eq!(run(&["push", &basic(), "--local", "--remote"]).status.code(), Some(2));
 }
@@ -285,4 +290,33 @@ fn nginx_migration_example_behaves_as_documented() {
     assert_eq!(decide("GET https://www.example.com/app/.htaccess", home), ("respond 404".into(), json!("no-dotfiles"), Value::Null));
     assert_eq!(decide("GET https://api.example.com/users", home), ("forward api".into(), json!("api-host"), json!("http://10.0.0.20:8080/v1/users")));
     assert_eq!(decide("GET https://www.example.com/api/users", home).1, json!("api-path"));
+}
+
+#[test]
+fn check_summary_counts_errors_in_words_on_its_own_line() {
+    let dir = temp_dir("summary");
+    let one = write(&dir, "one.json", r#"{"version":1,"phases":{"filter":[{"id":"x","action":"explode"}]}}"#);
+    let o = run(&["check", &one]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).ends_with(&format!("{one}: invalid (1 error)\n")), "{:?}", stdout(&o));
+    let three = write(&dir, "three.json", INVALID);
+    assert!(stdout(&run(&["check", &three])).ends_with(&format!("{three}: invalid (3 errors)\n")));
+}
+
+#[test]
+fn clap_help_errors_and_completions() {
+    for cmd in ["check", "explain", "replay", "diff", "push", "status", "rollout", "history", "rollback", "schema", "completions"] {
+        let o = run(&[cmd, "--help"]);
+        assert_eq!(o.status.code(), Some(0), "{cmd} --help: {o:?}");
+        assert!(stdout(&o).contains("Usage: edge-rules "), "{cmd} --help: {}", stdout(&o));
+    }
+    let o = run(&["check", "--bogus", &basic()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("'--bogus'"), "the error names the flag: {o:?}");
+    let o = run(&["explain", &basic()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--request"), "the error names the missing flag: {o:?}");
+    let o = run(&["completions", "bash"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("edge-rules") && stdout(&o).contains("complete"), "not a bash completion script");
 }

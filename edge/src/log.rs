@@ -25,6 +25,8 @@ pub struct RequestLog<'a> {
     pub cache_status: Option<&'a str>,
     /// Ids of every rule that matched, log-only ones included.
     pub rules: Vec<&'a str>,
+    /// Hash of the document that decided (current or rollout candidate).
+    pub rules_hash: Option<&'a str>,
     /// Each phase's decision and the rule behind it.
     pub phases: &'a [PhaseRecord],
     /// Time at the edge, arrival to log line (includes waiting on the origin).
@@ -46,6 +48,7 @@ impl<'a> RequestLog<'a> {
             origin: ctx.origin.as_deref(),
             cache_status: None,
             rules: ctx.matched_rules().collect(),
+            rules_hash: ctx.rules_hash.as_deref(),
             phases: &ctx.records,
             duration_ms: end_ms.saturating_sub(ctx.now_ms),
         }
@@ -63,6 +66,9 @@ impl<'a> RequestLog<'a> {
 /// origin's time in disguise.
 pub fn server_timing(req: &RequestInfo, ctx: &Ctx) -> String {
     let mut metrics = vec![format!("edge;desc=\"{}\"", quoted(req.cf.colo.as_deref().unwrap_or("")))];
+    if let Some(hash) = &ctx.rules_hash {
+        metrics.push(format!("rules;desc=\"{}\"", quoted(hash)));
+    }
     for r in ctx.records.iter().filter(|r| r.action != "continue" && r.phase != Phase::Log) {
         let name = serde_json::to_value(r.phase).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
         let desc = match &r.rule {
@@ -171,6 +177,17 @@ mod tests {
         assert_eq!(timing(&ops).as_deref(), Some(r#"edge;desc="FRA", filter;desc="block no-env""#));
         let (_, _, ops) = run(&on, "https://shop.example/x", &[]);
         assert_eq!(timing(&ops).as_deref(), Some(r#"edge;desc="FRA", cache;desc="bypass", route;desc="default""#));
+    }
+
+    #[test]
+    fn the_deciding_document_is_named() {
+        let (req, mut ctx, _) = run(DOC, "https://shop.example/x", &[]);
+        ctx.rules_hash = Some("0123456789abcdef".into());
+        assert!(server_timing(&req, &ctx).starts_with(r#"edge;desc="FRA", rules;desc="0123456789abcdef""#));
+        let v: serde_json::Value = serde_json::from_str(&RequestLog::new(&req, &ctx, 200, 0).to_line()).expect("json");
+        assert_eq!(v["rules_hash"], "0123456789abcdef");
+        let sent = crate::trust::upstream_headers(&req, &ctx, true);
+        assert!(sent.iter().any(|(n, v)| n == "x-edge-rules" && v == "0123456789abcdef"), "{sent:?}");
     }
 
     #[test]

@@ -80,6 +80,9 @@ pub struct Ctx {
     pub cache_plan: Option<CachePlan>,
     /// What the cache did (the `x-edge-cache` header); `BYPASS` when unset.
     pub cache_status: Option<CacheStatus>,
+    /// Hash of the rules document deciding this request (current or rollout
+    /// candidate), for the log line, `Server-Timing` and `x-edge-rules`.
+    pub rules_hash: Option<String>,
 }
 
 impl Ctx {
@@ -94,6 +97,7 @@ impl Ctx {
             body_limit: None,
             cache_plan: None,
             cache_status: None,
+            rules_hash: None,
         }
     }
 

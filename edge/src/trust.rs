@@ -75,6 +75,14 @@ pub fn headers(req: &RequestInfo, ctx: &Ctx) -> Vec<(&'static str, String)> {
         .collect()
 }
 
+/// What the edge signs: origin-sdk's default components plus
+/// [`trust::RULES`], which verifiers read when covered but do not require.
+pub fn signed_components() -> Vec<origin_sdk::base::Component> {
+    let mut c = origin_sdk::sign::default_components();
+    c.push(origin_sdk::base::Component::new(trust::RULES));
+    c
+}
+
 /// Header values from `request.cf` or claims are not ours to trust byte for
 /// byte: keep them visible ASCII so they can be sent and signed as-is.
 fn sanitize(v: String) -> String {
@@ -97,6 +105,7 @@ pub fn upstream_headers(req: &RequestInfo, ctx: &Ctx, drop_underscore: bool) -> 
     out.push(("x-forwarded-host".into(), req.host.clone()));
     out.push(("x-forwarded-proto".into(), req.scheme.clone()));
     out.extend(headers(req, ctx).into_iter().map(|(n, v)| (n.to_string(), v)));
+    out.push((trust::RULES.to_string(), sanitize(ctx.rules_hash.clone().unwrap_or_default())));
     out
 }
 

@@ -36,6 +36,8 @@ pub struct VerifiedFacts {
     pub bot_score: Option<u8>,
     /// `x-edge-bot-class`
     pub bot_class: Option<String>,
+    /// `x-edge-rules`: hash of the rules document that decided (when signed).
+    pub rules: Option<String>,
     /// Key that signed.
     pub keyid: String,
     /// Signature `created` (Unix seconds).
@@ -96,6 +98,7 @@ impl VerifiedFacts {
             claims: get(trust::CLAIMS).and_then(|v| parse_claims(&v)),
             bot_score: get(trust::BOT_SCORE).and_then(|v| v.parse().ok()),
             bot_class: get(trust::BOT_CLASS),
+            rules: get(trust::RULES),
             keyid,
             created,
             expires,

@@ -26,6 +26,12 @@ pub const BOT_SCORE: &str = "x-edge-bot-score";
 /// Bot class, e.g. `human`, `verified-bot`, `likely-bot`.
 pub const BOT_CLASS: &str = "x-edge-bot-class";
 
+/// Hash of the rules document that decided the request (16 hex digits, as in
+/// `rules.status`): the current document's or, during a rollout, the
+/// candidate's. Signed as an extra component rather than listed in [`ALL`], so
+/// verifiers that require [`ALL`] accept edges that predate it.
+pub const RULES: &str = "x-edge-rules";
+
 /// Every trust header the edge emits (always all of them, empty where unknown).
 pub const ALL: [&str; 9] = [CLIENT_IP, COUNTRY, ASN, COLO, REQUEST_ID, USER, CLAIMS, BOT_SCORE, BOT_CLASS];
 
@@ -61,6 +67,7 @@ mod tests {
             assert!(is_trust_header(n));
             assert!(n.starts_with(PREFIX));
         }
+        assert!(is_trust_header(RULES));
         assert!(is_trust_header("X-Edge-Anything"));
         assert!(is_trust_header("Signature-Input"));
         assert!(is_trust_header("SIGNATURE"));

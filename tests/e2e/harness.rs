@@ -197,12 +197,27 @@ impl Edge {
         self.kv(&["delete", "rules"]);
     }
 
-    fn kv(&self, args: &[&str]) {
+    fn kv(&self, args: &[&str]) -> Vec<u8> {
         let mut all = vec!["wrangler", "kv", "key"];
         all.extend_from_slice(args);
         all.extend_from_slice(&["--binding", "RULES", "--local", "--persist-to", self.persist.to_str().expect("utf-8 path")]);
         let out = npx(&all).output().expect("run wrangler kv");
         assert!(out.status.success(), "wrangler kv {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    }
+
+    /// `wrangler kv key put KEY` (any key of the rules namespace).
+    pub fn kv_put(&self, key: &str, value: &str) {
+        let file = self.persist.with_extension(format!("kv-{}.json", self.log_len()));
+        std::fs::write(&file, value).expect("write kv value");
+        self.kv(&["put", key, "--path", file.to_str().expect("utf-8 path")]);
+    }
+
+    /// `wrangler kv key get KEY`; `None` when the key is absent.
+    pub fn kv_get(&self, key: &str) -> Option<Vec<u8>> {
+        let out = self.kv(&["list", "--prefix", key]);
+        let listed: Vec<serde_json::Value> = serde_json::from_slice(&out).unwrap_or_default();
+        listed.iter().any(|k| k["name"] == key).then(|| self.kv(&["get", key]))
     }
 
     fn wait_ready(&self, limit: Duration) {

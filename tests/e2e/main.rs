@@ -14,6 +14,7 @@ mod delivery;
 mod faults;
 mod harness;
 mod js_origins;
+mod lifecycle;
 mod limit;
 mod nginx_diff;
 mod observability;
@@ -75,6 +76,9 @@ fn main() {
         }
         if wanted("nginx_diff") {
             nginx_diff::run(&mut report).await;
+        }
+        if wanted("lifecycle") {
+            lifecycle::run(&mut report).await;
         }
     });
     println!("\n{} passed, {} failed", report.passed, report.failed);

@@ -40,7 +40,7 @@ fn signer(env: &Env, validity: u64) -> std::result::Result<Signer, String> {
                 return Ok(s.clone().validity(validity));
             }
         }
-        let s = Signer::new(signing::signing_key(&spec)?);
+        let s = Signer::new(signing::signing_key(&spec)?).components(trust::signed_components());
         *cell = Some((spec, s.clone()));
         Ok(s.validity(validity))
     })

@@ -15,6 +15,7 @@ mod limiter_object;
 mod jwks;
 mod rules_source;
 mod stats;
+mod status_object;
 
 use worker::{console_log, event, Context, Date, Env, Request, Response, Result};
 
@@ -50,13 +51,18 @@ async fn fetch(req: Request, env: Env, wctx: Context) -> Result<Response> {
     let start = now_ms();
     let request_id = random_uuid();
     let mut info = convert::request_info(&req);
-    let rules = match rules_source::current(&env, start).await {
-        Ok(rules) => rules,
+    let (snapshot, observations) = match rules_source::current(&env, start).await {
+        Ok(found) => found,
         Err(why) => {
             console_log!("{}", serde_json::json!({"msg": "no_rules", "level": "error", "request_id": request_id, "error": why}));
             return convert::edge_response(&EdgeResponse::error(503, why, None, &request_id), &[]);
         }
     };
+    if !observations.is_empty() {
+        wctx.wait_until(status_object::report(env.clone(), observations));
+    }
+    let active = snapshot.decide(info.client_ip, info.cf.colo.as_deref());
+    let rules = active.rules.clone();
     // The WAF sees the body's head only when one of its rules matches; the
     // origin then gets the other branch of the teed stream.
     let mut body_stream = None;
@@ -67,6 +73,7 @@ async fn fetch(req: Request, env: Env, wctx: Context) -> Result<Response> {
     }
     let pipeline = Pipeline::new(&rules);
     let mut ctx = Ctx::new(request_id, start);
+    ctx.rules_hash = Some(active.hash.to_string());
 
     let io = io::WorkerIo { env: &env };
     let response = match pipeline.request_filter(&info, &mut ctx, &io).await {
