@@ -39,8 +39,10 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/debian-wasm"
 ENV
 fi
 
-# 2. wasm-bindgen-cli at exactly the version Cargo.lock pins (worker-build refuses others).
-if ! wasm-bindgen --version 2>/dev/null | grep -q " $BINDGEN_VERSION\$"; then
+# 2. wasm-bindgen-cli at exactly the version Cargo.lock pins (worker-build refuses
+#    others); it also brings wasm-bindgen-test-runner for edge/tests/wasm_shell.rs.
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $BINDGEN_VERSION\$" \
+   || ! wasm-bindgen-test-runner --version 2>/dev/null | grep -q " $BINDGEN_VERSION\$"; then
   log "installing wasm-bindgen-cli $BINDGEN_VERSION"
   cargo install -q wasm-bindgen-cli --version "$BINDGEN_VERSION" >&2
 fi
@@ -73,5 +75,17 @@ if [ ! -x /usr/bin/chromium ]; then
   log "installing chromium"
   apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+fi
+# 7. Origins in other languages (the js_origins end-to-end suite, the npm
+#    package's benchmark): Debian's nginx, and Express plus the pure-JS RFC 9421
+#    library in tests/js.
+if ! command -v nginx >/dev/null 2>&1; then
+  log "installing nginx"
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >&2
+fi
+if [ ! -d tests/js/node_modules/express ] || [ tests/js/package-lock.json -nt tests/js/node_modules/.package-lock.json ]; then
+  log "installing tests/js npm packages"
+  npm ci --prefix tests/js --no-audit --no-fund --loglevel=error >&2
 fi
 log "ready"

@@ -14,6 +14,21 @@ bash scripts/setup.sh
 step "native tests"
 cargo test --workspace --exclude e2e
 
+step "wasm shell tests (wasm-bindgen-test under Node)"
+# The shell's translation code (request.cf, headers, body tee, panic hook) in a
+# real JS engine; edge/tests/wasm_shell.rs.
+(
+  [ -f .tools/wasm-env.sh ] && . .tools/wasm-env.sh
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+    cargo test -p edge --target wasm32-unknown-unknown --test wasm_shell
+)
+
+step "npm package (origin-sdk/js): build, node tests, install into tests/js"
+bash origin-sdk/js/build.sh
+node --test origin-sdk/js/tests/
+npm install --prefix tests/js --no-save --no-audit --no-fund --loglevel=error \
+  "$PWD/target/npm-package/edge-origin-sdk-$(node -p 'require("./origin-sdk/js/package/package.json").version').tgz"
+
 step "worker features"
 # Ed25519 signing in the worker needs curve25519-dalek's precomputed basepoint
 # tables; without them every forwarded request pays a variable-base

@@ -6,7 +6,8 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::waf::{bot_score, BotVerdict};
+use crate::waf::bots::score as bot_inputs_score;
+use crate::waf::{BotInputs, BotVerdict};
 
 /// The parts of a request the phases decide on. Header names are lowercase.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -57,13 +58,14 @@ impl RequestInfo {
         self.bot_verdict.get_or_init(|| {
             let headers: Vec<(&str, &str)> = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
             let bm = self.cf.bot_management.as_ref();
-            bot_score(
-                self.header("user-agent").unwrap_or(""),
-                &headers,
-                self.cf.http_protocol.as_deref().unwrap_or(""),
-                bm.and_then(|b| b.score),
-                bm.is_some_and(|b| b.verified_bot),
-            )
+            bot_inputs_score(&BotInputs {
+                user_agent: self.header("user-agent").unwrap_or(""),
+                headers: &headers,
+                http_version: self.cf.http_protocol.as_deref().unwrap_or(""),
+                secure: Some(self.scheme.eq_ignore_ascii_case("https")),
+                cf_bot_score: bm.and_then(|b| b.score),
+                cf_verified_bot: bm.is_some_and(|b| b.verified_bot),
+            })
         })
     }
 

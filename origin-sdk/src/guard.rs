@@ -96,26 +96,6 @@ impl Accepted {
     }
 }
 
-/// A stable snake_case code for `e` (`bad_signature`, `expired`,
-/// `unknown_keyid`, …), taken from the variant name so that variants added
-/// later get a code without touching the bindings (`KeyId` reads `keyid`, as
-/// the signature parameter is spelled).
-pub fn reason_code(e: &VerifyError) -> String {
-    let debug = format!("{e:?}");
-    let variant = debug.split(|c: char| !c.is_ascii_alphanumeric()).next().unwrap_or("");
-    let mut out = String::with_capacity(variant.len() + 4);
-    for (i, c) in variant.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out.replace("key_id", "keyid")
-}
 
 #[cfg(test)]
 mod tests {
@@ -144,15 +124,6 @@ mod tests {
         assert_eq!(guard.check(&req, 1_700_000_002).unwrap_err(), VerifyError::Replayed);
         let no_cache = Guard::new(Verifier::new(KeySet::new().with(key.verifying_key()))).replay_capacity(0);
         assert!(no_cache.check(&req, 1_700_000_001).is_ok() && no_cache.check(&req, 1_700_000_001).is_ok());
-    }
-
-    #[test]
-    fn reason_codes() {
-        assert_eq!(reason_code(&VerifyError::BadSignature), "bad_signature");
-        assert_eq!(reason_code(&VerifyError::Expired { expires: 1, now: 2 }), "expired");
-        assert_eq!(reason_code(&VerifyError::UnknownKeyId("k".into())), "unknown_keyid");
-        assert_eq!(reason_code(&VerifyError::MissingKeyId), "missing_keyid");
-        assert_eq!(reason_code(&VerifyError::WrongTag(None)), "wrong_tag");
     }
 
     #[test]

@@ -77,17 +77,29 @@ pub struct EdgeAuth<S> {
     layer: EdgeAuthLayer,
 }
 
+/// What [`EdgeAuth`] does before the inner service runs: verify, strip the
+/// trust headers the signature does not cover (all of them on error), and
+/// refuse a (keyid, nonce) already in `replay`. Public so that bindings (npm,
+/// Python) and the sidecar admit requests exactly as the Layer does.
+pub fn admit<B>(
+    verifier: &Verifier,
+    replay: Option<&Mutex<ReplayCache>>,
+    req: &mut http::Request<B>,
+    now: u64,
+) -> Result<VerifiedFacts, VerifyError> {
+    let facts = verifier.verify_and_strip(req, now)?;
+    if let Some(cache) = replay {
+        if let Err(e) = crate::replay::admit(cache, &facts, verifier.skew(), now) {
+            crate::verify::strip_all(req.headers_mut());
+            return Err(e);
+        }
+    }
+    Ok(facts)
+}
+
 impl<S> EdgeAuth<S> {
     fn check<B>(&self, req: &mut http::Request<B>) -> Result<VerifiedFacts, VerifyError> {
-        let now = (self.layer.clock)();
-        let facts = self.layer.verifier.verify_and_strip(req, now)?;
-        if let Some(cache) = &self.layer.replay {
-            if let Err(e) = crate::replay::admit(cache, &facts, self.layer.verifier.skew(), now) {
-                crate::verify::strip_all(req.headers_mut());
-                return Err(e);
-            }
-        }
-        Ok(facts)
+        admit(&self.layer.verifier, self.layer.replay.as_deref(), req, (self.layer.clock)())
     }
 }
 

@@ -373,6 +373,19 @@ pub fn parse_dictionary(input: &[u8]) -> Result<Dictionary, SfError> {
     Ok(dict)
 }
 
+/// Parses an item field value (RFC 8941 §4.2: a bare item with parameters,
+/// e.g. the string form of `Signature-Agent`).
+pub fn parse_item(input: &[u8]) -> Result<Item, SfError> {
+    let mut p = Parser { input, pos: 0 };
+    p.skip_sp();
+    let item = p.item()?;
+    p.skip_sp();
+    if !p.is_empty() {
+        return Err(SfError::Syntax("end of field"));
+    }
+    Ok(item)
+}
+
 /// Parses a single inner list with parameters, such as the value of a
 /// `Signature-Input` member.
 pub fn parse_inner_list(input: &[u8]) -> Result<(Vec<Item>, Parameters), SfError> {
@@ -545,6 +558,16 @@ mod tests {
             "a=\"\u{7f}\"", "a=#", "a=1 b=2", "a=1;", "a=:Y*:",
         ] {
             assert!(parse_dictionary(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn parses_items() {
+        let item = parse_item(br#" "https://agent.example";type=directory "#).unwrap();
+        assert_eq!(item.bare, BareItem::String("https://agent.example".into()));
+        assert_eq!(item.params, vec![("type".into(), BareItem::Token("directory".into()))]);
+        for bad in [r#""open"#, r#""a" "b""#, "", r#""a";x=1;x=2"#] {
+            assert!(parse_item(bad.as_bytes()).is_err(), "{bad}");
         }
     }
 }

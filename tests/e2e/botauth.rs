@@ -1,7 +1,10 @@
 //! Web Bot Auth: agents that sign their requests (RFC 9421, Ed25519) and
 //! publish their keys at `/.well-known/http-message-signatures-directory`.
 //! A local axum server plays the agent's directory; the edge fetches it,
-//! checks its signature, caches it, and verifies signed requests.
+//! checks its signature, caches it, and verifies signed requests: the string
+//! and the dictionary form of `Signature-Agent` (signed with the RFC 9421
+//! test key, `tests/corpora/web-bot-auth/examples/rfc9421-keys/`), and
+//! `@authority`-only signatures whose key the rules pin.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -10,6 +13,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64ct::{Base64, Base64UrlUnpadded, Encoding};
 use edge::botauth::{directory_components, thumbprint, DirectoryResponse, SignedRequest, DIRECTORY_PATH, DIRECTORY_TAG, TAG};
 use edge::request::RequestInfo;
+use origin_sdk::base::Component;
+use origin_sdk::sf::BareItem;
 use origin_sdk::{EdgeAuthLayer, Signer, SigningKey};
 use serde_json::{json, Value};
 
@@ -22,15 +27,32 @@ struct World {
     key: SigningKey,
     agent: String,
     fetches: Arc<AtomicUsize>,
+    /// A key the rules pin (agent registered out of band), and one they do not.
+    pinned: SigningKey,
+    stranger: SigningKey,
 }
+
+/// Where the pinned key's agent is known from; never fetched.
+const PINNED_AGENT: &str = "https://pinned-agent.example";
 
 fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
-/// The agent's key with `keyid` = its RFC 7638 thumbprint, and its JWKS.
+/// The RFC 9421 test key (`test-key-ed25519`), vendored with the vectors.
+fn rfc9421_seed() -> [u8; 32] {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpora/web-bot-auth/examples/rfc9421-keys/ed25519.json");
+    let jwk: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("RFC 9421 test key")).expect("JWK");
+    Base64UrlUnpadded::decode_vec(jwk["d"].as_str().expect("d")).expect("base64url").try_into().expect("32 bytes")
+}
+
+/// The agent's key (the RFC 9421 test key) with `keyid` = its RFC 7638 thumbprint, and its JWKS.
 fn agent_key() -> (SigningKey, String) {
-    let k = SigningKey::ed25519_from_seed("", &[0x5a; 32]);
+    key_and_jwks(&rfc9421_seed())
+}
+
+fn key_and_jwks(seed: &[u8; 32]) -> (SigningKey, String) {
+    let k = SigningKey::ed25519_from_seed("", seed);
     let b64 = k.verifying_key().public_key_base64().expect("ed25519");
     let public: [u8; 32] = Base64::decode_vec(&b64).expect("base64").try_into().expect("32 bytes");
     let jwks = json!({ "keys": [{ "kty": "OKP", "crv": "Ed25519", "x": Base64UrlUnpadded::encode_string(&public) }] });
@@ -69,16 +91,18 @@ async fn start_directory(key: SigningKey, jwks: String, fetches: Arc<AtomicUsize
     port
 }
 
-fn rules(origin_port: u16) -> Value {
+fn rules(origin_port: u16, pinned_jwks: &str) -> Value {
+    let pinned: Value = serde_json::from_str(pinned_jwks).unwrap_or_default();
     json!({
         "version": 1,
         "settings": { "default_origin": "app", "rules_ttl_seconds": 30 },
         "origins": { "app": { "url": format!("http://127.0.0.1:{origin_port}") } },
         "phases": {
             "filter": [
-                { "id": "agents", "action": "web_bot_auth", "on_error": "open", "params": { "ttl_seconds": 600, "cooldown_seconds": 30 } },
+                { "id": "agents", "action": "web_bot_auth", "on_error": "open",
+                  "params": { "ttl_seconds": 600, "cooldown_seconds": 30, "directories": { PINNED_AGENT: pinned } } },
                 { "id": "signed-agents-welcome", "when": { "bot_classes": ["verified_signed_agent"] }, "action": "allow" },
-                { "id": "no-tools", "when": { "bot_classes": ["http_library", "unknown", "empty"] }, "action": "block",
+                { "id": "no-tools", "when": { "bot_classes": ["http_library", "other_bot", "unknown", "empty"] }, "action": "block",
                   "params": { "message": "Automated clients are not allowed" } }
             ],
             "limit": [
@@ -93,17 +117,37 @@ impl World {
     /// A request signed by the agent (`created` = now + `offset`), with `tamper`
     /// applied to the headers after signing.
     async fn signed_get(&self, path: &str, tamper: Option<(&str, &str)>) -> Result<(u16, Value), String> {
+        let agent = format!("\"{}\"", self.agent);
+        self.signed_with(&self.key, path, Some(&agent), &[Component::new("@authority"), Component::new("signature-agent")], tamper).await
+    }
+
+    /// The dictionary form: `Signature-Agent: agent2="…"`, covered as
+    /// `"signature-agent";key="agent2"` (as Cloudflare's library signs).
+    async fn dictionary_get(&self, path: &str, tamper: Option<(&str, &str)>) -> Result<(u16, Value), String> {
+        let agent = format!("agent1=\"https://elsewhere.example\", agent2=\"{}\"", self.agent);
+        let covered = Component::new("signature-agent").with_param("key", BareItem::String("agent2".into()));
+        self.signed_with(&self.key, path, Some(&agent), &[Component::new("@authority"), covered], tamper).await
+    }
+
+    /// Signs `GET path` with `key` over `components`, sends it with
+    /// `Signature-Agent: agent` (if any) and then applies `tamper`.
+    async fn signed_with(&self, key: &SigningKey, path: &str, agent: Option<&str>, components: &[Component], tamper: Option<(&str, &str)>) -> Result<(u16, Value), String> {
         let authority = format!("127.0.0.1:{}", self.edge.port);
         let mut info = RequestInfo::from_url("GET", &self.edge.url(path))?;
-        info.headers = vec![("host".into(), authority), ("signature-agent".into(), format!("\"{}\"", self.agent))];
-        let signer = Signer::new(self.key.clone()).tag(Some(TAG)).label("sig1").components(["@authority", "signature-agent"]).validity(60);
+        info.headers = vec![("host".into(), authority)];
+        if let Some(a) = agent {
+            info.headers.push(("signature-agent".into(), a.to_string()));
+        }
+        let signer = Signer::new(key.clone()).tag(Some(TAG)).label("sig1").components(components.iter().cloned()).validity(60);
         let h = signer.signature_headers(&SignedRequest::new(&info), now(), "n").map_err(|e| e.to_string())?;
         let mut headers = vec![
             ("user-agent".to_string(), "ExampleAgent/1.0 (+https://agent.example)".to_string()),
-            ("signature-agent".to_string(), format!("\"{}\"", self.agent)),
             ("signature-input".to_string(), h.signature_input),
             ("signature".to_string(), h.signature),
         ];
+        if let Some(a) = agent {
+            headers.push(("signature-agent".to_string(), a.to_string()));
+        }
         if let Some((name, value)) = tamper {
             match headers.iter_mut().find(|(n, _)| n == name) {
                 Some(h) => h.1 = value.to_string(),
@@ -151,6 +195,37 @@ async fn changed_header_is_unverified(w: &World) -> Result<(), String> {
     Ok(())
 }
 
+async fn dictionary_signature_agent_is_verified(w: &World) -> Result<(), String> {
+    let (status, body) = w.dictionary_get("/catalog/dict", None).await?;
+    ensure!(status == 200, "dictionary Signature-Agent: {status} {body}");
+    ensure!(body["facts"]["bot_class"] == "verified_signed_agent", "bot class at origin: {}", body["facts"]);
+    // The covered member pointed elsewhere after signing: unverified.
+    let moved = "agent1=\"https://elsewhere.example\", agent2=\"http://127.0.0.1:1\"";
+    let (status, body) = w.dictionary_get("/catalog/dict", Some(("signature-agent", moved))).await?;
+    ensure!(status == 403 && body["rule"] == "no-tools", "tampered dictionary member: {status} {body}");
+    // Only the other member changed: still the signed agent2, still verified
+    // (the signature covers agent2 alone).
+    let other = format!("agent1=\"https://changed.example\", agent2=\"{}\"", w.agent);
+    let (status, body) = w.dictionary_get("/catalog/dict", Some(("signature-agent", &other))).await?;
+    ensure!(status == 200 && body["facts"]["bot_class"] == "verified_signed_agent", "uncovered member changed: {status} {body}");
+    Ok(())
+}
+
+async fn authority_only_signature_with_pinned_key(w: &World) -> Result<(), String> {
+    let authority = [Component::new("@authority")];
+    let (status, body) = w.signed_with(&w.pinned, "/catalog/pinned", None, &authority, None).await?;
+    ensure!(status == 200 && body["facts"]["bot_class"] == "verified_signed_agent", "pinned keyid: {status} {body}");
+    let log = w.edge.logs_since(0, &[&format!("verified {PINNED_AGENT}")]);
+    ensure!(!log.is_empty(), "no verification of the pinned agent in the log");
+    // The same signature by a key nobody pinned proves nothing.
+    let (status, body) = w.signed_with(&w.stranger, "/catalog/pinned", None, &authority, None).await?;
+    ensure!(status == 403 && body["rule"] == "no-tools", "unpinned keyid: {status} {body}");
+    // A pinned key's signature on another host than it was made for.
+    let (status, body) = w.signed_with(&w.pinned, "/catalog/pinned", None, &authority, Some(("host", "elsewhere.example"))).await?;
+    ensure!(status == 403 && body["rule"] == "no-tools", "host changed: {status} {body}");
+    Ok(())
+}
+
 async fn directory_is_cached(w: &World) -> Result<(), String> {
     let before = w.fetches.load(Ordering::SeqCst);
     for i in 0..8 {
@@ -174,14 +249,18 @@ async fn rate_limited_by_agent(w: &World) -> Result<(), String> {
 pub async fn run(report: &mut Report) {
     let origin_port = start_origin("app", EdgeAuthLayer::new).await;
     let (key, jwks) = agent_key();
+    let (pinned, pinned_jwks) = key_and_jwks(&[0x5a; 32]);
+    let (stranger, _) = key_and_jwks(&[0x33; 32]);
     let fetches = Arc::new(AtomicUsize::new(0));
     let dir_port = start_directory(key.clone(), jwks, fetches.clone()).await;
-    let edge = Edge::start(&rules(origin_port).to_string(), &format!("http://127.0.0.1:{origin_port}"));
+    let edge = Edge::start(&rules(origin_port, &pinned_jwks).to_string(), &format!("http://127.0.0.1:{origin_port}"));
     let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("http client");
-    let w = World { edge, http, key, agent: format!("http://127.0.0.1:{dir_port}"), fetches };
+    let w = World { edge, http, key, agent: format!("http://127.0.0.1:{dir_port}"), fetches, pinned, stranger };
 
     report.check("botauth::signed_agent_is_verified", signed_agent_is_verified(&w)).await;
     report.check("botauth::changed_header_is_unverified", changed_header_is_unverified(&w)).await;
+    report.check("botauth::dictionary_signature_agent_is_verified", dictionary_signature_agent_is_verified(&w)).await;
+    report.check("botauth::authority_only_signature_with_pinned_key", authority_only_signature_with_pinned_key(&w)).await;
     report.check("botauth::directory_is_cached", directory_is_cached(&w)).await;
     report.check("botauth::rate_limited_by_agent", rate_limited_by_agent(&w)).await;
 }

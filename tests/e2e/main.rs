@@ -8,10 +8,12 @@
 mod auth;
 mod browser;
 mod cors_browser;
+mod crs;
 mod botauth;
 mod delivery;
 mod faults;
 mod harness;
+mod js_origins;
 mod limit;
 mod observability;
 mod python_origins;
@@ -46,6 +48,9 @@ fn main() {
         if wanted("waf") {
             waf::run(&mut report).await;
         }
+        if wanted("crs") {
+            crs::run(&mut report).await;
+        }
         if wanted("observability") {
             observability::run(&mut report).await;
         }
@@ -60,6 +65,9 @@ fn main() {
         }
         if wanted("faults") {
             faults::run(&mut report).await;
+        }
+        if wanted("js_origins") {
+            js_origins::run(&mut report).await;
         }
         if wanted("python_origins") {
             python_origins::run(&mut report).await;

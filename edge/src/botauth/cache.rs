@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::sync::Arc;
 
-use super::directory::{directory_url, parse_directory, verify_directory_response, Directory, DirectoryResponse};
+use super::directory::{directory_media_type, directory_url, parse_directory, verify_directory_response, Directory, DirectoryResponse};
 use super::verify::{Rejection, Window};
 use crate::fetch_cache::{FetchCache, Plan, Timings};
 
@@ -40,6 +40,7 @@ where
         DirectoryPlan::Unavailable => Err(Rejection::DirectoryUnavailable("fetch failed recently; not retrying within the cooldown".into())),
         DirectoryPlan::Fetch => {
             let checked = fetch(directory_url(origin)).await.map_err(Rejection::DirectoryUnavailable).and_then(|(headers, body)| {
+                directory_media_type(&headers).map_err(Rejection::DirectoryUnavailable)?;
                 let dir = parse_directory(&body).map_err(Rejection::DirectoryUnavailable)?;
                 let authority = origin.split_once("://").map_or(origin, |(_, a)| a);
                 verify_directory_response(&dir, &DirectoryResponse { authority, headers: &headers }, window, now_ms / 1000)?;

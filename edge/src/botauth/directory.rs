@@ -11,7 +11,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::verify::{Rejection, Window};
-use super::{DIRECTORY_PATH, DIRECTORY_TAG};
+use super::{DIRECTORY_MEDIA_TYPE, DIRECTORY_PATH, DIRECTORY_TAG};
 
 /// Most keys taken from one directory; real ones hold one or two.
 const MAX_KEYS: usize = 16;
@@ -79,6 +79,19 @@ pub fn parse_directory(bytes: &[u8]) -> Result<Directory, String> {
         return Err("directory has no Ed25519 key".into());
     }
     Ok(dir)
+}
+
+/// A directory is served as `application/http-message-signatures-directory+json`
+/// (plain `application/json` from servers that predate the draft's type is
+/// accepted): an HTML error page or a text file is not a key directory.
+pub fn directory_media_type(headers: &[(String, String)]) -> Result<(), String> {
+    let ct = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-type")).map(|(_, v)| v.as_str());
+    let essence = ct.map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    match essence.as_deref() {
+        Some(DIRECTORY_MEDIA_TYPE | "application/json") => Ok(()),
+        Some(other) => Err(format!("content-type `{other}` is not {DIRECTORY_MEDIA_TYPE}")),
+        None => Err(format!("no content-type (expected {DIRECTORY_MEDIA_TYPE})")),
+    }
 }
 
 /// The directory URL of an agent origin (`https://agent.example`).

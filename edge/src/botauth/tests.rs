@@ -152,7 +152,8 @@ fn signed_directory(key: &SigningKey, jwks: &str, authority: &str, tag: &str, cr
         .label("sig1")
         .sign_params(&DirectoryResponse { authority, headers: &none }, &params)
         .unwrap();
-    (vec![("signature-input".into(), h.signature_input), ("signature".into(), h.signature)], jwks.as_bytes().to_vec())
+    let headers = vec![("content-type".into(), DIRECTORY_MEDIA_TYPE.into()), ("signature-input".into(), h.signature_input), ("signature".into(), h.signature)];
+    (headers, jwks.as_bytes().to_vec())
 }
 
 #[test]

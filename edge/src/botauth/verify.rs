@@ -2,9 +2,10 @@
 
 use std::fmt;
 
-use origin_sdk::base::Message;
+use origin_sdk::base::{Component, Message};
 use origin_sdk::verify::{VerifyError, Verifier};
 
+use super::agent::{claim, Claim};
 use super::directory::Directory;
 use super::TAG;
 use crate::request::RequestInfo;
@@ -47,6 +48,10 @@ pub enum Rejection {
     DirectoryUnavailable(String),
     /// The agent or key is denied, or not among the allowed.
     Refused(String),
+    /// The signature's `alg` is not Ed25519 (the only one agents are verified with).
+    UnsupportedAlgorithm(String),
+    /// An `@authority`-only signature whose `keyid` is in no pinned directory.
+    KeyidNotPinned(String),
 }
 
 impl fmt::Display for Rejection {
@@ -58,6 +63,8 @@ impl fmt::Display for Rejection {
             Self::DirectorySignature(e) => write!(f, "directory signature: {e}"),
             Self::DirectoryUnavailable(why) => write!(f, "directory unavailable: {why}"),
             Self::Refused(why) => write!(f, "agent refused: {why}"),
+            Self::UnsupportedAlgorithm(a) => write!(f, "algorithm `{a}` is not supported (ed25519 only)"),
+            Self::KeyidNotPinned(k) => write!(f, "keyid `{k}` is in no pinned directory (a signature without Signature-Agent needs a pinned key)"),
         }
     }
 }
@@ -127,11 +134,27 @@ impl Message for SignedRequest<'_> {
 }
 
 /// Verifies `req`'s Web Bot Auth signature with the keys of the directory of
-/// `origin` (already resolved from its `Signature-Agent`).
+/// `origin` (already resolved from its `Signature-Agent`). A `Signature-Agent`
+/// the signature does not cover is refused: anyone could have added it.
 pub fn verify_request(req: &RequestInfo, origin: &str, dir: &Directory, window: Window, now_s: u64) -> Result<SignedAgent, Rejection> {
+    let claim = claim(req)?;
+    if claim.agent.is_none() && req.header("signature-agent").is_some() {
+        return Err(Rejection::Signature(VerifyError::ComponentNotCovered("signature-agent".into())));
+    }
+    verify_claim(req, &claim, origin, dir, window, now_s)
+}
+
+/// Verifies the signature `claim` found, which must cover `@authority` and
+/// the `Signature-Agent` entry it names (if it names one), with `dir`'s keys.
+pub fn verify_claim(req: &RequestInfo, claim: &Claim, origin: &str, dir: &Directory, window: Window, now_s: u64) -> Result<SignedAgent, Rejection> {
+    let mut required = vec![Component::new("@authority")];
+    if let Some((_, covered)) = &claim.agent {
+        required.push(covered.clone());
+    }
     let verified = Verifier::new(dir.keys.clone())
+        .label(Some(&claim.label))
         .required_tag(Some(TAG))
-        .required_components(["@authority", "signature-agent"])
+        .required_components(required)
         .require_nonce(false)
         .max_skew(window.max_skew_secs)
         .max_validity(window.max_validity_secs)

@@ -1,7 +1,9 @@
 //! Web Bot Auth at the edge: before the filter rules run, a request that
-//! carries `Signature`, `Signature-Input` and `Signature-Agent` is checked
-//! against its agent's key directory (see [`crate::botauth`]) by the first
-//! matching filter rule with action `web_bot_auth`. A verified agent gets the
+//! carries `Signature` and `Signature-Input` is checked by the first matching
+//! filter rule with action `web_bot_auth`: against the key directory of the
+//! `Signature-Agent` entry its `web-bot-auth` signature covers, or, for a
+//! signature over `@authority` only, against the pinned directory holding its
+//! `keyid` (agents registered out of band; see [`crate::botauth`]). A verified agent gets the
 //! bot class `verified_signed_agent` (so filter rules can let it past bot
 //! checks by `when.bot_classes` / `when.signed_agents`) and an identity, its
 //! directory origin, that rate-limit keys use (`agent`). Anything that fails
@@ -14,7 +16,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::botauth::{agent_origin, parse_directory, verify_request, Directory, DirectoryTimings, Rejection, SignedAgent, Window};
+use crate::botauth::{agent_origin, claim, parse_card, parse_directory, verify_claim, AgentKind, Directory, DirectoryTimings, Rejection, SignedAgent, Window};
 use crate::pipeline::{Ctx, EdgeResponse, Phase, Verdict};
 use crate::request::RequestInfo;
 use crate::rules::validate::{params, Errors};
@@ -41,7 +43,8 @@ pub struct WebBotAuth {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct RawParams {
-    /// Agent origin → its JWKS (`{"keys": [...]}`).
+    /// Agent origin → its JWKS (`{"keys": [...]}`) or its signature-agent
+    /// card with inline `jwks`.
     directories: BTreeMap<String, Value>,
     fetch: bool,
     allow: Vec<String>,
@@ -74,7 +77,7 @@ impl WebBotAuth {
         let mut pinned = BTreeMap::new();
         for (origin, jwks) in &raw.directories {
             let at = path.key("directories").key(origin);
-            match (agent_origin(origin), parse_directory(jwks.to_string().as_bytes())) {
+            match (agent_origin(origin), pinned_keys(origin, jwks)) {
                 (Ok(o), Ok(d)) => {
                     pinned.insert(o, Arc::new(d));
                 }
@@ -108,9 +111,25 @@ impl WebBotAuth {
         })
     }
 
+    /// The pinned directory holding `keyid`, with its agent origin.
+    fn pinned_by_keyid(&self, keyid: &str) -> Option<(&String, &Arc<Directory>)> {
+        self.pinned.iter().find(|(_, d)| d.thumbprints.iter().any(|t| t == keyid))
+    }
+
     fn listed(list: &[String], a: &SignedAgent) -> bool {
         list.iter().any(|x| *x == a.origin || *x == a.thumbprint)
     }
+}
+
+/// A pinned directory: a JWKS, or a signature-agent card (`client_id` = the
+/// pinned URL) carrying its keys inline.
+fn pinned_keys(url: &str, value: &Value) -> Result<Directory, String> {
+    let bytes = value.to_string();
+    if value.get("client_id").is_none() {
+        return parse_directory(bytes.as_bytes());
+    }
+    let card = parse_card(url, bytes.as_bytes())?;
+    card.jwks.ok_or_else(|| "pin the card with its keys inline (`jwks`); `jwks_uri` is not fetched".to_string())
 }
 
 /// Agent key directories: fetched and cached by the shell (policy in
@@ -126,7 +145,6 @@ pub trait Directories {
 const ACTION: &str = "web_bot_auth";
 
 pub async fn run<D: Directories>(rules: &Rules, req: &RequestInfo, ctx: &mut Ctx, io: &D) -> Verdict {
-    let Some(header) = req.header("signature-agent") else { return Verdict::Continue };
     if req.header("signature").is_none() || req.header("signature-input").is_none() {
         return Verdict::Continue;
     }
@@ -136,7 +154,11 @@ pub async fn run<D: Directories>(rules: &Rules, req: &RequestInfo, ctx: &mut Ctx
     }) else {
         return Verdict::Continue;
     };
-    match verify(cfg, header, req, ctx.now_ms, io).await {
+    // Signatures without an agent are someone else's unless a key is pinned.
+    if req.header("signature-agent").is_none() && cfg.pinned.is_empty() {
+        return Verdict::Continue;
+    }
+    match verify(cfg, req, ctx.now_ms, io).await {
         Ok(agent) if rule.mode == Mode::Log => {
             ctx.record(Phase::Filter, ACTION, Some(&rule.id), Some(&format!("log only: verified {}", agent.origin)));
         }
@@ -156,29 +178,44 @@ pub async fn run<D: Directories>(rules: &Rules, req: &RequestInfo, ctx: &mut Ctx
     Verdict::Continue
 }
 
-async fn verify<D: Directories>(cfg: &WebBotAuth, header: &str, req: &RequestInfo, now_ms: u64, io: &D) -> Result<SignedAgent, Rejection> {
-    let origin = agent_origin(header).map_err(Rejection::BadAgent)?;
-    if cfg.deny.contains(&origin) {
-        return Err(Rejection::Refused(format!("{origin} is denied")));
-    }
+async fn verify<D: Directories>(cfg: &WebBotAuth, req: &RequestInfo, now_ms: u64, io: &D) -> Result<SignedAgent, Rejection> {
+    let claim = claim(req)?;
     let now_s = now_ms / 1000;
-    let agent = if let Some(dir) = cfg.pinned.get(&origin) {
-        verify_request(req, &origin, dir, cfg.window, now_s)?
-    } else if !cfg.fetch {
-        return Err(Rejection::Refused(format!("{origin} is not pinned")));
-    } else {
-        let dir = io.agent_directory(&origin, cfg.timings, cfg.window, now_ms, false).await?;
-        match verify_request(req, &origin, &dir, cfg.window, now_s) {
-            // Perhaps a rotated key: refetch (at most once per cooldown).
-            Err(Rejection::KeyidNotThumbprint(_)) => {
-                let dir = io.agent_directory(&origin, cfg.timings, cfg.window, now_ms, true).await?;
-                verify_request(req, &origin, &dir, cfg.window, now_s)?
+    let agent = match &claim.agent {
+        // `@authority` only: known by its keyid in a pinned directory.
+        None => match cfg.pinned_by_keyid(&claim.keyid) {
+            Some((origin, dir)) => verify_claim(req, &claim, origin, dir, cfg.window, now_s)?,
+            None if req.header("signature-agent").is_some() => {
+                return Err(Rejection::Signature(origin_sdk::verify::VerifyError::ComponentNotCovered("signature-agent".into())))
             }
-            other => other?,
+            None => return Err(Rejection::KeyidNotPinned(claim.keyid.clone())),
+        },
+        Some((entry, _)) => {
+            let origin = agent_origin(&entry.uri).map_err(Rejection::BadAgent)?;
+            if cfg.deny.contains(&origin) {
+                return Err(Rejection::Refused(format!("{origin} is denied")));
+            }
+            if let Some(dir) = cfg.pinned.get(&origin) {
+                verify_claim(req, &claim, &origin, dir, cfg.window, now_s)?
+            } else if !cfg.fetch {
+                return Err(Rejection::Refused(format!("{origin} is not pinned")));
+            } else if entry.kind != AgentKind::Directory {
+                return Err(Rejection::BadAgent(format!("Signature-Agent type `{}` is not fetched; pin the agent's keys", entry.kind.code())));
+            } else {
+                let dir = io.agent_directory(&origin, cfg.timings, cfg.window, now_ms, false).await?;
+                match verify_claim(req, &claim, &origin, &dir, cfg.window, now_s) {
+                    // Perhaps a rotated key: refetch (at most once per cooldown).
+                    Err(Rejection::KeyidNotThumbprint(_)) => {
+                        let dir = io.agent_directory(&origin, cfg.timings, cfg.window, now_ms, true).await?;
+                        verify_claim(req, &claim, &origin, &dir, cfg.window, now_s)?
+                    }
+                    other => other?,
+                }
+            }
         }
     };
-    if WebBotAuth::listed(&cfg.deny, &agent) {
-        return Err(Rejection::Refused(format!("key {} is denied", agent.thumbprint)));
+    if cfg.deny.contains(&agent.origin) || WebBotAuth::listed(&cfg.deny, &agent) {
+        return Err(Rejection::Refused(format!("{} key {} is denied", agent.origin, agent.thumbprint)));
     }
     if !cfg.allow.is_empty() && !WebBotAuth::listed(&cfg.allow, &agent) {
         return Err(Rejection::Refused(format!("{} is not allowed", agent.origin)));

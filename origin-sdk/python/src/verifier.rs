@@ -2,7 +2,6 @@
 //! headers to strip) for Python. The GIL is released while it verifies.
 
 use crate::request::{fields, text, Request};
-use origin_sdk::guard::reason_code;
 use origin_sdk::{Component, Guard, KeySet, VerifiedFacts, VerifyError};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -17,7 +16,7 @@ pyo3::create_exception!(
 );
 
 fn rejected(e: &VerifyError) -> PyErr {
-    Rejected::new_err((reason_code(e), e.to_string()))
+    Rejected::new_err((e.reason(), e.to_string()))
 }
 
 fn system_now() -> u64 {

@@ -24,7 +24,7 @@ fn rules(auth: serde_json::Value) -> Rules {
     let doc = json!({ "version": 1, "phases": { "filter": [
         auth,
         { "id": "welcome", "when": { "signed_agents": [AGENT] }, "action": "allow" },
-        { "id": "no-tools", "when": { "bot_classes": ["unknown", "http_library"] }, "action": "block" },
+        { "id": "no-tools", "when": { "bot_classes": ["unknown", "http_library", "other_bot"] }, "action": "block" },
     ] } });
     crate::rules::parse(doc.to_string().as_bytes()).unwrap_or_else(|e| panic!("{e}"))
 }
