@@ -8,13 +8,14 @@
 and the ratios between them. The request is the one `origin-sdk/benches/verify.rs`
 signs. A benchmark, not a test: it asserts only that each verifier accepts.
 
-Usage: python3 origin-sdk/python/bench/bench_verify.py [--seconds 3] [--no-rust]
+Usage: python3 origin-sdk/python/bench/bench_verify.py [--seconds 3] [--rounds 10] [--no-rust]
 """
 
 import argparse
 import base64
 import datetime
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -70,34 +71,49 @@ class Request:
         self.method, self.url, self.headers = method, url, headers
 
 
-def rate(fn, seconds):
-    """(operations per second, µs per operation) over about `seconds`."""
-    fn()
-    n, batch, start = 0, 50, time.perf_counter()
+def per_op_us(fn, seconds):
+    """µs per call over about `seconds`."""
+    n, batch, start = 0, 20, time.perf_counter()
     while True:
         for _ in range(batch):
             fn()
         n += batch
         elapsed = time.perf_counter() - start
         if elapsed >= seconds:
-            return n / elapsed, elapsed / n * 1e6
+            return elapsed / n * 1e6
 
 
-def rust_median_us():
+def interleaved(fns, seconds, rounds):
+    """Each function's best and median µs per call over `rounds` alternating
+    slices: on a shared machine the best slice is the least disturbed one,
+    and alternating exposes every verifier to the same load."""
+    for fn in fns:
+        fn()
+    samples = [[] for _ in fns]
+    for _ in range(rounds):
+        for i, fn in enumerate(fns):
+            samples[i].append(per_op_us(fn, seconds / rounds))
+    return [(min(s), statistics.median(s)) for s in samples]
+
+
+def rust_us():
+    """criterion's (low, median) µs for `verify/ed25519`."""
     out = subprocess.run(
-        ["cargo", "bench", "-q", "-p", "origin-sdk", "--bench", "verify", "--", "--noplot", "--warm-up-time", "1", "--measurement-time", "3", "verify/ed25519"],
+        ["cargo", "bench", "-q", "-p", "origin-sdk", "--bench", "verify", "--", "--noplot", "--warm-up-time", "1",
+         "--measurement-time", "3", "verify/ed25519"],
         cwd=REPO, capture_output=True, text=True, check=True,
     ).stdout
-    m = re.search(r"verify/ed25519\s+time:\s+\[\S+ \S+ (\S+) (\S+)", out)
+    m = re.search(r"verify/ed25519\s+time:\s+\[(\S+) (\S+) (\S+) (\S+)", out)
     if not m:
         raise SystemExit(f"no criterion figure in:\n{out}")
-    value, unit = float(m.group(1)), m.group(2)
-    return value * {"ns": 1e-3, "µs": 1.0, "us": 1.0, "ms": 1e3}[unit]
+    scale = {"ns": 1e-3, "µs": 1.0, "us": 1.0, "ms": 1e3}
+    return float(m.group(1)) * scale[m.group(2)], float(m.group(3)) * scale[m.group(4)]
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--no-rust", action="store_true")
     args = ap.parse_args()
 
@@ -119,18 +135,20 @@ def main():
     request = Request("GET", URL, Headers(headers))
     assert pure.verify(request, max_age=None, expect_tag="edge-trust", require_components=COMPONENTS)
 
-    binding_ops, binding_us = rate(lambda: native.verify("GET", URL, headers, now=NOW + 1), args.seconds)
-    pure_ops, pure_us = rate(
-        lambda: pure.verify(request, max_age=None, expect_tag="edge-trust", require_components=COMPONENTS), args.seconds
+    (b_best, b_med), (p_best, p_med) = interleaved(
+        [lambda: native.verify("GET", URL, headers, now=NOW + 1),
+         lambda: pure.verify(request, max_age=None, expect_tag="edge-trust", require_components=COMPONENTS)],
+        args.seconds * 2, args.rounds,
     )
-    print(f"python {sys.version.split()[0]}, one edge-shaped Ed25519 request, {args.seconds:.0f} s each")
-    print(f"edge_origin (Rust via PyO3):     {binding_us:8.1f} µs/verify  {binding_ops:9.0f}/s")
-    print(f"http-message-signatures (pure):  {pure_us:8.1f} µs/verify  {pure_ops:9.0f}/s")
-    print(f"binding vs pure Python:          {binding_ops / pure_ops:8.1f}x")
+    print(f"python {sys.version.split()[0]}, one edge-shaped Ed25519 request, {args.rounds} alternating rounds")
+    print("                                 best µs   median µs   best verifies/s")
+    print(f"edge_origin (Rust via PyO3):     {b_best:8.1f}   {b_med:8.1f}   {1e6 / b_best:9.0f}")
+    print(f"http-message-signatures (pure):  {p_best:8.1f}   {p_med:8.1f}   {1e6 / p_best:9.0f}")
+    print(f"binding vs pure Python:          {p_best / b_best:8.1f}x  {p_med / b_med:8.1f}x")
     if not args.no_rust:
-        rust_us = rust_median_us()
-        print(f"origin-sdk natively (criterion): {rust_us:8.1f} µs/verify  {1e6 / rust_us:9.0f}/s")
-        print(f"binding time / native time:      {binding_us / rust_us:8.2f}x")
+        r_low, r_med = rust_us()
+        print(f"origin-sdk natively (criterion): {r_low:8.1f}   {r_med:8.1f}   {1e6 / r_low:9.0f}   (low, median)")
+        print(f"binding time / native time:      {b_best / r_low:8.2f}x  {b_med / r_med:8.2f}x")
 
 
 if __name__ == "__main__":
