@@ -6,8 +6,8 @@
 //! waf_measure [--config NAME=PARAMS]... [--gotestwaf DIR] [--list NAME=FILE]...
 //!             [--benign NAME=FILE]... [--ftw DIR]...
 //! ```
-//! Each configuration is one `waf` rule (its `params`, JSON) on its own path prefix
-//! `/NAME/`, so one edge serves them all; default: the configurations of
+//! Each configuration is one `waf` rule (its `params`, JSON) that judges the
+//! requests carrying `x-waf-config: NAME`, so one edge serves them all; default: the configurations of
 //! `edge/tests/payload_sets` (pl1, pl2, prompt_api). Without `--list`, `--benign`
 //! or `--ftw`: the vendored SecLists payload lists and the prompts (tuning and
 //! held-out halves apart). GoTestWAF: `--gotestwaf DIR`, else
@@ -48,6 +48,11 @@ fn target_escape(s: &str) -> String {
 
 const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
 
+/// Names the configuration whose `waf` rule judges a request. A header rather than
+/// a path prefix: the runtime resolves `..` in paths, which would move traversal
+/// payloads out from under a prefix.
+const CONFIG_HEADER: &str = "x-waf-config";
+
 /// One request as the measurement sends it.
 struct Wire<'a> {
     method: &'a str,
@@ -58,15 +63,13 @@ struct Wire<'a> {
     body: &'a [u8],
 }
 
-/// The raw HTTP/1.1 request under the configuration's path `prefix`, or `None` if
+/// The raw HTTP/1.1 request for `config` (named in `x-waf-config`), or `None` if
 /// no HTTP client could send it (a header value with CR, LF or NUL).
-fn raw_request(r: &Wire<'_>, prefix: &str, port: u16) -> Option<Vec<u8>> {
-    let mut target = format!("/{prefix}");
-    let path = target_escape(r.path);
-    if !path.starts_with('/') {
-        target.push('/');
+fn raw_request(r: &Wire<'_>, config: &str, port: u16) -> Option<Vec<u8>> {
+    let mut target = target_escape(r.path);
+    if !target.starts_with('/') {
+        target.insert(0, '/');
     }
-    target.push_str(&path);
     if !r.query.is_empty() {
         target.push('?');
         target.push_str(&target_escape(r.query));
@@ -84,6 +87,7 @@ fn raw_request(r: &Wire<'_>, prefix: &str, port: u16) -> Option<Vec<u8>> {
     if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("accept")) {
         headers.push(("Accept".into(), "application/json".into()));
     }
+    headers.push((CONFIG_HEADER.into(), config.into()));
     headers.push(("CF-Connecting-IP".into(), "198.51.100.7".into()));
     headers.push(("MF-CF-Blob".into(), r#"{"colo":"FRA","country":"DE","clientAcceptEncoding":""}"#.into()));
     if let Some(ct) = r.content_type {
@@ -232,10 +236,14 @@ fn list_set(name: &str, file: &str, benign: bool) -> Set {
     Set { name: Box::leak(name.to_string().into_boxed_str()), benign, items }
 }
 
+/// Concurrent connections per set: workerd serves them in parallel, and one at a
+/// time the lists take minutes.
+const PARALLEL: usize = 8;
+
 fn payload_set(set: &Set, halves: bool, config: &str, port: u16) -> Tally {
-    let mut t = Tally::default();
     let field = if set.benign { "prompt" } else { "q" };
     let path = if set.benign { "/v1/chat" } else { "/search" };
+    let mut work: Vec<(usize, Option<Vec<u8>>)> = Vec::new();
     for (i, payload) in &set.items {
         let half = usize::from(halves && Half::of(*i) == Half::Held);
         for p in PLACES {
@@ -248,8 +256,35 @@ fn payload_set(set: &Set, halves: bool, config: &str, port: u16) -> Tally {
                 content_type: r.content_type.as_deref(),
                 body: &r.body,
             };
-            tally(&mut t, half, set.benign, raw_request(&wire, config, port), port, &rule_id(config));
+            work.push((half, raw_request(&wire, config, port)));
         }
+    }
+    let rule = rule_id(config);
+    let chunk = work.len().div_ceil(PARALLEL).max(1);
+    let parts: Vec<Tally> = std::thread::scope(|s| {
+        let handles: Vec<_> = work
+            .chunks(chunk)
+            .map(|part| {
+                let rule = &rule;
+                s.spawn(move || {
+                    let mut t = Tally::default();
+                    for (half, raw) in part {
+                        tally(&mut t, *half, set.benign, raw.clone(), port, rule);
+                    }
+                    t
+                })
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    let mut t = Tally::default();
+    for p in parts {
+        for h in 0..2 {
+            t.good[h] += p.good[h];
+            t.total[h] += p.total[h];
+        }
+        t.unsendable += p.unsendable;
+        t.other += p.other;
     }
     t
 }
@@ -300,7 +335,7 @@ fn main() {
                 std::process::exit(2)
             }
         };
-        filter.push(serde_json::json!({ "id": rule_id(name), "when": { "paths": [format!("/{name}/*")] }, "action": "waf", "params": params }));
+        filter.push(serde_json::json!({ "id": rule_id(name), "when": { "headers": { CONFIG_HEADER: [name] } }, "action": "waf", "params": params }));
     }
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     rt.block_on(async {

@@ -76,6 +76,7 @@ mod tests {
         for p in [
             "i want you to act as a linux terminal. i will type commands and you will reply with what the terminal should show, like `cat /etc/passwd`.",
             "please write a sql query that will select the ten newest orders for each customer: select * from orders order by created desc limit 10;",
+            "i want you to act as a linux terminal and a sql console; i will type commands such as `ls -la /tmp` or select name from users where id = 1, and you will reply with what the terminal would show, nothing else. ",
             "我希望你充当一个旅游向导。我会把我的位置告诉你，你会推荐一个靠近我的位置的地方。在某些情况下，我还会告诉你我要访问的地方类型。",
         ] {
             assert!(is_natural_language(p), "{p}");

@@ -66,9 +66,10 @@ pub(super) static TABLE: PatternTable = PatternTable::new(&[
     ),
     (rule("rce-arith-subst", Rce, 1, Critical), r"\$\(\(\s*[\d$]"),
     // `:(){ :|:& };:` (a function that pipes into itself) and cmd.exe `for … in (…) do`.
+    // Unbounded classes, not `{0,n}`: counted repetitions multiply DFA states.
     (
         rule("rce-shell-construct", Rce, 1, Critical),
-        r":\s*\(\s*\)\s*\{[^}]{0,64}\|[^}]{0,64}\}|\bfor\s+(?:/[dfrl]\s+(?:\x22[^\x22]{0,64}\x22\s+)?)?%{1,2}[a-z~\]]+\s+in\s*\([^)]{0,256}\)\s*do\b",
+        r":\s*\(\s*\)\s*\{[^}]*\|[^}]*\}|\bfor\s+(?:/[dfrl]\s+(?:\x22[^\x22]*\x22\s+)?)?%%?[a-z~\]]+\s+in\s*\([^)]*\)\s*do\b",
     ),
     (
         rule("rce-command-substitution", Rce, 1, Critical),

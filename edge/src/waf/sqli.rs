@@ -499,6 +499,18 @@ fn classify(ts: &[Tok<'_>], out: &mut Vec<&'static Rule>) {
 
     for i in 0..ts.len() {
         let t = &ts[i];
+        // Only a word right before `(` can be a call: the list is looked up for
+        // those alone, not for every word of a prose value.
+        if t.t == T::Word
+            && ts.get(i + 1).is_some_and(|n| n.t == T::LParen)
+            && SQL_ONLY_FUNCS.contains(&t.s)
+            && ts
+                .get(i + 2)
+                .is_some_and(|a| matches!(a.t, T::Num | T::LParen | T::Var | T::Word | T::Str { .. }))
+            && (t.s.contains(['_', '.']) || has_second_argument(ts, i + 1))
+        {
+            out.push(&SQL_ONLY_FUNC);
+        }
         if !interesting(t) {
             continue;
         }
@@ -552,14 +564,6 @@ fn classify(ts: &[Tok<'_>], out: &mut Vec<&'static Rule>) {
                 .is_some_and(|a| matches!(a.t, T::Num | T::LParen | T::Var | T::Word | T::Str { .. }))
         {
             out.push(&TIME);
-        }
-        if is_func_call(ts, i, SQL_ONLY_FUNCS)
-            && ts
-                .get(i + 2)
-                .is_some_and(|a| matches!(a.t, T::Num | T::LParen | T::Var | T::Word | T::Str { .. }))
-            && (t.s.contains(['_', '.']) || has_second_argument(ts, i + 1))
-        {
-            out.push(&SQL_ONLY_FUNC);
         }
         if is_literal(t) && conditional_probe(ts, i) {
             out.push(&CONDITION);
@@ -638,7 +642,7 @@ fn interesting(t: &Tok<'_>) -> bool {
         T::Word => {
             // A word whose first byte starts no listed word cannot be one of them.
             let listed = t.s.as_bytes().first().is_some_and(|&b| START_BYTES.contains(b))
-                && (START_WORDS.contains(&t.s) || TIME_FUNCS.contains(&t.s) || SQL_ONLY_FUNCS.contains(&t.s));
+                && (START_WORDS.contains(&t.s) || TIME_FUNCS.contains(&t.s));
             listed || may_be_system_object(t.s)
         }
         _ => false,
@@ -652,7 +656,7 @@ const START_WORDS: &[&str] = &[
 ];
 
 /// First bytes of every word in `START_WORDS` and `TIME_FUNCS`.
-const START_BYTES: AsciiSet = first_bytes(&[START_WORDS, TIME_FUNCS, SQL_ONLY_FUNCS]);
+const START_BYTES: AsciiSet = first_bytes(&[START_WORDS, TIME_FUNCS]);
 
 const fn first_bytes(lists: &[&[&str]]) -> AsciiSet {
     let mut set = AsciiSet::EMPTY;

@@ -28,7 +28,7 @@ pub enum Half {
 
 impl Half {
     pub fn of(index: usize) -> Half {
-        if index % 2 == 0 {
+        if index.is_multiple_of(2) {
             Half::Tune
         } else {
             Half::Held
