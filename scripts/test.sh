@@ -38,6 +38,7 @@ grep -q 'curve25519-dalek feature "precomputed-tables"' <<<"$tree" \
   || { echo "the worker's curve25519-dalek lacks precomputed-tables (ed25519-dalek feature fast)"; exit 1; }
 
 step "rules examples"
+# Also builds target/debug/edge-rules, which the e2e lifecycle suite runs.
 cargo run -q -p edge-rules -- check examples/rules/*.json
 
 step "worker bundle (wrangler deploy --dry-run)"

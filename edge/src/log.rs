@@ -66,9 +66,6 @@ impl<'a> RequestLog<'a> {
 /// origin's time in disguise.
 pub fn server_timing(req: &RequestInfo, ctx: &Ctx) -> String {
     let mut metrics = vec![format!("edge;desc=\"{}\"", quoted(req.cf.colo.as_deref().unwrap_or("")))];
-    if let Some(hash) = &ctx.rules_hash {
-        metrics.push(format!("rules;desc=\"{}\"", quoted(hash)));
-    }
     for r in ctx.records.iter().filter(|r| r.action != "continue" && r.phase != Phase::Log) {
         let name = serde_json::to_value(r.phase).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
         let desc = match &r.rule {
@@ -76,6 +73,10 @@ pub fn server_timing(req: &RequestInfo, ctx: &Ctx) -> String {
             None => r.action.clone(),
         };
         metrics.push(format!("{name};desc=\"{}\"", quoted(&desc)));
+    }
+    // Last, so the phases read first and the document that decided closes the list.
+    if let Some(hash) = &ctx.rules_hash {
+        metrics.push(format!("rules;desc=\"{}\"", quoted(hash)));
     }
     metrics.join(", ")
 }
@@ -183,7 +184,7 @@ mod tests {
     fn the_deciding_document_is_named() {
         let (req, mut ctx, _) = run(DOC, "https://shop.example/x", &[]);
         ctx.rules_hash = Some("0123456789abcdef".into());
-        assert!(server_timing(&req, &ctx).starts_with(r#"edge;desc="FRA", rules;desc="0123456789abcdef""#));
+        assert_eq!(server_timing(&req, &ctx), r#"edge;desc="FRA", cache;desc="bypass", route;desc="default", rules;desc="0123456789abcdef""#);
         let v: serde_json::Value = serde_json::from_str(&RequestLog::new(&req, &ctx, 200, 0).to_line()).expect("json");
         assert_eq!(v["rules_hash"], "0123456789abcdef");
         let sent = crate::trust::upstream_headers(&req, &ctx, true);
