@@ -125,8 +125,8 @@ fn sidecar(mode: &[&str], listen: u16) -> Result<Proc, String> {
 }
 
 /// The documented nginx configurations (docs/origin-verification.md), on loopback ports:
-/// `auth` = auth_request in front of the plain app; `rewriting` = a prefix-stripping
-/// proxy in front of the proxying sidecar.
+/// `auth` = auth_request in front of the plain app; `rewriting` = nginx in
+/// front of the proxying sidecar, once preserving the request, once stripping a prefix.
 fn nginx_conf(dir: &std::path::Path, auth: u16, rewriting: u16, sidecar_auth: u16, sidecar_proxy: u16, app: u16) -> String {
     let d = dir.display();
     let facts = ["client-ip", "country", "user", "claims", "keyid"];
@@ -166,6 +166,10 @@ http {{
   }}
   server {{
     listen 127.0.0.1:{rewriting};
+    location /preserved/ {{
+      proxy_set_header Host $http_host;
+      proxy_pass http://127.0.0.1:{sidecar_proxy};
+    }}
     location /rewritten/ {{
       proxy_set_header Host $http_host;
       proxy_pass http://127.0.0.1:{sidecar_proxy}/;
@@ -318,9 +322,12 @@ async fn rotated_key_accepted(w: &World) -> Result<(), String> {
     Ok(())
 }
 
-/// nginx strips `/rewritten` before the sidecar: refused, and the debug line
-/// names `@path` with the value computed here, without the signature.
+/// nginx in front of the proxying sidecar: with Host and path preserved the
+/// request verifies; when nginx strips `/rewritten` it is refused, and the
+/// debug line names `@path` with the value computed here, without the signature.
 async fn rewriting_proxy_diagnosed(w: &World) -> Result<(), String> {
+    let (status, body) = w.get("/preserved/orders", &[]).await?;
+    ensure!(status == 200 && body["path"] == "/preserved/orders" && body["facts"]["keyid"] == "dev-2026", "preserving nginx: {status} {body}");
     let (status, body) = w.get("/rewritten/orders", &[]).await?;
     ensure!(status == 401 && body["reason"] == "bad_signature", "rewritten path: {status} {body}");
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -377,7 +384,7 @@ async fn start() -> Result<World, String> {
             "route": [
                 {"id": "nginx", "when": {"paths": ["/nginx/*"]}, "action": "origin", "params": {"origin": "nginx"}},
                 {"id": "proxy", "when": {"paths": ["/proxy/*"]}, "action": "origin", "params": {"origin": "proxy"}},
-                {"id": "rewriting", "when": {"paths": ["/rewritten/*"]}, "action": "origin", "params": {"origin": "rewriting"}}
+                {"id": "rewriting", "when": {"paths": ["/rewritten/*", "/preserved/*"]}, "action": "origin", "params": {"origin": "rewriting"}}
             ]
         }
     });
