@@ -168,6 +168,9 @@ fn crs_regression_suite() {
                     }
                     let log = log.unwrap();
                     let got = run_stage(&engine, &stage.input);
+                    if std::env::var("CRS_ONLY").is_ok_and(|o| o == format!("{name}-{id}")) {
+                        println!("{name}-{id}: fired {got:?}");
+                    }
                     let missing: Vec<String> = log.expect_ids.iter().map(scalar).filter(|i| !got.contains(i)).collect();
                     let spurious: Vec<String> = log.no_expect_ids.iter().map(scalar).filter(|i| got.contains(i)).collect();
                     if missing.is_empty() && spurious.is_empty() {
