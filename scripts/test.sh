@@ -14,6 +14,10 @@ bash scripts/setup.sh
 step "native tests"
 cargo test --workspace --exclude e2e
 
+step "owasp-crs ruleset (cargo feature owasp-crs): unit tests and CRS's go-ftw suite"
+cargo test -p edge --features owasp-crs --lib -- waf::crs phases::filter
+cargo test -p edge --features owasp-crs --test crs_conformance -- --nocapture
+
 step "worker features"
 # Ed25519 signing in the worker needs curve25519-dalek's precomputed basepoint
 # tables; without them every forwarded request pays a variable-base
