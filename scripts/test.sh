@@ -29,6 +29,10 @@ node --test origin-sdk/js/tests/
 npm install --prefix tests/js --no-save --no-audit --no-fund --loglevel=error \
   "$PWD/target/npm-package/edge-origin-sdk-$(node -p 'require("./origin-sdk/js/package/package.json").version').tgz"
 
+step "owasp-crs ruleset (cargo feature owasp-crs): unit tests and CRS's go-ftw suite"
+cargo test -p edge --features owasp-crs --lib -- waf::crs phases::filter
+cargo test -p edge --features owasp-crs --test crs_conformance -- --nocapture
+
 step "worker features"
 # Ed25519 signing in the worker needs curve25519-dalek's precomputed basepoint
 # tables; without them every forwarded request pays a variable-base

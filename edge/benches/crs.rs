@@ -70,7 +70,13 @@ fn bench(c: &mut Criterion) {
         let uri = if case.query.is_empty() { case.path.to_string() } else { format!("{}?{}", case.path, case.query) };
         let own = Inspectable { path: case.path, query: case.query, headers: borrowed.clone(), content_type: case.content_type, body: case.body.as_bytes() };
         let req = Request { method: case.method, uri: &uri, protocol: "HTTP/1.1", headers: &borrowed, body: case.body.as_bytes(), client_ip: Some("203.0.113.7") };
-        assert!(!crs.inspect(&req).blocked, "{}: benign request blocked by CRS: {:?}", case.name, crs.inspect(&req));
+        // Benign by design; CRS PL1 blocks the prompt (942100, libinjection on
+        // prose), which docs/benchmarks.md reports: print it, measure anyway.
+        let v = crs.inspect(&req);
+        if v.blocked {
+            let ids: Vec<&str> = v.matches.iter().map(|m| m.rule_id.as_str()).collect();
+            println!("note: CRS PL1 blocks the benign {} (score {}, rules {ids:?})", case.name, v.score);
+        }
         c.bench_function(&format!("waf_edge_{}", case.name), |b| b.iter(|| inspect(black_box(&own), &edge_cfg)));
         c.bench_function(&format!("waf_crs_pl1_{}", case.name), |b| b.iter(|| crs.inspect(black_box(&req))));
         c.bench_function(&format!("waf_both_{}", case.name), |b| {

@@ -168,6 +168,9 @@ fn crs_regression_suite() {
                     }
                     let log = log.unwrap();
                     let got = run_stage(&engine, &stage.input);
+                    if std::env::var("CRS_ONLY").is_ok_and(|o| o == format!("{name}-{id}")) {
+                        println!("{name}-{id}: fired {got:?}");
+                    }
                     let missing: Vec<String> = log.expect_ids.iter().map(scalar).filter(|i| !got.contains(i)).collect();
                     let spurious: Vec<String> = log.no_expect_ids.iter().map(scalar).filter(|i| got.contains(i)).collect();
                     if missing.is_empty() && spurious.is_empty() {
@@ -206,7 +209,7 @@ fn crs_regression_suite() {
         println!("\nfailing:\n  {}", failures.join("\n  "));
     }
     // Raise when a fix lands; lowering it needs a reason in the commit.
-    const MIN_RATE: f64 = 94.5;
+    const MIN_RATE: f64 = 95.4;
     assert!(n > 4500, "only {n} applicable stages: is the corpus vendored whole?");
     assert!(rate >= MIN_RATE, "CRS conformance {rate:.1}% < {MIN_RATE}% (CRS_FAILURES=1 lists the failing tests)");
 }

@@ -192,6 +192,11 @@ fn check_rulesets(c: &WafConfig, path: &JsonPath, errors: &mut Errors) {
     if !c.rulesets.contains(&Ruleset::OwaspCrs) {
         return;
     }
+    if !crs::AVAILABLE {
+        errors.push(sets, "this worker is built without the owasp-crs ruleset (cargo feature `owasp-crs`)");
+        return;
+    }
+    #[cfg(feature = "owasp-crs")]
     for (i, e) in c.exclusions.iter().enumerate() {
         if let Err(why) = crs::check_exclusion(e) {
             errors.push(path.key("exclusions").index(i), why);
@@ -393,7 +398,14 @@ fn inspect_edge(cfg: &WafConfig, req: &RequestInfo) -> (bool, Option<String>) {
     (verdict.threshold_exceeded, Some(format!("score {}: {}", verdict.score, seen.join(" "))))
 }
 
+/// Without the engine (validation refuses such documents): never reached.
+#[cfg(not(feature = "owasp-crs"))]
+fn inspect_crs(_: &WafConfig, _: &RequestInfo) -> Result<(bool, Option<String>), &'static str> {
+    Err("this worker is built without the owasp-crs ruleset")
+}
+
 /// OWASP CRS: (CRS denied, log note naming the CRS rule ids and variables).
+#[cfg(feature = "owasp-crs")]
 fn inspect_crs(cfg: &WafConfig, req: &RequestInfo) -> Result<(bool, Option<String>), crs::CrsError> {
     let engine = crs::engine(cfg)?;
     let uri = match &req.query {

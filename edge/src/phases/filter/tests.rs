@@ -317,6 +317,7 @@ fn validation_paths() {
     }
 }
 
+#[cfg(feature = "owasp-crs")]
 #[test]
 fn waf_runs_owasp_crs_as_a_ruleset() {
     let r = rules(json!([{ "id": "crs4", "action": "waf", "params": { "rulesets": ["owasp-crs"], "paranoia": 1, "threshold": 5 } }]));
@@ -346,6 +347,7 @@ fn waf_runs_owasp_crs_as_a_ruleset() {
     assert_eq!(status(&v), 0, "{:?}", ctx.records);
 }
 
+#[cfg(feature = "owasp-crs")]
 #[test]
 fn waf_ruleset_validation() {
     let doc = json!({ "version": 1, "phases": { "filter": [
@@ -360,4 +362,13 @@ fn waf_ruleset_validation() {
         assert!(paths.contains(&want), "{want} not in {paths:?}");
     }
     assert!(paths.iter().any(|p| p.starts_with("$.phases.filter[2].params")), "{paths:?}");
+}
+
+#[cfg(not(feature = "owasp-crs"))]
+#[test]
+fn owasp_crs_refused_when_not_built() {
+    let doc = json!({ "version": 1, "phases": { "filter": [
+        { "id": "a", "action": "waf", "params": { "rulesets": ["owasp-crs"] } } ] } });
+    let e = crate::rules::parse(doc.to_string().as_bytes()).unwrap_err();
+    assert!(e.0.iter().any(|e| e.path == "$.phases.filter[0].params.rulesets"), "{e:?}");
 }

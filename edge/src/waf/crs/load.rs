@@ -9,7 +9,7 @@ use super::bundle;
 use super::exclusions;
 use super::{CrsError, Settings};
 
-/// One CRS rule as loaded: its id, tags and whether it continues a chain.
+/// One CRS rule as loaded: its id and tags (what exclusions select by).
 #[derive(Debug, Clone)]
 pub(crate) struct RuleMeta {
     pub id: u64,
@@ -26,7 +26,6 @@ pub struct LoadNote {
 pub(crate) struct Loaded {
     pub modsec: ModSecurity,
     pub notes: Vec<LoadNote>,
-    pub rules: Vec<RuleMeta>,
 }
 
 /// Engine mode, paranoia and threshold, in CRS's own variables (what an
@@ -75,7 +74,7 @@ pub(crate) fn load(s: &Settings) -> Result<Loaded, CrsError> {
     directives.extend(tail);
     directives.extend(after);
     let ruleset = CompiledRuleset::compile(directives).map_err(|e| CrsError::Load(e.to_string()))?;
-    Ok(Loaded { modsec: ModSecurity::new(ruleset), notes, rules })
+    Ok(Loaded { modsec: ModSecurity::new(ruleset), notes })
 }
 
 /// TX variable a rule sets when it fires in full (see [`mark_firing`]).

@@ -1,5 +1,7 @@
+use std::sync::Arc;
+
 use super::*;
-use crate::waf::{Category, Exclusion};
+use crate::waf::{Category, Exclusion, WafConfig};
 
 const BROWSER: &[(&str, &str)] = &[
     ("Host", "shop.example.com"),
