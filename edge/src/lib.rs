@@ -22,6 +22,7 @@ pub mod testing;
 pub mod trust;
 pub mod upstream;
 pub mod waf;
+pub mod wire;
 
 #[cfg(target_arch = "wasm32")]
 mod shell;
