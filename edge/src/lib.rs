@@ -23,6 +23,7 @@ pub mod testing;
 pub mod trust;
 pub mod upstream;
 pub mod waf;
+pub mod wire;
 
 // Public (hidden) only so the wasm-bindgen tests in `edge/tests/wasm_shell.rs`
 // reach the translation code; nothing outside the crate should use it.

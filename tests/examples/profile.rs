@@ -8,6 +8,7 @@
 //! the phase's needle is on its stack).
 //!
 //!   profile --inspector 127.0.0.1:9229 --seconds 15 [--top 40] [--out profile.cpuprofile]
+//!   profile --from profile.cpuprofile [--top 40]      (summarize a saved profile)
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -43,10 +44,11 @@ struct Args {
     seconds: u64,
     top: usize,
     out: Option<String>,
+    from: Option<String>,
 }
 
 fn args() -> Result<Args, String> {
-    let mut a = Args { inspector: "127.0.0.1:9229".into(), seconds: 15, top: 40, out: None };
+    let mut a = Args { inspector: "127.0.0.1:9229".into(), seconds: 15, top: 40, out: None, from: None };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
@@ -55,6 +57,7 @@ fn args() -> Result<Args, String> {
             "--seconds" => a.seconds = value()?.parse().map_err(|e| format!("--seconds: {e}"))?,
             "--top" => a.top = value()?.parse().map_err(|e| format!("--top: {e}"))?,
             "--out" => a.out = Some(value()?),
+            "--from" => a.from = Some(value()?),
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -95,12 +98,28 @@ async fn target(inspector: &str) -> Result<String, String> {
         .ok_or(format!("no isolate listed: {list}"))
 }
 
+/// What kind of code a sample's own frame is: the edge's wasm, the
+/// wasm-bindgen import shims (each one JS↔wasm crossing), the runtime's
+/// built-ins (fetch, Headers, timers), the other JavaScript, GC or idle.
+fn kind(name: &str, url: &str) -> &'static str {
+    match name {
+        "(idle)" => "idle",
+        "(garbage collector)" => "garbage collector",
+        "(program)" => "runtime (program)",
+        _ if name.starts_with("__wbg") || name.starts_with("__wbindgen") || name == "wasm-to-js" => "wasm-bindgen imports (JS↔wasm calls)",
+        _ if url.contains(".wasm") || name.contains("::") || name.starts_with('<') => "wasm (Rust code)",
+        _ if url.is_empty() => "runtime built-ins (fetch, Request, Response, Headers, timers)",
+        _ => "JavaScript (glue, baseline)",
+    }
+}
+
 fn summarize(profile: &Value, top: usize) -> Value {
     let empty = Vec::new();
     let nodes = profile["nodes"].as_array().unwrap_or(&empty);
     let samples = profile["samples"].as_array().unwrap_or(&empty);
     let deltas = profile["timeDeltas"].as_array().unwrap_or(&empty);
     let mut name = HashMap::new();
+    let mut url = HashMap::new();
     let mut parent = HashMap::new();
     for n in nodes {
         let id = n["id"].as_u64().unwrap_or(0);
@@ -110,12 +129,14 @@ fn summarize(profile: &Value, top: usize) -> Value {
             label = format!("(anonymous {})", f["url"].as_str().unwrap_or(""));
         }
         name.insert(id, label);
+        url.insert(id, f["url"].as_str().unwrap_or("").to_string());
         for c in n["children"].as_array().unwrap_or(&empty) {
             parent.insert(c.as_u64().unwrap_or(0), id);
         }
     }
     // Each sample weighs the time until the next one.
     let mut self_us: HashMap<&str, f64> = HashMap::new();
+    let mut kind_us: HashMap<&'static str, f64> = HashMap::new();
     let mut phase_us = vec![0f64; PHASES.len()];
     let mut total = 0f64;
     for (i, s) in samples.iter().enumerate() {
@@ -124,6 +145,7 @@ fn summarize(profile: &Value, top: usize) -> Value {
         total += w;
         if let Some(n) = name.get(&id) {
             *self_us.entry(n.as_str()).or_default() += w;
+            *kind_us.entry(kind(n, url.get(&id).map_or("", String::as_str))).or_default() += w;
         }
         let mut on_stack = HashSet::new();
         loop {
@@ -146,8 +168,11 @@ fn summarize(profile: &Value, top: usize) -> Value {
     let pct = |us: f64| if total > 0.0 { (us * 1000.0 / total).round() / 10.0 } else { 0.0 };
     let mut functions: Vec<(&str, f64)> = self_us.into_iter().collect();
     functions.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let mut kinds: Vec<(&str, f64)> = kind_us.into_iter().collect();
+    kinds.sort_by(|a, b| b.1.total_cmp(&a.1));
     json!({
         "sampled_ms": (total / 1000.0).round(),
+        "kinds_pct": kinds.iter().map(|(k, us)| json!({ "kind": k, "pct": pct(*us) })).collect::<Vec<_>>(),
         "phases_pct": PHASES.iter().zip(&phase_us).map(|((label, _), us)| json!({ "phase": label, "pct": pct(*us) })).collect::<Vec<_>>(),
         "self_pct": functions.iter().take(top).map(|(f, us)| json!({ "function": f, "pct": pct(*us) })).collect::<Vec<_>>(),
     })
@@ -157,6 +182,11 @@ fn summarize(profile: &Value, top: usize) -> Value {
 async fn main() {
     let result = async {
         let a = args()?;
+        if let Some(from) = &a.from {
+            let text = std::fs::read_to_string(from).map_err(|e| format!("{from}: {e}"))?;
+            let profile: Value = serde_json::from_str(&text).map_err(|e| format!("{from}: {e}"))?;
+            return Ok(summarize(&profile, a.top));
+        }
         let url = target(&a.inspector).await?;
         let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str()).await.map_err(|e| format!("connect {url}: {e}"))?;
         call(&mut ws, 1, "Profiler.enable", json!({})).await?;

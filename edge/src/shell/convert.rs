@@ -1,15 +1,19 @@
 //! `worker` types ↔ core types.
 
-use wasm_bindgen::JsValue;
-use worker::{js_sys, Headers, Request, Response, Result};
+use worker::{Headers, Request, Response, Result};
 
+use super::glue;
 use crate::phases::respond::{with_token, HeaderOp};
 use crate::pipeline::EdgeResponse;
-use crate::request::{CfInfo, RequestInfo};
+use crate::request::RequestInfo;
+use crate::wire;
 
+/// The request as the core sees it, read in one call to the glue: method,
+/// URL, the `request.cf` fields the core uses (an absent or odd field becomes
+/// `None`, never an exception) and the headers.
 pub fn request_info(req: &Request) -> RequestInfo {
-    let headers: Vec<(String, String)> = req.headers().entries().map(|(n, v)| (n.to_ascii_lowercase(), v)).collect();
-    let (scheme, host, port, path, query) = match req.url() {
+    let wire::RequestParts { method, url, cf, headers } = wire::parse_request(&glue::request_parts(req.inner()));
+    let (scheme, host, port, path, query) = match url::Url::parse(&url) {
         Ok(u) => (
             u.scheme().to_string(),
             u.host_str().unwrap_or_default().to_ascii_lowercase(),
@@ -23,14 +27,7 @@ pub fn request_info(req: &Request) -> RequestInfo {
         .iter()
         .find(|(n, _)| n == "cf-connecting-ip")
         .and_then(|(_, v)| v.trim().parse().ok());
-    // `request.cf` is read field by field into our own struct: an absent or odd
-    // field becomes `None`, never an exception.
-    let cf = js_sys::Reflect::get(req.inner(), &JsValue::from_str("cf"))
-        .ok()
-        .filter(|v| v.is_object())
-        .and_then(|v| serde_wasm_bindgen::from_value::<CfInfo>(v).ok())
-        .unwrap_or_default();
-    RequestInfo { method: req.method().to_string(), scheme, host, port, path, query, headers, client_ip, cf, ..RequestInfo::default() }
+    RequestInfo { method, scheme, host, port, path, query, headers, client_ip, cf, ..RequestInfo::default() }
 }
 
 pub fn edge_response(r: &EdgeResponse, ops: &[HeaderOp]) -> Result<Response> {
@@ -44,21 +41,25 @@ pub fn edge_response(r: &EdgeResponse, ops: &[HeaderOp]) -> Result<Response> {
     Ok(response.with_status(r.status).with_headers(headers))
 }
 
-/// Applies edits in place; a value the runtime refuses is skipped, not fatal
-/// (validation already refused malformed names and values).
+/// Applies edits in place, in order, in one glue call per run of plain
+/// edits; a value the runtime refuses is skipped, not fatal (validation
+/// already refused malformed names and values).
 pub fn apply_header_ops(headers: &Headers, ops: &[HeaderOp]) {
+    let mut batch = String::new();
     for op in ops {
-        let _ = match op {
-            HeaderOp::Set(n, v) => headers.set(n, v),
-            HeaderOp::Remove(n) => headers.delete(n),
-            HeaderOp::SetIfAbsent(n, v) => match headers.has(n) {
-                Ok(false) => headers.set(n, v),
-                _ => Ok(()),
-            },
-            HeaderOp::AppendToken(n, t) => {
-                let existing = headers.get(n).ok().flatten();
-                headers.set(n, &with_token(existing.as_deref(), t))
-            }
-        };
+        if wire::op_line(op, &mut batch) {
+            continue;
+        }
+        if !batch.is_empty() {
+            glue::edit_headers(&headers.0, &batch);
+            batch.clear();
+        }
+        if let HeaderOp::AppendToken(n, t) = op {
+            let existing = headers.get(n).ok().flatten();
+            let _ = headers.set(n, &with_token(existing.as_deref(), t));
+        }
+    }
+    if !batch.is_empty() {
+        glue::edit_headers(&headers.0, &batch);
     }
 }

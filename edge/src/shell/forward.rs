@@ -3,16 +3,11 @@
 use std::cell::RefCell;
 
 use origin_sdk::sign::Signer;
-use wasm_bindgen::JsValue;
-use std::time::Duration;
+use wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{console_log, js_sys, Date, Env, Method, Request, Response, Result};
 
-use futures_util::future::{select, Either};
-use worker::{
-    console_log, js_sys, Date, Delay, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect,
-    Response, Result,
-};
-
-use super::{body as body_stream, convert};
+use super::{body as body_stream, convert, glue};
 use crate::pipeline::{Ctx, EdgeResponse, Phase};
 use crate::request::RequestInfo;
 use crate::rules::Rules;
@@ -96,7 +91,7 @@ pub async fn send(
         (s, ..) => (s, None),
     };
     let over_limit = || counted.as_ref().is_some_and(|(limit, seen)| seen.get() > *limit);
-    let mut body: Option<JsValue> = stream.map(JsValue::from);
+    let mut body: JsValue = stream.map_or(JsValue::UNDEFINED, JsValue::from);
     let order = HEALTH.with(|h| upstream::plan(pool, &h.borrow(), Date::now().as_millis(), js_sys::Math::random));
     let attempts = if upstream::may_fail_over(&info.method) { order.len() } else { order.len().min(1) };
     let mut last = Outcome::ConnectError;
@@ -117,21 +112,15 @@ pub async fn send(
         };
         headers.push(("signature-input".into(), sig.signature_input));
         headers.push(("signature".into(), sig.signature));
-        let outgoing = Headers::new();
-        for (n, v) in &headers {
+        let lines = crate::wire::header_lines(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+        // The body stream goes with the first attempt only (failover is GET/HEAD).
+        let attempt_body = std::mem::replace(&mut body, JsValue::UNDEFINED);
+        let result = match fetch_with_timeout(&url, &info.method, &lines, &attempt_body, pool.timeout_ms, abort.as_ref()).await {
             // A header value the runtime refuses cannot be forwarded faithfully.
-            if outgoing.append(n, v).is_err() {
-                return fail(ctx, 400, "request header not forwardable", "bad header");
-            }
-        }
-        let mut init = RequestInit::new();
-        init.with_method(method.clone()).with_headers(outgoing).with_redirect(RequestRedirect::Manual).with_body(body.take());
-        let upstream = Request::new_with_init(&url, &init)?;
-        let controller = match abort.clone().map_or_else(worker::web_sys::AbortController::new, Ok) {
-            Ok(c) => c,
-            Err(_) => return fail(ctx, 500, "could not start the origin request", "no abort controller"),
+            Err(Failure::BadHeader) => return fail(ctx, 400, "request header not forwardable", "bad header"),
+            Err(Failure::Outcome(o)) => Err(o),
+            Ok(resp) => Ok(resp),
         };
-        let result = fetch_with_timeout(upstream, pool.timeout_ms, controller).await;
         if over_limit() {
             return fail(ctx, 413, "request body too large", "streamed body over limit");
         }
@@ -168,24 +157,33 @@ pub async fn send(
 /// Longest `fail_timeout_seconds` accepted; health entries older than this are dropped.
 const MAX_FAIL_WINDOW_MS: u64 = 3_600_000;
 
-/// The fetch raced with the pool's timeout (to response headers; the body
-/// then streams); a timed-out fetch is aborted.
+enum Failure {
+    BadHeader,
+    Outcome(Outcome),
+}
+
+/// One upstream attempt in one glue call: the fetch raced with the pool's
+/// timeout in JavaScript (to response headers; the body then streams), a
+/// timed-out fetch aborted. Replaces a `Delay` race, whose closure, timer and
+/// select cost more boundary calls than the fetch itself.
 async fn fetch_with_timeout(
-    req: Request,
+    url: &str,
+    method: &str,
+    header_lines: &str,
+    body: &JsValue,
     timeout_ms: u64,
-    controller: worker::web_sys::AbortController,
-) -> std::result::Result<Response, Outcome> {
-    let signal: worker::AbortSignal = controller.signal().into();
-    let fetch = Fetch::Request(req);
-    let sent = Box::pin(fetch.send_with_signal(&signal));
-    let delay = Box::pin(Delay::from(Duration::from_millis(timeout_ms)));
-    let result = match select(sent, delay).await {
-        Either::Left((Ok(resp), _)) => Ok(resp),
-        Either::Left((Err(_), _)) => Err(Outcome::ConnectError),
-        Either::Right(((), _)) => Err(Outcome::Timeout),
-    };
-    if result.is_err() {
-        controller.abort();
+    controller: Option<&worker::web_sys::AbortController>,
+) -> std::result::Result<Response, Failure> {
+    let promise = glue::forward(url, method, header_lines, body, timeout_ms as f64, controller);
+    match JsFuture::from(promise).await {
+        Ok(resp) => match resp.dyn_into::<worker::web_sys::Response>() {
+            Ok(resp) => Ok(Response::from(resp)),
+            Err(_) => Err(Failure::Outcome(Outcome::ConnectError)),
+        },
+        Err(why) => Err(match why.as_string().as_deref() {
+            Some("bad_header") => Failure::BadHeader,
+            Some("timeout") => Failure::Outcome(Outcome::Timeout),
+            _ => Failure::Outcome(Outcome::ConnectError),
+        }),
     }
-    result
 }

@@ -9,6 +9,7 @@ mod cache;
 pub mod convert;
 mod documents;
 mod forward;
+mod glue;
 mod io;
 mod limit;
 mod limiter_object;

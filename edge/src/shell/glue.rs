@@ -1,0 +1,25 @@
+//! Bindings to `glue.js`: one JS↔wasm call per request read, per upstream
+//! attempt and per response's header edits (framing in [`crate::wire`]).
+
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
+
+#[wasm_bindgen(module = "/src/shell/glue.js")]
+extern "C" {
+    /// The request's method, URL, `request.cf` fields and headers as one string.
+    pub fn request_parts(req: &worker::web_sys::Request) -> String;
+
+    /// A Promise of the origin's `Response`; rejects with `"timeout"`,
+    /// `"connect"` or `"bad_header"`.
+    pub fn forward(
+        url: &str,
+        method: &str,
+        header_lines: &str,
+        body: &JsValue,
+        timeout_ms: f64,
+        controller: Option<&worker::web_sys::AbortController>,
+    ) -> worker::js_sys::Promise;
+
+    /// Applies framed header edits in place.
+    pub fn edit_headers(headers: &worker::web_sys::Headers, op_lines: &str);
+}
