@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 secs=${1:-60}; shift || true
-targets=${*:-rules_parse jwt_verify signature_verify waf_inspect user_agent}
+targets=${*:-rules_parse jwt_verify signature_verify waf_inspect user_agent nginx_parse}
 rustup toolchain list | grep -q nightly || rustup toolchain install nightly --profile minimal
 command -v cargo-fuzz >/dev/null || cargo install -q cargo-fuzz
 for t in $targets; do

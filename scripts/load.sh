@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Load under workerd, on loopback: the example origin, the edge with a
 # mixed-workload rules document, a pass-through Rust worker
-# (bench/passthrough) as the baseline, and a JavaScript worker that only uses
-# the Cache API (bench/workerd/cache-baseline.js) as the cache path's. Both workers run in workerd itself
+# (bench/passthrough) as the baseline, a JavaScript worker doing the edge's
+# core job by hand (bench/workerd/js-edge.js: strip and set trust headers,
+# Ed25519 through WebCrypto, forward) as what a user would otherwise write,
+# and a JavaScript worker that only uses the Cache API
+# (bench/workerd/cache-baseline.js) as the cache path's. Both workers run in workerd itself
 # (`workerd serve`, the runtime `wrangler dev` wraps) without wrangler's dev
 # proxy and inspector, which cost more than the workers do; the configs are
 # written below. Load: tests/examples/load.rs.
 #   scripts/load.sh [SECONDS_PER_RUN] [CONCURRENCY]     (defaults 20, 16)
+# PROFILE=1 also keeps the wasm names and, after edge-mixed, takes a CPU
+# profile of the edge's isolate over the inspector during one more plain run
+# (edge-profile; tests/examples/profile.rs): target/load/edge-profile.summary.json.
 # Each worker first gets a warm-up of 80,000 requests. Prints one JSON line per run,
 # then a summary. Exits 1 when a run saw answers other than the intended ones,
 # the global limit was not exact, the edge's wasm heap grew during a run, or
@@ -45,6 +51,12 @@ export CARGO_TARGET_DIR=$ROOT/target/load-build CARGO_PROFILE_RELEASE_OPT_LEVEL=
 cargo build -q --release -p example-origin
 cargo build -q --release -p e2e --example load
 LOAD=$CARGO_TARGET_DIR/release/examples/load
+PROFILE=${PROFILE:-}
+if [ -n "$PROFILE" ]; then
+  cargo build -q --release -p e2e --example profile
+  PROFILER=$CARGO_TARGET_DIR/release/examples/profile
+  export EDGE_KEEP_WASM_NAMES=1
+fi
 ORIGIN_BIN=$CARGO_TARGET_DIR/release/example-origin
 # The workers keep the normal target dir and the size-tuned profile: what deploys.
 unset CARGO_TARGET_DIR CARGO_PROFILE_RELEASE_OPT_LEVEL CARGO_PROFILE_RELEASE_LTO CARGO_PROFILE_RELEASE_CODEGEN_UNITS CARGO_PROFILE_RELEASE_PANIC
@@ -63,7 +75,7 @@ ORIGIN=http://127.0.0.1:$ORIGIN_PORT
 # Mixed workload: WAF on everything, a global (Durable Object) limit of
 # exactly $LIMIT a day for /limited/* (no refill within a run), a cache rule for /static/*; no request log,
 # an isolate_stats line (wasm heap) every 200 requests.
-mkdir -p "$OUT/edge/do" "$OUT/passthrough" "$OUT/cache-baseline"
+mkdir -p "$OUT/edge/do" "$OUT/passthrough" "$OUT/js-edge" "$OUT/cache-baseline"
 cat >"$OUT/edge/rules.json" <<EOF
 { "version": 1,
   "settings": { "default_origin": "app", "rules_ttl_seconds": 60, "log_requests": false, "isolate_stats_every": 200 },
@@ -82,8 +94,10 @@ EOF
 cp edge/build/index.js edge/build/index_bg.wasm bench/workerd/kv.js bench/workerd/cache.js "$OUT/edge/"
 cp bench/passthrough/build/index.js bench/passthrough/build/index_bg.wasm "$OUT/passthrough/"
 cp bench/workerd/cache-baseline.js bench/workerd/cache.js "$OUT/cache-baseline/"
+cp bench/workerd/js-edge.js "$OUT/js-edge/"
 EDGE_PORT=$(free_port)
 PASS_PORT=$(free_port)
+JS_PORT=$(free_port)
 CACHE_PORT=$(free_port)
 # workerd_config WORKER PORT [SERVICE...]: a config whose one socket on PORT
 # serves WORKER (defined by the caller after it), with these extra services
@@ -132,6 +146,20 @@ const passthrough :Workerd.Worker = (
 );
 EOF
 } >"$OUT/passthrough/passthrough.capnp"
+{
+  workerd_config jsedge "$JS_PORT"
+  cat <<EOF
+const jsedge :Workerd.Worker = (
+  modules = [ (name = "js-edge.js", esModule = embed "js-edge.js") ],
+  compatibilityDate = "$COMPAT",
+  bindings = [
+    (name = "ORIGIN", text = "$ORIGIN"),
+    (name = "EDGE_SIGNING_KEY", text = "$EDGE_SIGNING_KEY"),
+    (name = "EDGE_VERIFY_KEYS", text = "$EDGE_VERIFY_KEYS"),
+  ],
+);
+EOF
+} >"$OUT/js-edge/js-edge.capnp"
 # The Cache API path without the edge: a few lines of JavaScript against the
 # same cache service, for the memory comparison of the mixed run.
 {
@@ -146,11 +174,12 @@ const baseline :Workerd.Worker = (
 EOF
 } >"$OUT/cache-baseline/cache-baseline.capnp"
 
-# start_workerd CONFIG PORT: in its own session (pid last in PIDS); log beside the config.
+# start_workerd CONFIG PORT [WORKERD_ARGS...]: in its own session (pid last in PIDS); log beside the config.
 start_workerd() {
-  setsid "$WORKERD" serve "$1" --experimental >"${1%.capnp}.log" 2>&1 < /dev/null &
+  local config=$1 port=$2; shift 2
+  setsid "$WORKERD" serve "$config" --experimental "$@" >"${config%.capnp}.log" 2>&1 < /dev/null &
   PIDS+=($!)
-  wait_port "$2" 60
+  wait_port "$port" 60
 }
 
 run() { # LABEL URL MIX PID [EXTRA...]
@@ -178,13 +207,25 @@ warm_up() { # URL: plain traffic until workerd's memory has mostly settled
 STATUS=0
 run direct "$ORIGIN" plain "" || STATUS=1
 
-start_workerd "$OUT/edge/edge.capnp" "$EDGE_PORT"
+INSPECT=()
+[ -n "$PROFILE" ] && { INSPECT_PORT=$(free_port); INSPECT=(--inspector-addr "127.0.0.1:$INSPECT_PORT"); }
+start_workerd "$OUT/edge/edge.capnp" "$EDGE_PORT" "${INSPECT[@]}"
 EDGE_PID=${PIDS[-1]}
 warm_up "http://127.0.0.1:$EDGE_PORT"
 export STATS_LOG=$OUT/edge/edge.log
 run edge-plain "http://127.0.0.1:$EDGE_PORT" plain "$EDGE_PID" || STATUS=1
 run edge-mixed "http://127.0.0.1:$EDGE_PORT" mixed "$EDGE_PID" --limit "$LIMIT" || STATUS=1
 unset STATS_LOG
+if [ -n "$PROFILE" ]; then
+  # Its own run: the sampling profiler slows the isolate, so edge-plain stays unprofiled.
+  "$PROFILER" --inspector "127.0.0.1:$INSPECT_PORT" --seconds $(( SECS > 4 ? SECS - 2 : SECS )) \
+    --out "$OUT/edge-profile.cpuprofile" >"$OUT/edge-profile.summary.json" &
+  PROF=$!
+  sleep 1
+  run edge-profile "http://127.0.0.1:$EDGE_PORT" plain "" || STATUS=1
+  wait "$PROF" || { echo "profile failed" >&2; STATUS=1; }
+  python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); print("edge-profile phases:", json.dumps(v["phases_pct"]))' "$OUT/edge-profile.summary.json" || true
+fi
 kill -TERM -- "-$EDGE_PID" 2>/dev/null || true
 
 start_workerd "$OUT/passthrough/passthrough.capnp" "$PASS_PORT"
@@ -192,6 +233,12 @@ PASS_PID=${PIDS[-1]}
 warm_up "http://127.0.0.1:$PASS_PORT"
 run passthrough "http://127.0.0.1:$PASS_PORT" plain "$PASS_PID" || STATUS=1
 kill -TERM -- "-$PASS_PID" 2>/dev/null || true
+
+start_workerd "$OUT/js-edge/js-edge.capnp" "$JS_PORT"
+JS_PID=${PIDS[-1]}
+warm_up "http://127.0.0.1:$JS_PORT"
+run js-edge "http://127.0.0.1:$JS_PORT" plain "$JS_PID" || STATUS=1
+kill -TERM -- "-$JS_PID" 2>/dev/null || true
 
 start_workerd "$OUT/cache-baseline/cache-baseline.capnp" "$CACHE_PORT"
 CACHE_PID=${PIDS[-1]}
@@ -201,7 +248,7 @@ run cache-baseline "http://127.0.0.1:$CACHE_PORT" cached "$CACHE_PID" || STATUS=
 python3 - "$OUT" <<'PY' || STATUS=1
 import json, sys
 out = sys.argv[1]
-r = {k: json.load(open(f"{out}/{k}.json")) for k in ["direct", "passthrough", "edge-plain", "edge-mixed", "cache-baseline"]}
+r = {k: json.load(open(f"{out}/{k}.json")) for k in ["direct", "passthrough", "js-edge", "edge-plain", "edge-mixed", "cache-baseline"]}
 print("\n| run | requests | req/s | p50 ms | p90 ms | p99 ms | workerd RSS MiB start → end |")
 print("|---|---|---|---|---|---|---|")
 for k, v in r.items():
@@ -210,6 +257,9 @@ for k, v in r.items():
     print(f"| {k} | {v['requests']} | {v['rps']:.0f} | {v['p50_ms']:.2f} | {v['p90_ms']:.2f} | {v['p99_ms']:.2f} | {mem} |")
 e, p = r["edge-plain"], r["passthrough"]
 print(f"\nedge / passthrough: throughput {e['rps']/p['rps']:.2f}x, p50 {e['p50_ms']/p['p50_ms']:.2f}x, p99 {e['p99_ms']/p['p99_ms']:.2f}x")
+j = r["js-edge"]
+print(f"edge / js-edge: throughput {e['rps']/j['rps']:.2f}x, p50 {e['p50_ms']/j['p50_ms']:.2f}x, p99 {e['p99_ms']/j['p99_ms']:.2f}x")
+print(f"js-edge / passthrough: throughput {j['rps']/p['rps']:.2f}x, p50 {j['p50_ms']/p['p50_ms']:.2f}x")
 print(f"passthrough / direct: throughput {p['rps']/r['direct']['rps']:.2f}x, p50 {p['p50_ms']/r['direct']['p50_ms']:.2f}x (harness: workerd)")
 m = r["edge-mixed"]
 print(f"mixed: {m['answers']}; limit admitted {m['limited_admitted']} of {m['limit_expected']} expected")

@@ -39,8 +39,10 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/debian-wasm"
 ENV
 fi
 
-# 2. wasm-bindgen-cli at exactly the version Cargo.lock pins (worker-build refuses others).
-if ! wasm-bindgen --version 2>/dev/null | grep -q " $BINDGEN_VERSION\$"; then
+# 2. wasm-bindgen-cli at exactly the version Cargo.lock pins (worker-build refuses
+#    others); it also brings wasm-bindgen-test-runner for edge/tests/wasm_shell.rs.
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $BINDGEN_VERSION\$" \
+   || ! wasm-bindgen-test-runner --version 2>/dev/null | grep -q " $BINDGEN_VERSION\$"; then
   log "installing wasm-bindgen-cli $BINDGEN_VERSION"
   cargo install -q wasm-bindgen-cli --version "$BINDGEN_VERSION" >&2
 fi
@@ -62,10 +64,28 @@ if ! python3 -c 'import http_message_signatures' 2>/dev/null; then
   log "installing Python test requirements"
   python3 -m pip install -q -r tests/py/requirements.txt >&2
 fi
+# 5b. The Python SDK (origin-sdk/python): maturin builds its wheel; pytest,
+#     hypothesis and the frameworks its tests and e2e origins run.
+if ! python3 -c 'import maturin, pytest, hypothesis, fastapi, httpx, uvicorn, django, gunicorn, flask' 2>/dev/null; then
+  log "installing Python SDK build and test requirements"
+  python3 -m pip install -q -r origin-sdk/python/requirements-dev.txt >&2
+fi
 # 6. Headless Chromium for the challenge-page check of the waf end-to-end suite.
 if [ ! -x /usr/bin/chromium ]; then
   log "installing chromium"
   apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+fi
+# 7. Debian's nginx: run by the nginx_diff suite beside the edge, and by the
+#    js_origins suite (auth_request + edge-verify); Express plus the pure-JS
+#    RFC 9421 library in tests/js (js_origins, the npm package's benchmark).
+if [ ! -x /usr/sbin/nginx ]; then
+  log "installing nginx"
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >&2
+fi
+if [ ! -d tests/js/node_modules/express ] || [ tests/js/package-lock.json -nt tests/js/node_modules/.package-lock.json ]; then
+  log "installing tests/js npm packages"
+  npm ci --prefix tests/js --no-audit --no-fund --loglevel=error >&2
 fi
 log "ready"

@@ -14,6 +14,21 @@ bash scripts/setup.sh
 step "native tests"
 cargo test --workspace --exclude e2e
 
+step "wasm shell tests (wasm-bindgen-test under Node)"
+# The shell's translation code (request.cf, headers, body tee, panic hook) in a
+# real JS engine; edge/tests/wasm_shell.rs.
+(
+  [ -f .tools/wasm-env.sh ] && . .tools/wasm-env.sh
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+    cargo test -p edge --target wasm32-unknown-unknown --test wasm_shell
+)
+
+step "npm package (origin-sdk/js): build, node tests, install into tests/js"
+bash origin-sdk/js/build.sh
+node --test origin-sdk/js/tests/
+npm install --prefix tests/js --no-save --no-audit --no-fund --loglevel=error \
+  "$PWD/target/npm-package/edge-origin-sdk-$(node -p 'require("./origin-sdk/js/package/package.json").version').tgz"
+
 step "worker features"
 # Ed25519 signing in the worker needs curve25519-dalek's precomputed basepoint
 # tables; without them every forwarded request pays a variable-base
@@ -28,6 +43,10 @@ cargo run -q -p edge-rules -- check examples/rules/*.json
 step "worker bundle (wrangler deploy --dry-run)"
 npx wrangler deploy --dry-run --outdir target/worker-dist 2>&1 | tee target/worker-dist.log | grep -E "Total Upload|error|Error" || true
 grep -q "Total Upload" target/worker-dist.log || { echo "dry-run deploy failed; see target/worker-dist.log"; exit 1; }
+
+step "python package (wheel, pytest)"
+bash scripts/build-python.sh
+python3 -m pytest -q origin-sdk/python/tests
 
 step "end-to-end under workerd"
 cargo test -p e2e --test e2e

@@ -11,6 +11,8 @@
 //! edge-rules push FILE [--env ENV] [--local|--remote] [--persist-to DIR] [--config PATH]
 //!                                               check, then put into KV with wrangler
 //! edge-rules schema                             the JSON Schema of the rules document
+//! edge-rules import nginx FILE [--server NAME] [--origin-map NAME=URL]... [--report FILE]
+//!                                               nginx.conf → document (stdout) + report (stderr)
 //! ```
 //!
 //! Exit codes: 0 ok, 1 invalid document, 2 usage or I/O error.
@@ -20,6 +22,7 @@ mod check;
 mod diff;
 mod evaluate;
 mod explain;
+mod import_cmd;
 mod load;
 mod outcome;
 mod push;
@@ -36,6 +39,7 @@ const USAGE: &str = "usage: edge-rules <command> ...
   diff OLD NEW [--json]
   push FILE [--env ENV] [--local|--remote] [--persist-to DIR] [--config PATH]
   schema
+  import nginx FILE [--server NAME] [--origin-map NAME=URL]... [--report FILE]
 exit codes: 0 ok, 1 invalid document, 2 usage or I/O error";
 
 fn main() -> ExitCode {
@@ -47,6 +51,7 @@ fn main() -> ExitCode {
         Some("replay") => replay::run(rest),
         Some("diff") => diff::run(rest),
         Some("push") => push::run(rest),
+        Some("import") => import_cmd::run(rest),
         Some("schema") => {
             print!("{}", edge::rules::schema::rules_schema_pretty());
             return ExitCode::SUCCESS;

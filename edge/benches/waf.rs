@@ -52,6 +52,17 @@ fn json_body() -> String {
     )
 }
 
+/// A 4 KB chat request: one long prose prompt (quoting a shell command and SQL, as
+/// prompts do) and a few structured fields.
+fn prompt_body() -> String {
+    let sentence = "I want you to act as a Linux terminal and a SQL console; I will type commands such as `ls -la /tmp` or SELECT name FROM users WHERE id = 1, and you will reply with what the terminal would show, nothing else. ";
+    let mut prompt = String::new();
+    while prompt.len() < 4000 {
+        prompt.push_str(sentence);
+    }
+    serde_json::json!({ "model": "m-large", "temperature": 0.2, "max_tokens": 512, "prompt": prompt }).to_string()
+}
+
 fn bench(c: &mut Criterion) {
     let cfg = WafConfig::default();
     let h = headers();
@@ -86,6 +97,21 @@ fn bench(c: &mut Criterion) {
     };
     c.bench_function("waf_inspect_json_2k", |b| {
         b.iter(|| inspect(black_box(&post), &cfg))
+    });
+
+    let prompt = prompt_body();
+    let chat = Inspectable {
+        path: "/v1/chat",
+        content_type: Some("application/json"),
+        body: prompt.as_bytes(),
+        ..post.clone()
+    };
+    c.bench_function("waf_inspect_prompt_4k", |b| {
+        b.iter(|| inspect(black_box(&chat), &cfg))
+    });
+    let prompt_api: WafConfig = serde_json::from_str(r#"{"profile":"prompt_api"}"#).unwrap_or_default();
+    c.bench_function("waf_inspect_prompt_4k_prompt_api", |b| {
+        b.iter(|| inspect(black_box(&chat), &prompt_api))
     });
 
     let attack = Inspectable {

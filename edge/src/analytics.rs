@@ -63,7 +63,8 @@ fn answered_by(records: &[PhaseRecord]) -> Option<&PhaseRecord> {
     records
         .iter()
         .find(|r| r.action == "cors_preflight")
-        .or_else(|| records.iter().rev().find(|r| !matches!(r.phase, Phase::Respond | Phase::Log) && r.action != "continue"))
+        // `strip` (client headers removed by normalize) never answers.
+        .or_else(|| records.iter().rev().find(|r| !matches!(r.phase, Phase::Respond | Phase::Log) && !matches!(r.action.as_str(), "continue" | "strip")))
 }
 
 fn truncate(s: &str, max: usize) -> String {

@@ -23,5 +23,8 @@ pub mod trust;
 pub mod upstream;
 pub mod waf;
 
+// Public (hidden) only so the wasm-bindgen tests in `edge/tests/wasm_shell.rs`
+// reach the translation code; nothing outside the crate should use it.
 #[cfg(target_arch = "wasm32")]
-mod shell;
+#[doc(hidden)]
+pub mod shell;

@@ -177,6 +177,7 @@ impl<'r> Pipeline<'r> {
         if let Verdict::Respond(r) = normalize::run(req, ctx) {
             return Decision::Respond(r);
         }
+        normalize::record_removed_headers(req, &self.rules.settings, ctx);
         if let Verdict::Respond(r) = botauth::run(self.rules, req, ctx, io).await {
             return Decision::Respond(r);
         }

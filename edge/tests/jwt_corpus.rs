@@ -1,5 +1,4 @@
-//! Runs `edge::auth` against the shared JWT corpora (read at run time, never
-//! copied): RFC 7515 Appendix A / RFC 8037 examples and every case of
+//! Runs `edge::auth` against the vendored JWT corpora (`tests/corpora/jwt/`): RFC 7515 Appendix A / RFC 8037 examples and every case of
 //! Wycheproof `json_web_signature_test.json`.
 
 use std::collections::BTreeMap;
@@ -7,7 +6,7 @@ use std::collections::BTreeMap;
 use edge::auth::{verify, verify_jws, Alg, JwksOptions, JwtError, KeyStore, Policy};
 use serde_json::Value;
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpora/jwt/");
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/corpora/jwt/");
 
 /// exp of every RFC 7515 example (2011-03-22T18:43:00Z).
 const RFC_EXP: u64 = 1_300_819_380;

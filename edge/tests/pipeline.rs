@@ -30,13 +30,13 @@ fn decide(req: &RequestInfo) -> (Decision, Ctx) {
 
 #[test]
 fn forwards_and_the_origin_verifies_what_was_signed() {
-    let req = request("/hello?a=1", &[("x-edge-country", "XX"), ("signature", "forged"), ("accept", "*/*")]);
+    let req = request("/hello?a=1", &[("x-edge-country", "XX"), ("signature", "forged"), ("accept", "*/*"), ("x_edge_user", "forged")]);
     let (decision, ctx) = decide(&req);
     let Decision::Forward { url, origin } = decision else { panic!("expected forward: {decision:?}") };
     assert_eq!((origin.as_str(), url.as_str()), ("app", "http://127.0.0.1:9000/hello?a=1"));
 
-    let mut headers = edge::trust::upstream_headers(&req, &ctx);
-    assert!(!headers.iter().any(|(n, v)| n == "signature" || v == "XX"), "client trust headers stripped");
+    let mut headers = edge::trust::upstream_headers(&req, &ctx, true);
+    assert!(!headers.iter().any(|(n, v)| n == "signature" || v == "XX" || v == "forged"), "client trust headers and twins stripped");
     let parsed = url::Url::parse(&url).unwrap();
     let signer = Signer::new(signing::signing_key(KEY).unwrap());
     let sig = signing::sign(&signer, &Outgoing::new("GET", &parsed, &headers), 1_700_000_000, &ctx.request_id).unwrap();

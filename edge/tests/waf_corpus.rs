@@ -4,7 +4,7 @@
 //!   Prints blocked share per category for `owasp`/`owasp-api` and passed share of
 //!   `false-pos`, and asserts floors.
 //!
-//! Corpora live in `../shared/corpora` (read-only); tests skip with a note if absent.
+//! Corpora are vendored in `tests/corpora/` (see its README).
 
 mod gotestwaf;
 
@@ -14,14 +14,11 @@ use std::path::{Path, PathBuf};
 use edge::waf::{inspect, Inspectable, WafConfig};
 use gotestwaf::{encode, place, Case, Req};
 
-fn corpora() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("corpora not found at {}; skipping", p.display());
-        None
-    }
+/// The vendored corpora; a missing folder is a broken checkout, so the tests fail.
+fn corpora() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpora");
+    assert!(p.is_dir(), "vendored corpora missing at {}", p.display());
+    p
 }
 
 impl Req {
@@ -101,7 +98,7 @@ fn pct(a: usize, b: usize) -> f64 {
 
 #[test]
 fn gotestwaf_true_positives() {
-    let Some(root) = corpora() else { return };
+    let root = corpora();
     let cfg = WafConfig::default();
     // Floors are what the implementation reaches (owasp misses one PL2-only XXE case).
     for (set, floor) in [("owasp", 99.5), ("owasp-api", 100.0)] {
@@ -131,7 +128,7 @@ fn gotestwaf_true_positives() {
 
 #[test]
 fn gotestwaf_false_positives() {
-    let Some(root) = corpora() else { return };
+    let root = corpora();
     let cfg = WafConfig::default();
     let mut misses = Vec::new();
     let tallies = run_set(&root.join("gotestwaf/false-pos"), &cfg, true, &mut misses);

@@ -5,81 +5,15 @@ use crate::VerifiedFacts;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
-use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Default number of remembered nonces.
-pub const DEFAULT_REPLAY_CAPACITY: usize = 100_000;
+pub use crate::replay::{ReplayCache, DEFAULT_REPLAY_CAPACITY};
 
 type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 
 fn system_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-}
-
-/// Remembers accepted (keyid, nonce) pairs until their signature expires.
-///
-/// Bounded: when full, the entries closest to expiry are forgotten first
-/// (after expired ones), so memory stays fixed under load; size it above
-/// peak requests per signature lifetime.
-#[derive(Debug)]
-pub struct ReplayCache {
-    capacity: usize,
-    seen: HashMap<(String, String), u64>,
-    order: VecDeque<(u64, (String, String))>,
-}
-
-impl ReplayCache {
-    /// A cache holding at most `capacity` nonces.
-    pub fn new(capacity: usize) -> Self {
-        ReplayCache { capacity: capacity.max(1), seen: HashMap::new(), order: VecDeque::new() }
-    }
-
-    fn sweep(&mut self, now: u64) {
-        while let Some((until, _)) = self.order.front() {
-            if *until >= now {
-                break;
-            }
-            if let Some((_, key)) = self.order.pop_front() {
-                if self.seen.get(&key).is_some_and(|u| *u < now) {
-                    self.seen.remove(&key);
-                }
-            }
-        }
-    }
-
-    /// Records the pair; `false` if it is already present and not expired.
-    pub fn check_and_insert(&mut self, keyid: &str, nonce: &str, until: u64, now: u64) -> bool {
-        self.sweep(now);
-        let key = (keyid.to_string(), nonce.to_string());
-        if self.seen.get(&key).is_some_and(|u| *u >= now) {
-            return false;
-        }
-        while self.seen.len() >= self.capacity {
-            match self.order.pop_front() {
-                Some((_, k)) => {
-                    self.seen.remove(&k);
-                }
-                None => break,
-            }
-        }
-        self.seen.insert(key.clone(), until);
-        // Expiry times are nearly monotonic (fixed validity), so a deque keeps
-        // sweeping cheap; out-of-order entries are only swept a little late.
-        self.order.push_back((until, key));
-        true
-    }
-
-    /// Number of remembered nonces.
-    pub fn len(&self) -> usize {
-        self.seen.len()
-    }
-
-    /// Whether no nonce is remembered.
-    pub fn is_empty(&self) -> bool {
-        self.seen.is_empty()
-    }
 }
 
 /// Layer that wraps services in [`EdgeAuth`].
@@ -143,22 +77,29 @@ pub struct EdgeAuth<S> {
     layer: EdgeAuthLayer,
 }
 
+/// What [`EdgeAuth`] does before the inner service runs: verify, strip the
+/// trust headers the signature does not cover (all of them on error), and
+/// refuse a (keyid, nonce) already in `replay`. Public so that bindings (npm,
+/// Python) and the sidecar admit requests exactly as the Layer does.
+pub fn admit<B>(
+    verifier: &Verifier,
+    replay: Option<&Mutex<ReplayCache>>,
+    req: &mut http::Request<B>,
+    now: u64,
+) -> Result<VerifiedFacts, VerifyError> {
+    let facts = verifier.verify_and_strip(req, now)?;
+    if let Some(cache) = replay {
+        if let Err(e) = crate::replay::admit(cache, &facts, verifier.skew(), now) {
+            crate::verify::strip_all(req.headers_mut());
+            return Err(e);
+        }
+    }
+    Ok(facts)
+}
+
 impl<S> EdgeAuth<S> {
     fn check<B>(&self, req: &mut http::Request<B>) -> Result<VerifiedFacts, VerifyError> {
-        let now = (self.layer.clock)();
-        let facts = self.layer.verifier.verify_and_strip(req, now)?;
-        if let Some(cache) = &self.layer.replay {
-            let nonce = facts.nonce.as_deref().ok_or(VerifyError::MissingNonce)?;
-            let until = facts.expires.saturating_add(self.layer.verifier.skew());
-            // A poisoned lock only means another request panicked mid-insert;
-            // the map is still consistent enough to keep refusing replays.
-            let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
-            if !cache.check_and_insert(&facts.keyid, nonce, until, now) {
-                crate::verify::strip_all(req.headers_mut());
-                return Err(VerifyError::Replayed);
-            }
-        }
-        Ok(facts)
+        admit(&self.layer.verifier, self.layer.replay.as_deref(), req, (self.layer.clock)())
     }
 }
 

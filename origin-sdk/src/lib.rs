@@ -38,7 +38,9 @@
 
 pub mod base;
 mod facts;
+pub mod guard;
 pub mod keys;
+pub mod replay;
 pub mod sf;
 pub mod sign;
 pub mod trust;
@@ -49,6 +51,7 @@ pub mod layer;
 
 pub use base::{signature_base, BaseError, Component, Message, SignatureParams};
 pub use facts::VerifiedFacts;
+pub use guard::{Accepted, Guard};
 pub use keys::{Algorithm, KeyError, KeySet, SigningKey, VerifyingKey};
 pub use sign::{SignError, SignatureHeaders, Signer, TAG};
 pub use verify::{VerifiedSignature, VerifyError, Verifier};

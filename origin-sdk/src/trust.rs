@@ -38,6 +38,19 @@ pub fn is_trust_header(name: &str) -> bool {
         || name.eq_ignore_ascii_case("signature-input")
 }
 
+/// True for a name that is not a trust header but reads as one once `_` is
+/// taken for `-` (`X_Edge_User`, `signature_input`): CGI-style servers (WSGI,
+/// PHP, uWSGI, mod_wsgi) map both spellings to one variable (`HTTP_X_EDGE_USER`),
+/// and which of the two wins depends on the server.
+pub fn is_trust_twin(name: &str) -> bool {
+    name.contains('_') && is_trust_header(&dash_form(name))
+}
+
+/// The name with `_` read as `-`, lowercase: what a CGI-style server sees.
+pub fn dash_form(name: &str) -> String {
+    name.bytes().map(|b| if b == b'_' { '-' } else { char::from(b.to_ascii_lowercase()) }).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +67,17 @@ mod tests {
         assert!(!is_trust_header("x-edg"));
         assert!(!is_trust_header("signature-agent"));
         assert!(!is_trust_header("host"));
+    }
+
+    #[test]
+    fn underscore_twins() {
+        for n in ["x_edge_user", "X_EDGE_COUNTRY", "x_Edge-Claims", "x-edge_bot-score", "Signature_Input", "x_edge_"] {
+            assert!(is_trust_twin(n), "{n}");
+        }
+        // The real names are trust headers, not twins; other names are neither.
+        for n in ["x-edge-user", "signature", "signature-input", "x_edg", "signature_agent", "x_custom", "signature__input"] {
+            assert!(!is_trust_twin(n), "{n}");
+        }
+        assert_eq!(dash_form("X_Edge_User"), "x-edge-user");
     }
 }

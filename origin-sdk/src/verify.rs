@@ -81,6 +81,45 @@ pub enum VerifyError {
     UnsupportedComponent(String),
     /// This (keyid, nonce) was already accepted (replay cache).
     Replayed,
+    /// A header whose name reads as a trust header or a covered header once
+    /// `_` is taken for `-` (`x_edge_user`, `signature_input`): CGI-style
+    /// servers cannot tell the two apart, so the request is refused rather
+    /// than guessed at. Holds the offending name.
+    AmbiguousHeader(String),
+}
+
+impl VerifyError {
+    /// A stable snake_case code for the reason (`bad_signature`,
+    /// `ambiguous_header`…), for bindings, logs and metrics; the `Display`
+    /// text is for people and may change.
+    pub fn reason(&self) -> &'static str {
+        use VerifyError::*;
+        match self {
+            MissingSignature => "missing_signature",
+            MissingSignatureInput => "missing_signature_input",
+            Malformed(_) => "malformed",
+            DuplicateLabel(_) => "duplicate_label",
+            DuplicateParam(_) => "duplicate_param",
+            DuplicateComponent(_) => "duplicate_component",
+            AmbiguousSignature => "ambiguous_signature",
+            MissingKeyId => "missing_keyid",
+            UnknownKeyId(_) => "unknown_keyid",
+            AlgorithmMismatch { .. } => "algorithm_mismatch",
+            BadSignature => "bad_signature",
+            MissingCreated => "missing_created",
+            MissingExpires => "missing_expires",
+            MissingNonce => "missing_nonce",
+            CreatedInFuture { .. } => "created_in_future",
+            Expired { .. } => "expired",
+            ValidityTooLong { .. } => "validity_too_long",
+            ComponentNotCovered(_) => "component_not_covered",
+            WrongTag(_) => "wrong_tag",
+            MissingHeader(_) => "missing_header",
+            UnsupportedComponent(_) => "unsupported_component",
+            Replayed => "replayed",
+            AmbiguousHeader(_) => "ambiguous_header",
+        }
+    }
 }
 
 impl fmt::Display for VerifyError {
@@ -110,6 +149,7 @@ impl fmt::Display for VerifyError {
             MissingHeader(h) => write!(f, "covered header `{h}` is missing"),
             UnsupportedComponent(c) => write!(f, "unsupported component {c}"),
             Replayed => f.write_str("nonce replayed"),
+            AmbiguousHeader(h) => write!(f, "ambiguous header `{h}`: reads as a trust or covered header with `_` for `-`"),
         }
     }
 }
@@ -391,8 +431,12 @@ impl Verifier {
 
     /// Verifies the edge signature on `req` (`now` in Unix seconds) and returns
     /// the facts from the headers it covers.
+    ///
+    /// A header that reads as a trust header or a covered one with `_` for `-`
+    /// refuses the request ([`VerifyError::AmbiguousHeader`]): the edge never
+    /// forwards one, and a server that maps `_` to `-` could hand it to the app.
     pub fn verify<B>(&self, req: &http::Request<B>, now: u64) -> Result<VerifiedFacts, VerifyError> {
-        let v = self.verify_signature(req, now)?;
+        let v = self.verify_unambiguous(req, now)?;
         Ok(VerifiedFacts::from_message(req, &v.params, v.keyid, v.created, v.expires, v.nonce))
     }
 
@@ -401,7 +445,7 @@ impl Verifier {
     /// (including `Signature*`), so a handler that ignores the error cannot read
     /// forged facts.
     pub fn verify_and_strip<B>(&self, req: &mut http::Request<B>, now: u64) -> Result<VerifiedFacts, VerifyError> {
-        match self.verify_signature(&*req, now) {
+        match self.verify_unambiguous(&*req, now) {
             Ok(v) => {
                 let facts = VerifiedFacts::from_message(&*req, &v.params, v.keyid, v.created, v.expires, v.nonce);
                 let remove: Vec<http::HeaderName> = req
@@ -426,10 +470,40 @@ impl Verifier {
     }
 }
 
-/// Removes every trust header (`x-edge-*`, `signature`, `signature-input`).
+impl Verifier {
+    /// [`verify_signature`](Self::verify_signature), refusing underscore twins
+    /// of trust headers (checked first, whatever the signature) and of the
+    /// headers the signature covers.
+    fn verify_unambiguous<B>(&self, req: &http::Request<B>, now: u64) -> Result<VerifiedSignature, VerifyError> {
+        refuse_twins(req.headers(), &[])?;
+        let v = self.verify_signature(req, now)?;
+        refuse_twins(req.headers(), &v.params.components)?;
+        Ok(v)
+    }
+}
+
+/// The first name with a `_` that reads as a trust header or as one of
+/// `covered` once `_` is taken for `-`.
+fn refuse_twins(headers: &http::HeaderMap, covered: &[Component]) -> Result<(), VerifyError> {
+    for name in headers.keys().map(http::HeaderName::as_str).filter(|n| n.contains('_')) {
+        let dashed = trust::dash_form(name);
+        if trust::is_trust_header(&dashed) || covered.iter().any(|c| !c.is_derived() && c.name() == dashed) {
+            return Err(VerifyError::AmbiguousHeader(name.to_string()));
+        }
+    }
+    Ok(())
+}
+
+/// Removes every trust header (`x-edge-*`, `signature`, `signature-input`)
+/// and every underscore twin of one.
 pub fn strip_all(headers: &mut http::HeaderMap) {
-    let remove: Vec<http::HeaderName> = headers.keys().filter(|n| trust::is_trust_header(n.as_str())).cloned().collect();
+    let remove: Vec<http::HeaderName> = headers
+        .keys()
+        .filter(|n| trust::is_trust_header(n.as_str()) || trust::is_trust_twin(n.as_str()))
+        .cloned()
+        .collect();
     for n in remove {
         headers.remove(n);
     }
 }
+

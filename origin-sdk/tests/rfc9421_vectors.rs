@@ -1,11 +1,11 @@
-//! RFC 9421 Appendix B conformance, from the shared corpus (read at run time).
+//! RFC 9421 Appendix B conformance, from the vendored corpus (`tests/corpora/rfc9421/`).
 
 mod common;
 
 use origin_sdk::{sf, signature_base, KeySet, SignatureParams, Signer, SigningKey, Verifier, VerifyError, VerifyingKey};
 use serde_json::Value;
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpora/rfc9421");
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/corpora/rfc9421");
 
 fn read(rel: &str) -> String {
     std::fs::read_to_string(format!("{CORPUS}/{rel}")).unwrap_or_else(|e| panic!("{CORPUS}/{rel}: {e}"))

@@ -125,6 +125,12 @@ impl Edge {
     /// Like [`Edge::start_with_secrets`] with another wrangler config (e.g. one
     /// lacking a binding, to see the edge without it).
     pub fn start_with_config(rules: &str, default_origin: &str, secrets: &[(&str, &str)], config: Option<&Path>) -> Edge {
+        Self::start_with_args(rules, default_origin, secrets, config, &[])
+    }
+
+    /// Like [`Edge::start_with_config`] with extra `wrangler dev` arguments
+    /// (`--upstream-protocol https`: the worker sees https:// URLs).
+    pub fn start_with_args(rules: &str, default_origin: &str, secrets: &[(&str, &str)], config: Option<&Path>, extra: &[&str]) -> Edge {
         let port = free_port();
         let persist = repo_root().join(format!("target/e2e-state-{port}"));
         let _ = std::fs::remove_dir_all(&persist);
@@ -146,6 +152,7 @@ impl Edge {
             if let Some(config) = config {
                 cmd.args(["--config", config.to_str().expect("utf-8 path")]);
             }
+            cmd.args(extra);
             cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
             std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
             let mut child = cmd.spawn().expect("spawn wrangler dev");

@@ -8,12 +8,16 @@
 mod auth;
 mod browser;
 mod cors_browser;
+mod crs;
 mod botauth;
 mod delivery;
 mod faults;
 mod harness;
+mod js_origins;
 mod limit;
+mod nginx_diff;
 mod observability;
+mod python_origins;
 mod skeleton;
 mod waf;
 
@@ -45,6 +49,9 @@ fn main() {
         if wanted("waf") {
             waf::run(&mut report).await;
         }
+        if wanted("crs") {
+            crs::run(&mut report).await;
+        }
         if wanted("observability") {
             observability::run(&mut report).await;
         }
@@ -59,6 +66,15 @@ fn main() {
         }
         if wanted("faults") {
             faults::run(&mut report).await;
+        }
+        if wanted("js_origins") {
+            js_origins::run(&mut report).await;
+        }
+        if wanted("python_origins") {
+            python_origins::run(&mut report).await;
+        }
+        if wanted("nginx_diff") {
+            nginx_diff::run(&mut report).await;
         }
     });
     println!("\n{} passed, {} failed", report.passed, report.failed);

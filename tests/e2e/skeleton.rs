@@ -143,6 +143,140 @@ async fn forged_trust_headers_replaced(w: &World) -> Result<(), String> {
     Ok(())
 }
 
+/// Client spellings of edge-owned headers, exactly as sent on the wire: `_`
+/// for `-`, upper case, mixed, and a twin next to the real name.
+const TWINS: [(&str, &str); 7] = [
+    ("X_Edge_User", "forged-admin"),
+    ("X_EDGE_COUNTRY", "forged-xx"),
+    ("x_Edge-Claims", "forged-claims"),
+    ("x-edge-user", "forged-admin"),
+    ("x_edge_user", "forged-admin-2"),
+    ("Signature_Input", "sig=();forged"),
+    ("X_Forwarded_Proto", "forged-https"),
+];
+
+/// A GET over a raw socket, header names byte for byte as given (HTTP client
+/// libraries fold them to lowercase); returns status, the echoed JSON and the
+/// edge's request id.
+async fn get_raw(w: &World, path: &str, headers: &[(&str, &str)]) -> Result<(u16, Value, String), String> {
+    use std::io::{Read, Write};
+    let port = w.edge.port;
+    let mut head = format!(
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nMF-CF-Blob: {}\r\nCF-Connecting-IP: 198.51.100.7\r\n",
+        cf_blob("DE", 3320, "FRA")
+    );
+    for (n, v) in headers {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str("Accept-Encoding: identity\r\nConnection: close\r\n\r\n");
+    let raw = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+        s.set_read_timeout(Some(Duration::from_secs(30))).map_err(|e| e.to_string())?;
+        s.write_all(head.as_bytes()).map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).map_err(|e| e.to_string())?;
+        Ok(out)
+    })
+    .await
+    .map_err(|e| e.to_string())??;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").ok_or(format!("no header end in {text:?}"))?;
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or(format!("no status in {head:?}"))?;
+    let header = |name: &str| {
+        head.lines().find_map(|l| l.split_once(':').filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_string()))
+    };
+    let body = if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) { dechunk(body)? } else { body.to_string() };
+    let json = serde_json::from_str(&body).unwrap_or(Value::String(body));
+    Ok((status, json, header("x-edge-request-id").unwrap_or_default()))
+}
+
+/// The payload of a chunked body.
+fn dechunk(mut rest: &str) -> Result<String, String> {
+    let mut out = String::new();
+    loop {
+        let (size, after) = rest.split_once("\r\n").ok_or("chunk size line")?;
+        let size = usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16).map_err(|e| format!("chunk size {size:?}: {e}"))?;
+        if size == 0 {
+            return Ok(out);
+        }
+        out.push_str(after.get(..size).ok_or("short chunk")?);
+        rest = after.get(size + 2..).ok_or("chunk end")?;
+    }
+}
+
+/// Names the origin received that contain `_`.
+fn underscored(body: &Value) -> Vec<String> {
+    body["headers"].as_object().map(|h| h.keys().filter(|k| k.contains('_')).cloned().collect()).unwrap_or_default()
+}
+
+async fn underscore_twins_never_reach_the_origin(w: &World) -> Result<(), String> {
+    let mut sent = TWINS.to_vec();
+    sent.extend([("X_Custom", "forged-custom"), ("X-Kept", "yes")]);
+    let mark = w.edge.log_len();
+    let (status, body, rid) = get_raw(w, "/twins", &sent).await?;
+    // The origin's Verifier refuses any underscore twin (401 ambiguous_header), so 200 says none arrived.
+    ensure!(status == 200, "status {status}: {body}");
+    let facts = &body["facts"];
+    ensure!(facts["country"] == "DE" && facts["user"].is_null() && facts["claims"].is_null(), "facts not the edge's: {facts}");
+    ensure!(underscored(&body).is_empty(), "underscore names at the origin: {:?}", underscored(&body));
+    ensure!(body["headers"]["x-kept"] == "yes", "an ordinary header was lost: {}", body["headers"]);
+    ensure!(body["headers"]["x-forwarded-proto"] == "http" && body["headers"]["x-edge-user"] == "", "edge values replaced: {}", body["headers"]);
+    ensure!(!body["headers"].to_string().contains("forged"), "a forged value reached the origin: {}", body["headers"]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let lines = w.edge.logs_since(mark, &[&rid, "\"msg\":\"request\""]);
+    let line = lines.first().ok_or(format!("no request log line for {rid}"))?;
+    for needle in [
+        // workerd's Headers are sorted and combine both `x_edge_user` lines.
+        r#""rule":"underscore_twins","note":"removed signature_input, x_edge-claims, x_edge_country, x_edge_user, x_forwarded_proto""#,
+        r#""rule":"drop_underscore_headers","note":"removed x_custom""#,
+    ] {
+        ensure!(line.contains(needle), "log line lacks {needle}: {line}");
+    }
+    ensure!(!line.contains("forged"), "a header value reached the log: {line}");
+    Ok(())
+}
+
+async fn underscore_setting_off_keeps_other_names(w: &World) -> Result<(), String> {
+    let mut lax = w.rules.clone();
+    lax["settings"]["drop_underscore_headers"] = json!(false);
+    w.edge.put_rules(&lax.to_string());
+    let mut sent = TWINS.to_vec();
+    sent.push(("X_Custom", "kept-custom"));
+    let start = Instant::now();
+    let body = loop {
+        let (status, body, _) = get_raw(w, "/twins-off", &sent).await?;
+        ensure!(status == 200, "status {status}: {body}");
+        if !underscored(&body).is_empty() {
+            break body;
+        }
+        ensure!(start.elapsed() < Duration::from_secs(10), "x_custom never forwarded with the setting off: {body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    w.edge.put_rules(&w.rules.to_string());
+    ensure!(underscored(&body) == ["x_custom"], "with the setting off only x_custom may pass: {:?}", underscored(&body));
+    ensure!(body["facts"]["user"].is_null() && !body["headers"].to_string().contains("forged"), "twin passed: {}", body["headers"]);
+    // Back to the default before later checks.
+    let start = Instant::now();
+    while !underscored(&get_raw(w, "/twins-on", &[("x_custom", "1")]).await?.1).is_empty() {
+        ensure!(start.elapsed() < Duration::from_secs(10), "default rules not restored");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Ok(())
+}
+
+/// Sent around the edge with a valid edge signature, a twin is refused by the SDK.
+async fn origin_refuses_underscore_twin(w: &World) -> Result<(), String> {
+    let (status, _, body) = w.get("/lax/twin", &[]).await?;
+    ensure!(status == 200 && body["origin"] == "lax", "lax route: {status} {body}");
+    let (status, text) = w.replay(w.lax_origin_port, &body).await?;
+    ensure!(status == 200, "control replay within validity: {status} {text}");
+    let mut twin = body.clone();
+    twin["headers"]["x_edge_user"] = json!("admin");
+    let (status, text) = w.replay(w.lax_origin_port, &twin).await?;
+    ensure!(status == 401 && text.contains("ambiguous header `x_edge_user`"), "twin next to a signed request: {status} {text}");
+    Ok(())
+}
+
 async fn independent_verifier_accepts(w: &World) -> Result<(), String> {
     let (_, _, body) = w.get("/py?check=1", &[]).await?;
     let public = dev_keys().verify.split(':').nth(1).unwrap_or_default().to_string();
@@ -276,6 +410,9 @@ pub async fn run(report: &mut Report) {
     report.check("forwards_signed_facts", forwards_signed_facts(&w)).await;
     report.check("direct_request_refused", direct_request_refused(&w)).await;
     report.check("forged_trust_headers_replaced", forged_trust_headers_replaced(&w)).await;
+    report.check("underscore_twins_never_reach_the_origin", underscore_twins_never_reach_the_origin(&w)).await;
+    report.check("underscore_setting_off_keeps_other_names", underscore_setting_off_keeps_other_names(&w)).await;
+    report.check("origin_refuses_underscore_twin", origin_refuses_underscore_twin(&w)).await;
     report.check("independent_verifier_accepts", independent_verifier_accepts(&w)).await;
     report.check("replays_refused", replays_refused(&w)).await;
     report.check("filter_rule_blocks", filter_rule_blocks(&w)).await;

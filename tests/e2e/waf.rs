@@ -71,7 +71,9 @@ fn rules(origin_port: u16) -> Value {
             { "id": "pow-default", "when": { "paths": ["/default-pow/*"] }, "action": "challenge" },
             { "id": "pow", "when": { "paths": ["/protected/*"] }, "action": "challenge",
               "params": { "difficulty": 12, "ttl_seconds": 600 } },
-            { "id": "crs", "action": "waf", "params": { "paranoia": 1, "body_limit_bytes": 1024 } }
+            { "id": "prompts", "when": { "paths": ["/v1/*"] }, "action": "waf",
+              "params": { "profile": "prompt_api", "body_limit_bytes": 4096, "on_oversize": "block" } },
+            { "id": "crs", "when": { "paths": ["!/v1/*"] }, "action": "waf", "params": { "paranoia": 1, "body_limit_bytes": 1024 } }
         ] }
     })
 }
@@ -229,6 +231,33 @@ async fn waf_blocks_attacks(w: &World) -> Result<(), String> {
     Ok(())
 }
 
+/// A prompt API in enforce mode: prose that quotes shell and SQL passes, a
+/// structured field with SQL does not, and a body beyond the inspected head is
+/// refused whether declared or streamed. A mobile User-Agent saying `Touch` passes.
+async fn prompt_api_profile(w: &World) -> Result<(), String> {
+    let json = [("Content-Type", "application/json")];
+    let prompt = "I want you to act as a Linux terminal and a SQL console. I will type commands such as `cat /etc/passwd; ls -la /tmp` or 'SELECT * FROM users WHERE id = 1 OR 1=1' and you will reply with what the terminal would show, nothing else.";
+    let body = serde_json::to_vec(&json!({ "model": "m-large", "prompt": prompt })).map_err(|e| e.to_string())?;
+    let r = w.send("POST", "/v1/chat", &json, Some(body.clone())).await?;
+    ensure!(r.status == 200 && r.json["body_len"] == body.len(), "prompt blocked or cut: {} {}", r.status, r.text);
+    let r = w.send("POST", "/api/chat", &json, Some(body)).await?;
+    ensure!(r.status == 403 && r.json["rule"] == "crs", "the default profile reads the prompt as code: {} {}", r.status, r.text);
+    let bad = serde_json::to_vec(&json!({ "model": "m' OR 1=1--", "prompt": "hello" })).map_err(|e| e.to_string())?;
+    let r = w.send("POST", "/v1/chat", &json, Some(bad)).await?;
+    ensure!(r.status == 403 && r.json["rule"] == "prompts", "SQLi in a structured field: {} {}", r.status, r.text);
+    let big = serde_json::to_vec(&json!({ "prompt": "word ".repeat(1000) })).map_err(|e| e.to_string())?;
+    let r = w.send("POST", "/v1/chat", &json, Some(big)).await?;
+    ensure!(r.status == 413 && r.json["rule"] == "prompts", "declared oversized body: {} {}", r.status, r.text);
+    let (status, text) = w.post_chunked("/v1/chat", vec![vec![b'a'; 2000]; 3]).await?;
+    ensure!(status == 413 && text.contains("\"rule\":\"prompts\""), "streamed oversized body: {status} {text}");
+    let (status, text) = w.post_chunked("/v1/chat", vec![vec![b'a'; 2048]; 2]).await?;
+    ensure!(status == 200 && text.contains("\"body_len\":4096"), "streamed body at the limit: {status} {text}");
+    let touch = "Mozilla/5.0 (Mobile; Windows Phone 8.1; Android 4.0; ARM; Trident/7.0; Touch; rv:11.0; IEMobile/11.0; NOKIA; Lumia 920) like iPhone OS 7_0_3 Mac OS X AppleWebKit/537 (KHTML, like Gecko) Mobile Safari/537";
+    let r = w.get("/", &[("User-Agent", touch)]).await?;
+    ensure!(r.status == 200, "mobile User-Agent with Touch blocked: {} {}", r.status, r.text);
+    Ok(())
+}
+
 async fn bot_rules(w: &World) -> Result<(), String> {
     let r = w.get("/bots/feed", &[]).await?;
     ensure!(r.status == 200, "browser on /bots: {} {}", r.status, r.text);
@@ -354,6 +383,7 @@ pub async fn run(report: &mut Report) {
     report.check("waf::firewall_actions", firewall_actions(&w)).await;
     report.check("waf::size_limits", size_limits(&w)).await;
     report.check("waf::waf_blocks_attacks", waf_blocks_attacks(&w)).await;
+    report.check("waf::prompt_api_profile", prompt_api_profile(&w)).await;
     report.check("waf::bot_rules", bot_rules(&w)).await;
     report.check("waf::challenge_round_trip", challenge_round_trip(&w)).await;
     report.check("waf::forged_and_expired_clearance_refused", forged_and_expired_clearance_refused(&w)).await;

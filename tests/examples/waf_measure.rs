@@ -1,24 +1,35 @@
-//! Replays the GoTestWAF corpora (`../shared/corpora/gotestwaf/`) through a
-//! local edge under workerd over real HTTP, and prints the blocked share of
-//! `owasp` and `owasp-api` and the passed share of `false-pos`.
+//! Replays attack and benign corpora through a local edge under workerd over real
+//! HTTP, under several `waf` configurations at once, and prints blocked/passed per
+//! set per configuration (`scripts/waf-measure.sh`).
 //!
-//! Run with `scripts/waf-measure.sh`. The requests are built exactly as in
-//! `edge/tests/waf_corpus.rs` (GoTestWAF's encoders and placeholders, from
-//! `edge/tests/gotestwaf/`) and written to a raw socket, so the
-//! edge sees them as sent: no client-side path normalisation.
+//! ```text
+//! waf_measure [--config NAME=PARAMS]... [--gotestwaf DIR] [--list NAME=FILE]...
+//!             [--benign NAME=FILE]... [--ftw DIR]...
+//! ```
+//! Each configuration is one `waf` rule (its `params`, JSON) on its own path prefix
+//! `/NAME/`, so one edge serves them all; default: the configurations of
+//! `edge/tests/payload_sets` (pl1, pl2, prompt_api). Without `--list`, `--benign`
+//! or `--ftw`: the vendored SecLists payload lists and the prompts (tuning and
+//! held-out halves apart). GoTestWAF: `--gotestwaf DIR`, else
+//! `tests/corpora/gotestwaf/` when present.
+//! GoTestWAF requests are built exactly as in `edge/tests/waf_corpus.rs` and written
+//! to a raw socket, so the edge sees them as sent: no client-side normalisation.
 
 #[path = "../e2e/harness.rs"]
 #[allow(dead_code)]
 mod harness;
 #[path = "../../edge/tests/gotestwaf/mod.rs"]
 mod gotestwaf;
+#[path = "../../edge/tests/payload_sets/mod.rs"]
+mod payload_sets;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use gotestwaf::{encode, place, Case, Req};
+use gotestwaf::{encode, place, Case};
+use payload_sets::{attack_sets, corpora, ftw_cases, prompts, request, FtwCase, Half, Set, CONFIGS, PLACES};
 use origin_sdk::EdgeAuthLayer;
 
 /// Percent-encodes what may not appear raw in a request target (as Go's URL
@@ -37,28 +48,46 @@ fn target_escape(s: &str) -> String {
 
 const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
 
-/// The raw HTTP/1.1 request, or `None` if no HTTP client could send it
-/// (a header value with CR, LF or NUL).
-fn raw_request(r: &Req, port: u16) -> Option<Vec<u8>> {
-    let mut target = target_escape(&r.path);
-    if !target.starts_with('/') {
-        target.insert(0, '/');
+/// One request as the measurement sends it.
+struct Wire<'a> {
+    method: &'a str,
+    path: &'a str,
+    query: &'a str,
+    headers: &'a [(String, String)],
+    content_type: Option<&'a str>,
+    body: &'a [u8],
+}
+
+/// The raw HTTP/1.1 request under the configuration's path `prefix`, or `None` if
+/// no HTTP client could send it (a header value with CR, LF or NUL).
+fn raw_request(r: &Wire<'_>, prefix: &str, port: u16) -> Option<Vec<u8>> {
+    let mut target = format!("/{prefix}");
+    let path = target_escape(r.path);
+    if !path.starts_with('/') {
+        target.push('/');
     }
+    target.push_str(&path);
     if !r.query.is_empty() {
         target.push('?');
-        target.push_str(&target_escape(&r.query));
+        target.push_str(&target_escape(r.query));
     }
-    let method = if r.body.is_empty() { "GET" } else { "POST" };
-    let mut head = format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
-    let mut headers: Vec<(String, String)> = r.headers.clone();
+    let mut head = format!("{} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n", r.method);
+    let mut headers: Vec<(String, String)> = r
+        .headers
+        .iter()
+        .filter(|(n, _)| !["host", "connection", "content-length", "content-type"].contains(&n.to_ascii_lowercase().as_str()))
+        .cloned()
+        .collect();
     if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("user-agent")) {
         headers.push(("User-Agent".into(), UA.into()));
     }
-    headers.push(("Accept".into(), "application/json".into()));
+    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("accept")) {
+        headers.push(("Accept".into(), "application/json".into()));
+    }
     headers.push(("CF-Connecting-IP".into(), "198.51.100.7".into()));
     headers.push(("MF-CF-Blob".into(), r#"{"colo":"FRA","country":"DE","clientAcceptEncoding":""}"#.into()));
-    if let Some(ct) = &r.content_type {
-        headers.push(("Content-Type".into(), ct.clone()));
+    if let Some(ct) = r.content_type {
+        headers.push(("Content-Type".into(), ct.to_string()));
     }
     for (n, v) in &headers {
         if v.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
@@ -66,12 +95,12 @@ fn raw_request(r: &Req, port: u16) -> Option<Vec<u8>> {
         }
         head.push_str(&format!("{n}: {v}\r\n"));
     }
-    if !r.body.is_empty() {
+    if !r.body.is_empty() || r.method == "POST" {
         head.push_str(&format!("Content-Length: {}\r\n", r.body.len()));
     }
     head.push_str("\r\n");
     let mut bytes = head.into_bytes();
-    bytes.extend_from_slice(&r.body);
+    bytes.extend_from_slice(r.body);
     Some(bytes)
 }
 
@@ -88,15 +117,68 @@ fn send(port: u16, raw: &[u8]) -> (u16, String) {
     (text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0), text)
 }
 
-#[derive(Default)]
+/// Outcome of one request: blocked by the configuration's own rule (403 naming it,
+/// or 413 for a refused oversized body), passed (200/404), or anything else.
+#[derive(PartialEq)]
+enum Outcome {
+    Blocked,
+    Passed,
+    Other,
+}
+
+fn outcome(port: u16, raw: &[u8], rule: &str) -> Outcome {
+    match send(port, raw) {
+        (403 | 413, body) if body.contains(&format!("\"rule\":\"{rule}\"")) => Outcome::Blocked,
+        (200 | 404, _) => Outcome::Passed,
+        _ => Outcome::Other,
+    }
+}
+
+/// Counts for one set under one configuration (`[tune, held-out]` for the halves).
+#[derive(Default, Clone, Copy)]
 struct Tally {
-    blocked: usize,
-    total: usize,
+    good: [usize; 2],
+    total: [usize; 2],
     unsendable: usize,
     other: usize,
 }
 
-fn replay(dir: &Path, port: u16) -> BTreeMap<String, Tally> {
+fn pct(a: usize, b: usize) -> f64 {
+    if b == 0 { 100.0 } else { 100.0 * a as f64 / b as f64 }
+}
+
+fn print(config: &str, set: &str, benign: bool, t: &Tally, halves: bool) {
+    let verb = if benign { "passed" } else { "blocked" };
+    if halves {
+        println!(
+            "{config:<12} {set:<24} tune {:>5}/{:<5} {:6.2}%   held-out {:>5}/{:<5} {:6.2}% {verb}",
+            t.good[0], t.total[0], pct(t.good[0], t.total[0]), t.good[1], t.total[1], pct(t.good[1], t.total[1])
+        );
+    } else {
+        println!("{config:<12} {set:<40} {:>5}/{:<5} {:6.2}% {verb}", t.good[0], t.total[0], pct(t.good[0], t.total[0]));
+    }
+    if t.unsendable + t.other > 0 {
+        println!("{config:<12} {set:<24} ({} not sendable over HTTP/1.1, {} answered neither 200/404 nor a WAF block)", t.unsendable, t.other);
+    }
+}
+
+/// One request of a set: which half it is in, and the request.
+fn tally(t: &mut Tally, half: usize, benign: bool, raw: Option<Vec<u8>>, port: u16, rule: &str) {
+    let Some(raw) = raw else {
+        t.unsendable += 1;
+        return;
+    };
+    t.total[half] += 1;
+    match outcome(port, &raw, rule) {
+        Outcome::Blocked if !benign => t.good[half] += 1,
+        Outcome::Passed if benign => t.good[half] += 1,
+        Outcome::Other => t.other += 1,
+        _ => {}
+    }
+}
+
+/// GoTestWAF: every payload × encoder × placeholder, per case type.
+fn gotestwaf_set(dir: &Path, benign: bool, config: &str, port: u16) -> BTreeMap<String, Tally> {
     let mut by_type: BTreeMap<String, Tally> = BTreeMap::new();
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
     files.sort();
@@ -114,17 +196,16 @@ fn replay(dir: &Path, port: u16) -> BTreeMap<String, Tally> {
                 let Some(enc) = encode(e, p) else { continue };
                 for ph in &case.placeholder {
                     let Some(req) = place(ph, &enc) else { continue };
-                    let t = by_type.entry(case.kind.clone()).or_default();
-                    let Some(raw) = raw_request(&req, port) else {
-                        t.unsendable += 1;
-                        continue;
+                    let wire = Wire {
+                        method: if req.body.is_empty() { "GET" } else { "POST" },
+                        path: &req.path,
+                        query: &req.query,
+                        headers: &req.headers,
+                        content_type: req.content_type.as_deref(),
+                        body: &req.body,
                     };
-                    t.total += 1;
-                    match send(port, &raw) {
-                        (403, body) if body.contains("\"rule\":\"crs\"") => t.blocked += 1,
-                        (200, _) => {}
-                        _ => t.other += 1,
-                    }
+                    let t = by_type.entry(case.kind.clone()).or_default();
+                    tally(t, 0, benign, raw_request(&wire, config, port), port, &rule_id(config));
                 }
             }
         }
@@ -132,15 +213,94 @@ fn replay(dir: &Path, port: u16) -> BTreeMap<String, Tally> {
     by_type
 }
 
-fn pct(a: usize, b: usize) -> f64 {
-    if b == 0 { 100.0 } else { 100.0 * a as f64 / b as f64 }
+fn rule_id(config: &str) -> String {
+    format!("waf-{config}")
+}
+
+fn list_set(name: &str, file: &str, benign: bool) -> Set {
+    let text = std::fs::read(file).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_else(|e| {
+        eprintln!("{file}: {e}");
+        std::process::exit(2)
+    });
+    let items = text
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| l.trim().len() >= payload_sets::MIN_PAYLOAD)
+        .map(String::from)
+        .enumerate()
+        .collect();
+    Set { name: Box::leak(name.to_string().into_boxed_str()), benign, items }
+}
+
+fn payload_set(set: &Set, halves: bool, config: &str, port: u16) -> Tally {
+    let mut t = Tally::default();
+    let field = if set.benign { "prompt" } else { "q" };
+    let path = if set.benign { "/v1/chat" } else { "/search" };
+    for (i, payload) in &set.items {
+        let half = usize::from(halves && Half::of(*i) == Half::Held);
+        for p in PLACES {
+            let r = request(p, path, field, payload);
+            let wire = Wire {
+                method: &r.method,
+                path: &r.path,
+                query: &r.query,
+                headers: &r.headers,
+                content_type: r.content_type.as_deref(),
+                body: &r.body,
+            };
+            tally(&mut t, half, set.benign, raw_request(&wire, config, port), port, &rule_id(config));
+        }
+    }
+    t
 }
 
 fn main() {
-    let root = harness::repo_root().join("../shared/corpora/gotestwaf");
-    if !root.is_dir() {
-        eprintln!("corpus not found at {}", root.display());
-        std::process::exit(2);
+    let mut configs: Vec<(String, String)> = Vec::new();
+    let mut sets: Vec<Set> = Vec::new();
+    let mut ftw: Vec<String> = Vec::new();
+    let mut gotestwaf_dir: Option<PathBuf> = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let Some(v) = args.next() else {
+            eprintln!("{a} needs a value");
+            std::process::exit(2)
+        };
+        let pair = v.split_once('=').map(|(a, b)| (a.to_string(), b.to_string()));
+        match (a.as_str(), pair) {
+            ("--config", Some(p)) => configs.push(p),
+            ("--list", Some((n, f))) => sets.push(list_set(&n, &f, false)),
+            ("--benign", Some((n, f))) => sets.push(list_set(&n, &f, true)),
+            ("--ftw", _) => ftw.push(v),
+            ("--gotestwaf", _) => gotestwaf_dir = Some(PathBuf::from(v)),
+            _ => {
+                eprintln!("unknown argument {a} {v}");
+                std::process::exit(2)
+            }
+        }
+    }
+    if configs.is_empty() {
+        configs = CONFIGS.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    }
+    let defaults = sets.is_empty() && ftw.is_empty();
+    if defaults {
+        sets = attack_sets(&corpora());
+        sets.push(prompts(&corpora()));
+        if gotestwaf_dir.is_none() {
+            let vendored = corpora().join("gotestwaf");
+            gotestwaf_dir = vendored.is_dir().then_some(vendored);
+        }
+    }
+    let cases: Vec<FtwCase> = ftw.iter().flat_map(|d| ftw_cases(Path::new(d))).collect();
+    let mut filter = Vec::new();
+    for (name, params) in &configs {
+        let params: serde_json::Value = match serde_json::from_str(params) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("--config {name}: {e}");
+                std::process::exit(2)
+            }
+        };
+        filter.push(serde_json::json!({ "id": rule_id(name), "when": { "paths": [format!("/{name}/*")] }, "action": "waf", "params": params }));
     }
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     rt.block_on(async {
@@ -149,28 +309,49 @@ fn main() {
             "version": 1,
             "settings": { "default_origin": "app", "log_requests": false },
             "origins": { "app": { "url": format!("http://127.0.0.1:{origin}") } },
-            "phases": { "filter": [ { "id": "crs", "action": "waf" } ] }
+            "phases": { "filter": filter }
         });
         let edge = harness::Edge::start(&rules.to_string(), &format!("http://127.0.0.1:{origin}"));
         let port = edge.port;
-        for (set, benign) in [("owasp", false), ("owasp-api", false), ("false-pos", true)] {
-            let dir = root.join(set);
-            let tallies = tokio::task::spawn_blocking(move || replay(&dir, port)).await.expect("replay");
-            let (mut b, mut t, mut u, mut o) = (0, 0, 0, 0);
-            for (kind, v) in &tallies {
-                println!("{set:>9} {kind:<16} {:>5}/{:<5} blocked {:6.2}%", v.blocked, v.total, pct(v.blocked, v.total));
-                b += v.blocked;
-                t += v.total;
-                u += v.unsendable;
-                o += v.other;
+        tokio::task::spawn_blocking(move || {
+            for (config, _) in &configs {
+                if let Some(dir) = &gotestwaf_dir {
+                    for (set, benign) in [("owasp", false), ("owasp-api", false), ("false-pos", true)] {
+                        let tallies = gotestwaf_set(&dir.join(set), benign, config, port);
+                        let mut all = Tally::default();
+                        for (kind, t) in &tallies {
+                            print(config, &format!("gotestwaf/{set}/{kind}"), benign, t, false);
+                            all.good[0] += t.good[0];
+                            all.total[0] += t.total[0];
+                            all.unsendable += t.unsendable;
+                            all.other += t.other;
+                        }
+                        print(config, &format!("gotestwaf/{set} OVERALL"), benign, &all, false);
+                    }
+                }
+                for set in &sets {
+                    print(config, set.name, set.benign, &payload_set(set, defaults, config, port), defaults);
+                }
+                let mut by_folder: BTreeMap<&str, Tally> = BTreeMap::new();
+                for c in cases.iter().filter(|c| c.attack) {
+                    let wire = Wire {
+                        method: &c.req.method,
+                        path: &c.req.path,
+                        query: &c.req.query,
+                        headers: &c.req.headers,
+                        content_type: c.req.content_type.as_deref(),
+                        body: &c.req.body,
+                    };
+                    let t = by_folder.entry(c.folder.as_str()).or_default();
+                    tally(t, 0, false, raw_request(&wire, config, port), port, &rule_id(config));
+                }
+                for (folder, t) in &by_folder {
+                    print(config, folder, false, t, false);
+                }
             }
-            if benign {
-                println!("{set:>9} OVERALL          {:>5}/{t:<5} passed  {:6.2}%", t - b - o, pct(t - b - o, t));
-            } else {
-                println!("{set:>9} OVERALL          {b:>5}/{t:<5} blocked {:6.2}%", pct(b, t));
-            }
-            println!("{set:>9} ({u} not sendable over HTTP/1.1, {o} answered neither 200 nor a WAF 403)");
-        }
+        })
+        .await
+        .expect("replay");
         drop(edge);
     });
 }

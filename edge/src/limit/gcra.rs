@@ -1,7 +1,7 @@
 //! Generic Cell Rate Algorithm, as a pure function.
 //!
 //! Semantics are redis-cell's `CL.THROTTLE key max_burst count period
-//! [quantity]` (pinned by `shared/corpora/ratelimit/gcra_cases.json`):
+//! [quantity]` (pinned by `tests/corpora/ratelimit/gcra_cases.json`):
 //!
 //! * emission interval `T = period / count`, tolerance `τ = T × (max_burst + 1)`,
 //!   `limit = max_burst + 1`;
@@ -236,7 +236,7 @@ mod tests {
 
     const CORPUS: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/corpora/ratelimit/gcra_cases.json"
+        "/../tests/corpora/ratelimit/gcra_cases.json"
     );
 
     #[test]

@@ -49,6 +49,10 @@ pub struct RawSettings {
     /// Every this many requests an isolate logs one `isolate_stats` line
     /// (request count, wasm heap, cache sizes); 0 turns the lines off.
     pub isolate_stats_every: u64,
+    /// Remove every client header whose name contains `_` before forwarding
+    /// (nginx's `underscores_in_headers off`); the log line names them. Off
+    /// still removes underscore twins of trust and forwarding headers.
+    pub drop_underscore_headers: bool,
 }
 
 impl Default for RawSettings {
@@ -60,6 +64,7 @@ impl Default for RawSettings {
             log_requests: true,
             server_timing: false,
             isolate_stats_every: 10_000,
+            drop_underscore_headers: true,
         }
     }
 }
@@ -188,6 +193,10 @@ pub struct RawWhen {
     pub hosts: Vec<String>,
     /// Path globs: `*` matches within a segment, a trailing `/*` or `*` any suffix.
     pub paths: Vec<String>,
+    /// Path regexes (the `regex` crate's syntax: linear time, no look-around or
+    /// backreferences), unanchored unless written with `^`/`$`; for what globs
+    /// cannot say, such as nginx's `location ~ \.php$`.
+    pub path_regex: Vec<String>,
     pub methods: Vec<String>,
     /// `http` or `https`.
     pub schemes: Vec<String>,

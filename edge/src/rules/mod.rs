@@ -59,6 +59,7 @@ pub struct Settings {
     pub log_requests: bool,
     pub server_timing: bool,
     pub isolate_stats_every: u64,
+    pub drop_underscore_headers: bool,
 }
 
 /// A named origin: a pool of one or more servers (see [`crate::upstream`]).

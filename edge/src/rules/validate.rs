@@ -162,6 +162,7 @@ pub(super) fn compile(raw: RawDocument) -> Result<Rules, Errors> {
             log_requests: s.log_requests,
             server_timing: s.server_timing,
             isolate_stats_every: s.isolate_stats_every,
+            drop_underscore_headers: s.drop_underscore_headers,
         },
         origins,
         filter,

@@ -66,6 +66,7 @@ impl<T> OneOf<T> {
 pub struct When {
     hosts: OneOf<HostPattern>,
     paths: OneOf<Glob>,
+    path_regex: OneOf<PathRegex>,
     methods: OneOf<String>,
     schemes: OneOf<String>,
     ips: OneOf<IpNet>,
@@ -102,6 +103,7 @@ impl When {
         Self {
             hosts: OneOf::compile(&raw.hosts, &path.key("hosts"), errors, HostPattern::parse),
             paths: OneOf::compile(&raw.paths, &path.key("paths"), errors, Glob::parse),
+            path_regex: OneOf::compile(&raw.path_regex, &path.key("path_regex"), errors, PathRegex::parse),
             methods: OneOf::compile(&raw.methods, &path.key("methods"), errors, |s| {
                 if s.chars().all(|c| c.is_ascii_alphabetic()) {
                     Ok(s.to_ascii_uppercase())
@@ -152,6 +154,7 @@ impl When {
         let cf = &req.cf;
         self.hosts.matches(|p| p.matches(&req.host))
             && self.paths.matches(|g| g.matches(&req.path))
+            && self.path_regex.matches(|r| r.0.is_match(req.path.as_bytes()))
             && self.methods.matches(|m| m.eq_ignore_ascii_case(&req.method))
             && self.schemes.matches(|s| s.eq_ignore_ascii_case(&req.scheme))
             && matches_opt(&self.ips, req.client_ip, |net, ip| net.contains(&ip))
@@ -260,6 +263,38 @@ impl HostPattern {
             Self::Suffix(s) => host.len() > s.len() && host.to_ascii_lowercase().ends_with(s.as_str()),
         }
     }
+}
+
+/// A path regex, compiled by the `regex` crate with ASCII semantics: matching
+/// is linear in the path whatever the pattern, and the compiled size is capped so a rule
+/// cannot become a memory problem.
+#[derive(Debug, Clone)]
+pub struct PathRegex(regex::bytes::Regex);
+
+/// Compiled size cap of one `path_regex` entry.
+const MAX_REGEX_BYTES: usize = 1 << 20;
+
+impl PartialEq for PathRegex {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_str() == other.0.as_str()
+    }
+}
+
+impl PathRegex {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        // ASCII semantics (`\w`, `(?i)`, `.` per byte), as nginx's PCRE has
+        // without UTF mode.
+        regex::bytes::RegexBuilder::new(s)
+            .unicode(false)
+            .size_limit(MAX_REGEX_BYTES)
+            .build()
+            .map(Self)
+            .map_err(|e| format!("not a valid path regex (linear-time syntax: no look-around or backreferences): {}", first_line(&e.to_string())))
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or(s).trim().to_string()
 }
 
 /// A path glob: `*` matches any run of characters within one segment, `**`
@@ -397,6 +432,23 @@ mod tests {
         req.cf.region = Some("Hesse".into());
         req.cf.region_code = Some("HE".into());
         assert!(!when.matches(&req));
+    }
+
+    #[test]
+    fn path_regexes_match_like_nginx_locations() {
+        let mut errors = Errors::default();
+        let raw = RawWhen { path_regex: vec!["(?i)\\.(php|phtml)$".into(), "!^/static/".into()], ..Default::default() };
+        let w = When::compile(&raw, &JsonPath::root(), &mut errors);
+        assert!(errors.0.is_empty(), "{errors:?}");
+        let at = |path: &str| w.matches(&RequestInfo { path: path.into(), ..Default::default() });
+        assert!(at("/a/index.PHP") && at("/x.phtml"));
+        assert!(!at("/static/a.php") && !at("/a.php.txt"));
+        let bad = RawWhen { path_regex: vec!["/\\.(?!well-known)".into(), "(".into()], ..Default::default() };
+        let mut errors = Errors::default();
+        When::compile(&bad, &JsonPath::root(), &mut errors);
+        let paths: Vec<String> = errors.0.iter().map(|e| e.path.clone()).collect();
+        assert_eq!(paths, ["$.path_regex[0]", "$.path_regex[1]"]);
+        assert!(errors.0[0].message.contains("look-around"), "{errors:?}");
     }
 
     #[test]

@@ -76,7 +76,7 @@ pub async fn send(
     let Some(pool) = rules.origins.get(origin) else {
         return fail(ctx, 502, "origin not configured", "no pool");
     };
-    let mut base_headers = trust::upstream_headers(info, ctx);
+    let mut base_headers = trust::upstream_headers(info, ctx, rules.settings.drop_underscore_headers);
     if upstream::wants_websocket(info) {
         upstream::websocket_headers(&mut base_headers);
     }

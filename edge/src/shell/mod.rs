@@ -4,9 +4,9 @@
 
 mod agents;
 mod analytics;
-mod body;
+pub mod body;
 mod cache;
-mod convert;
+pub mod convert;
 mod documents;
 mod forward;
 mod io;
@@ -27,6 +27,18 @@ extern "C" {
     /// come from the platform CSPRNG.
     #[wasm_bindgen(js_namespace = crypto, js_name = randomUUID)]
     fn random_uuid() -> String;
+}
+
+/// Once per isolate, before its first request: a panic (a bug; the edge never
+/// panics on input) then logs its message and location instead of only
+/// "unreachable executed".
+#[event(start)]
+fn start() {
+    install_panic_hook();
+}
+
+pub fn install_panic_hook() {
+    console_error_panic_hook::set_once();
 }
 
 fn now_ms() -> u64 {

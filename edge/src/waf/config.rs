@@ -23,6 +23,43 @@ pub struct WafConfig {
     pub categories: Categories,
     pub body_limit_bytes: usize,
     pub exclusions: Vec<Exclusion>,
+    /// What the application does with request text; see [`Profile`].
+    pub profile: Profile,
+    /// Targets (as in [`Exclusion::targets`], `*` suffix for a prefix) whose string
+    /// values are natural language whatever their shape: a prompt field.
+    pub text_fields: Vec<String>,
+    /// What to do with a body longer than `body_limit_bytes`; see [`OnOversize`].
+    pub on_oversize: OnOversize,
+    /// Signature sets to run: the edge's own detectors and/or OWASP CRS 4
+    /// (`["edge"]` by default; see [`super::crs`]).
+    pub rulesets: Vec<super::crs::Ruleset>,
+}
+
+/// How string values are read. Prompt and chat APIs receive prose that quotes code,
+/// shell commands and SQL as text for a model, so matching it as code only produces
+/// false positives; their structured fields (ids, names, URLs, options) still are code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    /// Every value is inspected with every rule.
+    #[default]
+    Default,
+    /// A value that reads as natural language (see `waf::prose`), or one named in
+    /// `text_fields`, is inspected only by the rules that attack the infrastructure
+    /// whatever the application does with the text (`${jndi:…}` reaches any logger);
+    /// every other value is inspected as in `default`.
+    PromptApi,
+}
+
+/// A body beyond the inspected head cannot be judged: an attack after it passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnOversize {
+    /// Inspect the head, forward the whole body (the tail is not seen).
+    #[default]
+    InspectHead,
+    /// Refuse it (413), like ModSecurity's `SecRequestBodyLimitAction Reject`.
+    Block,
 }
 
 impl Default for WafConfig {
@@ -34,6 +71,10 @@ impl Default for WafConfig {
             categories: Categories::default(),
             body_limit_bytes: DEFAULT_BODY_LIMIT,
             exclusions: Vec::new(),
+            profile: Profile::Default,
+            text_fields: Vec::new(),
+            on_oversize: OnOversize::InspectHead,
+            rulesets: vec![super::crs::Ruleset::Edge],
         }
     }
 }
@@ -114,6 +155,10 @@ pub struct Exclusion {
     /// `cookie:session`, `path`, `body`. A trailing `*` matches a prefix.
     #[serde(default)]
     pub targets: Option<Vec<String>>,
+    /// CRS rule tags (`attack-sqli`, `paranoia-level/2`, …); only CRS rules carry
+    /// tags, so an exclusion naming tags never covers the edge's own rules.
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
 }
 
 impl WafConfig {
@@ -125,10 +170,34 @@ impl WafConfig {
         self.body_limit_bytes.min(MAX_BODY_LIMIT)
     }
 
+    /// Body bytes the shell should read: one past the limit when oversized bodies are
+    /// refused, so a body without `Content-Length` shows whether it goes on.
+    pub fn body_read_cap(&self) -> usize {
+        match self.on_oversize {
+            OnOversize::Block => self.body_limit() + 1,
+            OnOversize::InspectHead => self.body_limit(),
+        }
+    }
+
+    /// Should this body be refused as too long to inspect? `seen` is the number of
+    /// body bytes read (up to [`WafConfig::body_read_cap`]), `declared` the
+    /// `Content-Length`, if any.
+    pub fn refuses_oversize(&self, seen: usize, declared: Option<u64>) -> bool {
+        let limit = self.body_limit();
+        self.on_oversize == OnOversize::Block
+            && (seen > limit || declared.is_some_and(|d| d > limit as u64))
+    }
+
+    /// Is this target's value natural language by configuration?
+    pub(crate) fn text_field(&self, target: &str) -> bool {
+        self.text_fields.iter().any(|t| target_matches(t, target))
+    }
+
     /// Is the whole request exempt (an exclusion with only `paths` that matches)?
     pub(crate) fn path_fully_excluded(&self, path: &str) -> bool {
         self.exclusions.iter().any(|e| {
             e.rule_ids.is_none()
+                && e.tags.is_none()
                 && e.categories.is_none()
                 && e.targets.is_none()
                 && e.paths
@@ -160,13 +229,19 @@ impl Exclusion {
             .categories
             .as_ref()
             .is_none_or(|cs| cs.contains(&rule.category));
-        let tgt_ok = self.targets.as_ref().is_none_or(|ts| {
-            ts.iter().any(|t| match t.strip_suffix('*') {
-                Some(prefix) => target.starts_with(prefix),
-                None => t.eq_ignore_ascii_case(target),
-            })
-        });
-        path_ok && id_ok && cat_ok && tgt_ok
+        let tgt_ok = self
+            .targets
+            .as_ref()
+            .is_none_or(|ts| ts.iter().any(|t| target_matches(t, target)));
+        path_ok && id_ok && cat_ok && tgt_ok && self.tags.is_none()
+    }
+}
+
+/// A configured target (`query:id`, `body:user.*`) against a reported one.
+fn target_matches(pattern: &str, target: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => target.starts_with(prefix),
+        None => pattern.eq_ignore_ascii_case(target),
     }
 }
 
@@ -220,6 +295,23 @@ mod tests {
             c.exclusions[0].categories.as_deref(),
             Some(&[Category::Sqli][..])
         );
+    }
+
+    #[test]
+    fn oversize_and_profiles() {
+        let c: WafConfig = serde_json::from_str(
+            r#"{"profile":"prompt_api","on_oversize":"block","body_limit_bytes":10,"text_fields":["body:messages.*"]}"#,
+        )
+        .unwrap();
+        assert_eq!((c.profile, c.body_read_cap()), (Profile::PromptApi, 11));
+        assert!(c.refuses_oversize(11, None) && c.refuses_oversize(3, Some(11)));
+        assert!(!c.refuses_oversize(10, Some(10)) && !c.refuses_oversize(0, None));
+        assert!(c.text_field("body:messages.content") && !c.text_field("body:model"));
+        let head = WafConfig { body_limit_bytes: 10, ..Default::default() };
+        assert_eq!(head.body_read_cap(), 10);
+        assert!(!head.refuses_oversize(11, Some(1 << 20)));
+        assert!(serde_json::from_str::<WafConfig>(r#"{"on_oversize":"reject"}"#).is_err());
+        assert!(serde_json::from_str::<WafConfig>(r#"{"profile":"chat"}"#).is_err());
     }
 
     #[test]

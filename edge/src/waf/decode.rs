@@ -438,6 +438,17 @@ pub fn normalize(s: &str) -> String {
         let c = match c {
             '\0' => continue,
             '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xff01 + 0x21).unwrap_or(c),
+            // Compatibility look-alikes of path punctuation (NFKC folds them; some
+            // servers do too), so `‥∕` reaches the detectors as `../`.
+            '\u{2025}' => {
+                out.push_str("..");
+                last_space = false;
+                continue;
+            }
+            '\u{2024}' | '\u{fe52}' => '.',
+            '\u{2215}' | '\u{2044}' | '\u{fe6b}' => '/',
+            '\u{2216}' | '\u{fe68}' => '\\',
+            '\u{2170}'..='\u{217f}' => ROMAN.get((c as u32 - 0x2170) as usize).copied().unwrap_or(c),
             '\t' | '\u{0b}' | '\u{0c}' | '\u{a0}' | '\u{3000}' => ' ',
             c if (c as u32) < 0x20 && c != '\r' && c != '\n' => ' ',
             c => c,
@@ -461,6 +472,10 @@ pub fn normalize(s: &str) -> String {
     }
     out
 }
+
+/// Small Roman numerals U+2170–U+217F fold to the letters they are drawn with
+/// (`ⅽ` → `c`); the multi-letter ones to their first letter.
+const ROMAN: [char; 16] = ['i', 'i', 'i', 'i', 'v', 'v', 'v', 'v', 'i', 'x', 'x', 'x', 'l', 'c', 'd', 'm'];
 
 /// [`normalize`] for ASCII input, on bytes (the common case, several times faster).
 fn normalize_ascii(b: &[u8]) -> String {
@@ -605,6 +620,7 @@ mod tests {
         assert_eq!(normalize("<scr\0ipt>"), "<script>");
         assert_eq!(normalize("ＳＥＬＥＣＴ  a\r\nb"), "select a\r\nb");
         assert_eq!(normalize("/* unterminated"), " ");
+        assert_eq!(normalize("‥﹨‥∕ｅｔⅽ"), "..\\../etc");
         // ASCII fast path and general path agree.
         for s in ["A/**/b\t\tC*/d/*!1e*/", "x\0y/*", "a  b\x01c\r\n"] {
             assert_eq!(

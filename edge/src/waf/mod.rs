@@ -6,8 +6,10 @@
 
 pub mod bots;
 mod config;
+pub mod crs;
 mod decode;
 mod extract;
+mod prose;
 mod rules;
 mod scan;
 #[cfg(test)]
@@ -28,7 +30,7 @@ mod xss;
 mod xxe;
 
 pub use bots::{bot_score, classify_user_agent, BotClass, BotInputs, BotVerdict, UaClassifier};
-pub use config::{Categories, Exclusion, WafConfig, DEFAULT_BODY_LIMIT, MAX_BODY_LIMIT};
+pub use config::{Categories, Exclusion, OnOversize, Profile, WafConfig, DEFAULT_BODY_LIMIT, MAX_BODY_LIMIT};
 pub use rules::{Category, Severity};
 
 /// One request, as the shell hands it over. Borrowed so inspection copies nothing it
@@ -102,6 +104,7 @@ fn tables() -> Vec<&'static rules::PatternTable> {
         &ssi::TABLE,
         &ssti::TABLE,
         &traversal::TABLE,
+        &traversal::VALUE_TABLE,
         &xss::TABLE,
         &xxe::TABLE,
     ]

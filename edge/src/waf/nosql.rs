@@ -33,6 +33,12 @@ pub(super) static VALUES: PatternTable = PatternTable::new(&[
         rule("nosql-js-loop", Nosql, 1, Critical),
         r"\bdo\s*\{[^}]{0,256}\}\s*while\s*\(|\bwhile\s*\(\s*(?:true|1|[a-z_]+\s*-\s*[a-z_]+)|\bnew\s+date\s*\(\s*\)\s*;",
     ),
+    // A string break straight into a JS condition on the document (`' && this.x`,
+    // `'; return this.password.match(…)`): `$where` injection.
+    (
+        rule("nosql-js-breakout", Nosql, 1, Critical),
+        r"['\x22]\s*(?:&&|\|\||;\s*return\b)\s*!?\s*\(?\s*this\s*\.\s*[a-z_]",
+    ),
     (
         rule("nosql-this-compare", Nosql, 2, Error),
         r"\bthis\s*\.\s*[a-z_]\w*\s*(?:==|!=|>|<|\.match)",
@@ -43,7 +49,7 @@ pub fn detect(t: &Text<'_>, out: &mut Vec<&'static Rule>) {
     if t.kind == Kind::Key && t.has(b'$') {
         KEYS.scan(t.s, out);
     }
-    if t.has_any(b"$({") {
+    if t.has_any(b"$({") || (t.has_any(b"'\"") && t.s.contains("this")) {
         VALUES.scan(t.s, out);
     }
 }
@@ -63,6 +69,8 @@ mod tests {
             ";var date = new Date(); do{curDate = new Date();}while(curDate-date",
             "{\"$gt\": \"\"}",
             "login[$regex]=a.*",
+            "' && this.password.match(/.*/)//",
+            "'; return this.a == 1; var x='",
         ] {
             assert!(fires(p, "nosql-"), "{p}: {:?}", ids(p));
         }

@@ -19,10 +19,11 @@ macro_rules! weak_cmds {
     };
 }
 
-/// A shell command separator (also `$(`), the anchor for every command rule.
+/// A shell command separator (also `$(` and process substitution `<(` `>(`), the
+/// anchor for every command rule.
 macro_rules! sep {
     () => {
-        r"(?:[;|`\n]|&&|\|\||\$\(|&)\s*"
+        r"(?:[;|`\n]|&&|\|\||[$<>]\(|&)\s*"
     };
 }
 
@@ -31,35 +32,55 @@ pub(super) static TABLE: PatternTable = PatternTable::new(&[
         rule("rce-unix-command", Rce, 1, Critical),
         concat!(
             sep!(),
-            r"(?:[a-z_]+=\S*\s+)?(?:sudo\s+)?(?:(?:/usr)?(?:/local)?/s?bin/)?",
+            r"(?:[a-z_]+=\S*\s+)?(?:sudo\s+)?(?:/?(?:usr/)?(?:local/)?s?bin/)?",
             strong_cmds!(),
             r"(?:$|[\s;|&`)<>]|\.exe\b)"
         ),
     ),
+    // An everyday word after a separator (`; Touch;` in a mobile User-Agent,
+    // `(BB10; Touch)`, `salt & pepper; cat food`) is prose or a product token unless
+    // it hugs the separator as shell input does (`;id;`, `|id`, `;echo 1`); with
+    // command-like arguments any spacing counts.
     (
         rule("rce-command-with-args", Rce, 1, Critical),
         concat!(
+            r"(?:[;|`\n]|&&|\|\||\$\(|&)",
+            weak_cmds!(),
+            r"(?:$|[;|&`)<>\n]|\s+\S)|",
             sep!(),
             weak_cmds!(),
-            r"(?:\s*[;|&`)<>]|\s+[-/.$~%]|\s+\x22?[a-z]:\\)"
+            r"(?:\s+[-/.$~%]|\s+\x22?[a-z]:\\|\s*[|<>]|\s*`)"
         ),
     ),
     (
         rule("rce-timing-probe", Rce, 1, Critical),
-        concat!(sep!(), r"(?:ping|sleep|timeout)\s+(?:-[a-z]\s+)?\d"),
+        concat!(sep!(), r"(?:ping|sleep|timeout)\s+(?:-[a-z]\s+)?\d|\bping\s+-[nc]\s*\d+\s+[a-z0-9]"),
     ),
     (
         rule("rce-shell-path", Rce, 1, Critical),
-        r"/bin/(?:ba|z|k|c|tc|da|fi)?sh\b|/usr/bin/(?:env|perl|python[23]?|php|ruby|nc|wget|curl|id)\b|\bcmd(?:\.exe)?\s+/[ck]\s",
+        r"/bin/(?:ba|z|k|c|tc|da|fi)?sh\b|/usr/bin/(?:env|perl|python[23]?|php|ruby|nc|wget|curl|id)\b|\bcmd(?:\.exe)?\s+/[ck]\s|[;|&`]\s*(?:usr/)?s?bin/[a-z]",
     ),
     (
         rule("rce-shellshock", Rce, 1, Critical),
         r"\(\s*\)\s*\{\s*[:\w]*\s*;?\s*\}\s*;",
     ),
     (rule("rce-arith-subst", Rce, 1, Critical), r"\$\(\(\s*[\d$]"),
+    // `:(){ :|:& };:` (a function that pipes into itself) and cmd.exe `for … in (…) do`.
+    (
+        rule("rce-shell-construct", Rce, 1, Critical),
+        r":\s*\(\s*\)\s*\{[^}]{0,64}\|[^}]{0,64}\}|\bfor\s+(?:/[dfrl]\s+(?:\x22[^\x22]{0,64}\x22\s+)?)?%{1,2}[a-z~\]]+\s+in\s*\([^)]{0,256}\)\s*do\b",
+    ),
     (
         rule("rce-command-substitution", Rce, 1, Critical),
-        concat!(r"(?:\$\(|`)\s*", strong_cmds!(), r"\b[^`)]*[`)]"),
+        concat!(
+            r"(?:\$\(|`)\s*",
+            strong_cmds!(),
+            r"\b[^`)]*[`)]|[<>]\(\s*(?:",
+            strong_cmds!(),
+            "|",
+            weak_cmds!(),
+            r")\b[^)]*\)"
+        ),
     ),
     (
         rule("rce-powershell", Rce, 1, Critical),
@@ -163,6 +184,14 @@ mod tests {
             "!!python/object/new:exec [import socket]",
             "${jndi:ldap://x/a}",
             "<?php system($_GET['c']); ?>",
+            "%0Aid%0A",
+            ";echo 111111",
+            "|usr/bin/id",
+            "x ping -n 30 127.0.0.1",
+            "<(cat file)",
+            ":(){ :|:& };:",
+            "& for %a in (a,b,c) do cmd",
+            "for /f \"usebackq\" %variable in (`command`) do command",
         ] {
             assert!(fires(p, "rce-"), "{p}: {:?}", ids(p));
         }
@@ -187,6 +216,10 @@ mod tests {
             "price: $5 & up",
             "I setted the COOKIE value to : expandGeoJsonFeatures=true;",
             "we ship worldwide; type your address below",
+            "Mozilla/5.0 (BB10; Touch) AppleWebKit/537.3+ (KHTML, like Gecko) Version/10.0.9.388 Mobile Safari/537.3+",
+            "Mozilla/5.0 (Mobile; Windows Phone 8.1; Android 4.0; ARM; Trident/7.0; Touch; rv:11.0; IEMobile/11.0)",
+            "apples, pears & more",
+            "first line\nsecond line, then more",
         ] {
             assert!(!fires(p, "rce-"), "{p}: {:?}", ids(p));
         }

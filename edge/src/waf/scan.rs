@@ -1,7 +1,7 @@
 //! Orchestration: fields → decoded variants → detectors → filtered, scored matches.
 
-use super::config::WafConfig;
-use super::decode;
+use super::config::{Profile, WafConfig};
+use super::{decode, prose};
 use super::extract::{self, Kind};
 use super::rules::Rule;
 use super::{Inspectable, Match, WafVerdict, MAX_MATCHES};
@@ -152,13 +152,25 @@ pub fn run(req: &Inspectable<'_>, cfg: &WafConfig) -> WafVerdict {
     let mut verdict = WafVerdict::default();
     let mut seen: Vec<(&'static str, usize)> = Vec::new(); // (rule id, field index)
     let mut hits: Vec<&'static Rule> = Vec::new();
+    let prompt_api = cfg.profile == Profile::PromptApi;
     for (idx, field) in extract::fields(req, cfg.body_limit()).iter().enumerate() {
         hits.clear();
-        for v in decode::variants(&field.value) {
-            let text = Text::new(&v, field.kind);
-            for d in detectors(field.kind) {
+        let variants = decode::variants(&field.value);
+        // The most decoded form is the one a model would read.
+        let prose = prompt_api
+            && field.kind == Kind::Value
+            && (cfg.text_field(&field.target)
+                || variants.last().is_some_and(|v| prose::is_natural_language(v)));
+        // Prose only needs the detectors of the rules that still count in it.
+        let active = if prose { PROSE_DETECTORS } else { detectors(field.kind) };
+        for v in &variants {
+            let text = Text::new(v, field.kind);
+            for d in active {
                 d(&text, &mut hits);
             }
+        }
+        if prose {
+            hits.retain(|r| IN_PROSE.contains(&r.id));
         }
         for rule in hits.iter().copied() {
             if seen.iter().any(|(id, i)| *id == rule.id && *i == idx) {
@@ -185,6 +197,13 @@ pub fn run(req: &Inspectable<'_>, cfg: &WafConfig) -> WafVerdict {
     verdict.threshold_exceeded = verdict.score >= cfg.threshold.max(1);
     verdict
 }
+
+/// Rules that still count in natural language under the `prompt_api` profile: they
+/// attack whatever reads the text (a Java logger expands `${jndi:…}` anywhere), not
+/// the application's own use of it.
+const IN_PROSE: &[&str] = &["rce-log4shell"];
+/// The detectors that report the rules of [`IN_PROSE`].
+const PROSE_DETECTORS: &[Detector] = &[super::rce::detect];
 
 /// Characters of the raw value echoed into logs.
 const SNIPPET_CHARS: usize = 24;

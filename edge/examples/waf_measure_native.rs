@@ -1,0 +1,144 @@
+//! Natively replays attack and benign corpora through `edge::waf::inspect` under
+//! several configurations and prints blocked/passed per set per configuration, so
+//! one change is judged on every set at once (`scripts/waf-measure.sh --native`).
+//!
+//! ```text
+//! waf_measure_native [--config NAME=PARAMS]... [--list NAME=FILE]... [--benign NAME=FILE]...
+//!                    [--ftw DIR]... [--misses FILE]
+//! ```
+//! - `--config`: `waf` rule params (JSON); default: the configurations of
+//!   `edge/tests/payload_sets` (pl1, pl2, prompt_api).
+//! - `--list` / `--benign`: a payload list, one payload a line, sent as a query
+//!   parameter, a form field and a JSON value (attacks must be blocked, benign passed).
+//! - `--ftw`: a go-ftw folder (OWASP CRS regression format); its tests that expect a
+//!   rule to fire count as attacks, per folder.
+//! - With no set given: the vendored SecLists payload lists and prompts, tuning and
+//!   held-out halves apart.
+
+#[path = "../tests/payload_sets/mod.rs"]
+mod payload_sets;
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use edge::waf::{inspect, Inspectable, WafConfig};
+use payload_sets::{attack_sets, corpora, ftw_cases, prompts, request, Half, Req, Set, CONFIGS, PLACES};
+
+const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36";
+
+fn blocked(r: &Req, cfg: &WafConfig) -> (bool, Vec<&'static str>) {
+    let mut headers: Vec<(&str, &str)> = r.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    if headers.is_empty() {
+        headers.push(("User-Agent", UA));
+    }
+    let view = Inspectable { path: &r.path, query: &r.query, headers, content_type: r.content_type.as_deref(), body: &r.body };
+    let v = inspect(&view, cfg);
+    (v.threshold_exceeded || cfg.refuses_oversize(r.body.len(), None), v.matches.iter().map(|m| m.rule_id).collect())
+}
+
+fn list(name: &str, file: &str, benign: bool) -> Set {
+    let text = std::fs::read(file).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_else(|e| {
+        eprintln!("{file}: {e}");
+        std::process::exit(2)
+    });
+    let items = text
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| l.trim().len() >= payload_sets::MIN_PAYLOAD)
+        .map(String::from)
+        .enumerate()
+        .collect();
+    Set { name: Box::leak(name.to_string().into_boxed_str()), benign, items }
+}
+
+fn pct(a: usize, b: usize) -> f64 {
+    if b == 0 { 100.0 } else { 100.0 * a as f64 / b as f64 }
+}
+
+fn main() {
+    let mut configs: Vec<(String, String)> = Vec::new();
+    let mut sets: Vec<Set> = Vec::new();
+    let mut ftw: Vec<String> = Vec::new();
+    let mut misses_file = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let v = args.next().unwrap_or_else(|| {
+            eprintln!("{a} needs a value");
+            std::process::exit(2)
+        });
+        let pair = || v.split_once('=').map(|(a, b)| (a.to_string(), b.to_string()));
+        match (a.as_str(), pair()) {
+            ("--config", Some(p)) => configs.push(p),
+            ("--list", Some((n, f))) => sets.push(list(&n, &f, false)),
+            ("--benign", Some((n, f))) => sets.push(list(&n, &f, true)),
+            ("--ftw", _) => ftw.push(v),
+            ("--misses", _) => misses_file = Some(v),
+            _ => {
+                eprintln!("unknown argument {a} {v}");
+                std::process::exit(2)
+            }
+        }
+    }
+    if configs.is_empty() {
+        configs = CONFIGS.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    }
+    let halves = sets.is_empty() && ftw.is_empty();
+    if halves {
+        sets = attack_sets(&corpora());
+        sets.push(prompts(&corpora()));
+    }
+    let cases: Vec<_> = ftw.iter().flat_map(|d| ftw_cases(Path::new(d))).collect();
+    let mut misses = String::new();
+    for (name, params) in &configs {
+        let cfg: WafConfig = match serde_json::from_str(params) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("--config {name}: {e}");
+                std::process::exit(2)
+            }
+        };
+        for set in &sets {
+            let field = if set.benign { "prompt" } else { "q" };
+            let (mut good, mut total) = ([0usize; 2], [0usize; 2]);
+            for (i, payload) in &set.items {
+                let h = usize::from(halves && Half::of(*i) == Half::Held);
+                for place in PLACES {
+                    let r = request(place, if set.benign { "/v1/chat" } else { "/search" }, field, payload);
+                    let (b, ids) = blocked(&r, &cfg);
+                    total[h] += 1;
+                    if b != set.benign {
+                        good[h] += 1;
+                    } else if h == 0 {
+                        let _ = writeln!(misses, "{name} {} {place:?} {payload:?} {ids:?}", set.name);
+                    }
+                }
+            }
+            let verb = if set.benign { "passed" } else { "blocked" };
+            if halves {
+                println!(
+                    "{name:<12} {:<10} tune {:>5}/{:<5} {:5.1}%   held-out {:>5}/{:<5} {:5.1}% {verb}",
+                    set.name, good[0], total[0], pct(good[0], total[0]), good[1], total[1], pct(good[1], total[1])
+                );
+            } else {
+                println!("{name:<12} {:<40} {:>5}/{:<5} {:5.1}% {verb}", set.name, good[0], total[0], pct(good[0], total[0]));
+            }
+        }
+        let mut by_folder: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+        for c in cases.iter().filter(|c| c.attack) {
+            let (b, ids) = blocked(&c.req, &cfg);
+            let e = by_folder.entry(c.folder.as_str()).or_default();
+            e.1 += 1;
+            if b {
+                e.0 += 1;
+            } else {
+                let _ = writeln!(misses, "{name} {} {} {:?} {:?} {ids:?}", c.folder, c.id, c.req.query, String::from_utf8_lossy(&c.req.body));
+            }
+        }
+        for (f, (b, t)) in by_folder {
+            println!("{name:<12} {f:<40} {b:>5}/{t:<5} {:5.1}% blocked", pct(b, t));
+        }
+    }
+    if let Some(f) = misses_file {
+        let _ = std::fs::write(f, misses);
+    }
+}

@@ -1,0 +1,259 @@
+//! Turns the shipped CRS files plus one `waf` config into a compiled
+//! zentinel-modsec ruleset, fixing on the way what the engine gets wrong for
+//! stock CRS (each fix names the upstream change that would make it needless).
+
+use zentinel_modsec::parser::{Action, DataAction, Directive, DisruptiveAction, FlowAction, MetadataAction, OperatorName, Parser, SecRule};
+use zentinel_modsec::{CompiledRuleset, ModSecurity};
+
+use super::bundle;
+use super::exclusions;
+use super::{CrsError, Settings};
+
+/// One CRS rule as loaded: its id, tags and whether it continues a chain.
+#[derive(Debug, Clone)]
+pub(crate) struct RuleMeta {
+    pub id: u64,
+    pub tags: Vec<String>,
+}
+
+/// Something the loader changed or dropped, reported by tests and docs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadNote {
+    pub rule_id: u64,
+    pub note: String,
+}
+
+pub(crate) struct Loaded {
+    pub modsec: ModSecurity,
+    pub notes: Vec<LoadNote>,
+    pub rules: Vec<RuleMeta>,
+}
+
+/// Engine mode, paranoia and threshold, in CRS's own variables (what an
+/// operator would write in `crs-setup.conf`).
+fn settings_text(s: &Settings) -> String {
+    format!(
+        "SecAction \"id:900000,phase:1,pass,t:none,nolog,setvar:tx.blocking_paranoia_level={p}\"\n\
+         SecAction \"id:900110,phase:1,pass,t:none,nolog,setvar:tx.inbound_anomaly_score_threshold={t},setvar:tx.outbound_anomaly_score_threshold=4\"\n",
+        p = s.paranoia.clamp(1, 4),
+        t = s.threshold.max(1),
+    )
+}
+
+pub(crate) fn load(s: &Settings) -> Result<Loaded, CrsError> {
+    let mut head = String::from("SecRuleEngine On\nSecRequestBodyAccess On\n");
+    head.push_str(bundle::SETUP);
+    head.push('\n');
+    head.push_str(&settings_text(s));
+    head.push_str(&s.extra_setup);
+    head.push('\n');
+    // The exclusions go between setup and rules (path-scoped `ctl`s, like
+    // REQUEST-900) and after the rules (global removals, like RESPONSE-999),
+    // so count the setup's directives to know where "between" is.
+    let head_len = parse(&head)?.len();
+    let mut text = head;
+    for (_, rules) in bundle::RULES {
+        text.push_str(rules);
+        text.push('\n');
+    }
+    let mut directives = parse(&text)?;
+    let mut notes = Vec::new();
+    for d in directives.iter_mut().skip(head_len) {
+        if let Directive::SecRule(rule) = d {
+            fix_rule(rule, &mut notes)?;
+        }
+    }
+    let head_len = head_len.min(directives.len());
+    mark_firing(&mut directives[head_len..])?;
+    let mut directives = hoist_chain_setvars(directives, &mut notes);
+    let rules = metadata(&directives[head_len..]);
+    let (before, after) = exclusions::seclang(s, &rules)?;
+    let before = parse(&before)?;
+    let after = parse(&after)?;
+    let tail = directives.split_off(head_len);
+    directives.extend(before);
+    directives.extend(tail);
+    directives.extend(after);
+    let ruleset = CompiledRuleset::compile(directives).map_err(|e| CrsError::Load(e.to_string()))?;
+    Ok(Loaded { modsec: ModSecurity::new(ruleset), notes, rules })
+}
+
+/// TX variable a rule sets when it fires in full (see [`mark_firing`]).
+pub(crate) const FIRED_PREFIX: &str = "edge_fired_";
+
+/// Give every rule with an id a `setvar:tx.edge_fired_<id>=1`.
+///
+/// zentinel records a chain's starter in `matched_rules` as soon as the
+/// starter matches, even when a later link does not (ModSecurity logs the rule
+/// only when the whole chain matched), which would report CRS rules that did
+/// not fire. The engine runs a chain starter's actions only once the whole
+/// chain has matched, so this variable is set exactly when the rule fired.
+/// Upstream fix: push to `matched_rules` when the chain completes.
+fn mark_firing(directives: &mut [Directive]) -> Result<(), CrsError> {
+    let ids: Vec<u64> = directives
+        .iter()
+        .filter_map(|d| match d {
+            Directive::SecRule(r) => rule_id(r),
+            _ => None,
+        })
+        .collect();
+    let text: String = ids.iter().map(|id| format!("SecAction \"id:{id},phase:1,pass,setvar:tx.{FIRED_PREFIX}{id}=1\"\n")).collect();
+    let mut setvars = parse(&text)?.into_iter().filter_map(|d| match d {
+        Directive::SecAction(a) => a.actions.into_iter().find(|a| matches!(a, Action::Data(_))),
+        _ => None,
+    });
+    for d in directives.iter_mut() {
+        if let Directive::SecRule(r) = d {
+            if rule_id(r).is_some() {
+                let action = setvars.next().ok_or_else(|| CrsError::Load("fired marker missing".into()))?;
+                r.actions.push(action);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn parse(text: &str) -> Result<Vec<Directive>, CrsError> {
+    let mut p = Parser::new();
+    p.parse(text).map_err(|e| CrsError::Load(e.to_string()))?;
+    Ok(p.into_directives())
+}
+
+pub(crate) fn rule_id(rule: &SecRule) -> Option<u64> {
+    rule.actions.iter().find_map(|a| match a {
+        Action::Metadata(MetadataAction::Id(id)) => Some(*id),
+        _ => None,
+    })
+}
+
+fn metadata(directives: &[Directive]) -> Vec<RuleMeta> {
+    directives
+        .iter()
+        .filter_map(|d| match d {
+            Directive::SecRule(r) => Some(&r.actions),
+            Directive::SecAction(a) => Some(&a.actions),
+            _ => None,
+        })
+        .filter_map(|actions| {
+            let id = actions.iter().find_map(|a| match a {
+                Action::Metadata(MetadataAction::Id(id)) => Some(*id),
+                _ => None,
+            })?;
+            let tags = actions
+                .iter()
+                .filter_map(|a| match a {
+                    Action::Metadata(MetadataAction::Tag(t)) => Some(t.clone()),
+                    _ => None,
+                })
+                .collect();
+            Some(RuleMeta { id, tags })
+        })
+        .collect()
+}
+
+/// Shadow rules carry a hoisted chain-starter `setvar` (see [`hoist_chain_setvars`]).
+const SHADOW_ID_BASE: u64 = 90_000_000;
+
+/// Run a chain starter's own bookkeeping `setvar`s as soon as the starter
+/// matches, as ModSecurity does.
+///
+/// zentinel holds *all* of a chain starter's actions until the whole chain has
+/// matched, so a later link that reads what the starter set (931130 reads
+/// `tx.rfi_parameter_*`, 920420 `tx.content_type`, 943110
+/// `tx.943110_matched_var_name`, …) never matches and the rule never fires.
+/// The fix: a pass-through copy of the starter (same variables, operator,
+/// transformations, `capture`) placed just before it, carrying only the
+/// setvars that are not scores. Scores stay where they are, applied only when
+/// the chain completes. Upstream fix: apply non-disruptive actions of a chain
+/// link when that link matches.
+fn hoist_chain_setvars(directives: Vec<Directive>, notes: &mut Vec<LoadNote>) -> Vec<Directive> {
+    let mut out = Vec::with_capacity(directives.len() + 32);
+    for d in directives {
+        if let Directive::SecRule(r) = &d {
+            let chain = r.actions.iter().any(|a| matches!(a, Action::Flow(FlowAction::Chain)));
+            let id = rule_id(r);
+            let bookkeeping: Vec<Action> = r
+                .actions
+                .iter()
+                .filter(|a| matches!(a, Action::Data(DataAction::SetVar(v)) if !v.key.to_ascii_lowercase().contains("score")))
+                .cloned()
+                .collect();
+            if let (true, Some(id), false) = (chain, id, bookkeeping.is_empty()) {
+                if id < SHADOW_ID_BASE {
+                    let mut actions = vec![Action::Metadata(MetadataAction::Id(SHADOW_ID_BASE + id))];
+                    actions.extend(r.actions.iter().filter(|a| {
+                        matches!(a, Action::Metadata(MetadataAction::Phase(_)) | Action::Transformation(_) | Action::Data(DataAction::Capture) | Action::Flow(FlowAction::MultiMatch))
+                    }).cloned());
+                    actions.push(Action::Disruptive(DisruptiveAction::Pass));
+                    actions.extend(bookkeeping);
+                    out.push(Directive::SecRule(SecRule {
+                        variables: r.variables.clone(),
+                        operator: r.operator.clone(),
+                        actions,
+                        location: r.location.clone(),
+                    }));
+                    notes.push(LoadNote { rule_id: id, note: "chain starter's setvars hoisted into a pass-through copy".into() });
+                }
+            }
+        }
+        out.push(d);
+    }
+    out
+}
+
+/// Per-rule fixes for stock CRS on this engine.
+fn fix_rule(rule: &mut SecRule, notes: &mut Vec<LoadNote>) -> Result<(), CrsError> {
+    let id = rule_id(rule).unwrap_or(0);
+    // zentinel's `t:normalizePathWin` turns `/` into `\` (ModSecurity turns `\`
+    // into `/` and then normalises), so `/etc/passwd` never matches a list of
+    // forward-slash paths. Upstream fix: swap the direction. Here: plain
+    // `normalizePath`, and the word list below matches either slash.
+    let mut either_slash = false;
+    for a in rule.actions.iter_mut() {
+        if let Action::Transformation(t) = a {
+            if t.eq_ignore_ascii_case("normalizePathWin") {
+                *t = "normalizePath".to_string();
+                either_slash = true;
+            }
+        }
+    }
+    if rule.operator.name == OperatorName::PmFromFile {
+        // No filesystem in a Worker: the list ships in the bundle. A phrase
+        // list becomes one case-insensitive alternation of literals (`@pm` on
+        // words would split phrases such as `Mozilla/4.0 (Hydra)` and match
+        // every browser). Upstream: a data-file provider instead of `std::fs`.
+        let name = rule.operator.argument.trim().to_string();
+        let list = bundle::data(&name).ok_or_else(|| CrsError::Load(format!("rule {id}: data file {name} is not bundled")))?;
+        rule.operator.name = OperatorName::Rx;
+        rule.operator.argument = phrase_regex(list, either_slash);
+        notes.push(LoadNote { rule_id: id, note: format!("@pmFromFile {name} inlined as a literal alternation") });
+    }
+    if rule.operator.name == OperatorName::Rx {
+        // Every CRS 4 regex is accepted by the `regex` crate (linear time, no
+        // backtracking); a pattern that were not would fail the load here
+        // rather than run on a backtracking engine. `crs::tests` lists them.
+        if let Err(e) = regex_syntax::Parser::new().parse(&rule.operator.argument) {
+            return Err(CrsError::Load(format!("rule {id}: regex not linear-time compatible: {e}")));
+        }
+    }
+    Ok(())
+}
+
+/// A `@pmFromFile` list as an `@rx` alternation: ASCII case-insensitive,
+/// literals only, optionally with `/` standing for either slash.
+pub(crate) fn phrase_regex(list: &str, either_slash: bool) -> String {
+    let alternatives: Vec<String> = list
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let escaped = regex_syntax::escape(l);
+            if either_slash {
+                escaped.replace('/', r"[/\\]")
+            } else {
+                escaped
+            }
+        })
+        .collect();
+    format!("(?i-u)(?:{})", alternatives.join("|"))
+}

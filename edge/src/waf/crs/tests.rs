@@ -1,0 +1,155 @@
+use super::*;
+use crate::waf::{Category, Exclusion};
+
+const BROWSER: &[(&str, &str)] = &[
+    ("Host", "shop.example.com"),
+    ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"),
+    ("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+    ("Accept-Language", "en-US,en;q=0.9"),
+    ("Accept-Encoding", "gzip, deflate, br"),
+];
+
+fn settings(paranoia: u8, threshold: u32) -> Settings {
+    Settings { paranoia, threshold, ..Default::default() }
+}
+
+fn get<'a>(uri: &'a str) -> Request<'a> {
+    Request { method: "GET", uri, protocol: "HTTP/1.1", headers: BROWSER, ..Default::default() }
+}
+
+fn ids(v: &Verdict) -> Vec<&str> {
+    v.matches.iter().map(|m| m.rule_id.as_str()).collect()
+}
+
+#[test]
+fn stock_rules_load_and_every_regex_is_linear_time() {
+    let e = Engine::new(&settings(1, 5)).expect("stock CRS loads");
+    assert!(e.rule_count() > 500, "{}", e.rule_count());
+    // The only changes to stock rules: word lists inlined (no filesystem).
+    assert!(e.notes().iter().all(|n| n.note.contains("inlined") || n.note.contains("hoisted")), "{:?}", e.notes());
+    let lists: usize = bundle::RULES
+        .iter()
+        .map(|(_, t)| t.lines().filter(|l| !l.trim_start().starts_with('#') && l.contains("@pmFromFile")).count())
+        .sum();
+    let inlined = e.notes().iter().filter(|n| n.note.contains("inlined")).count();
+    assert_eq!(inlined, lists, "{:?}", e.notes());
+    // The loader refuses a pattern the linear-time engine cannot run.
+    for (_, text) in bundle::RULES {
+        assert!(!text.contains("(?="), "lookahead in a shipped rule");
+    }
+}
+
+#[test]
+fn blocking_decision_is_crs_anomaly_scoring() {
+    let e = Engine::new(&settings(1, 5)).unwrap();
+    for uri in ["/", "/products/shoes?q=red+shoes&size=42", "/blog/2024/what-is-sql-injection?page=2"] {
+        let v = e.inspect(&get(uri));
+        assert!(!v.blocked && v.score == 0, "{uri}: {v:?}");
+    }
+    let v = e.inspect(&get("/item?id=1%27%20UNION%20SELECT%20password%20FROM%20users--"));
+    assert!(v.blocked && v.score >= 5, "{v:?}");
+    assert!(ids(&v).iter().any(|id| id.starts_with("942")), "{v:?}");
+    assert!(v.rule_ids.iter().any(|id| id == "949110"), "{v:?}");
+    let v = e.inspect(&get("/f?p=../../../../etc/passwd"));
+    assert!(v.blocked && ids(&v).contains(&"930120"), "{v:?}");
+    let form = Request {
+        method: "POST",
+        uri: "/comment",
+        protocol: "HTTP/1.1",
+        headers: &[
+            ("Host", "shop.example.com"),
+            ("User-Agent", "Mozilla/5.0"),
+            ("Accept", "*/*"),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Content-Length", "38"),
+        ],
+        body: b"text=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+        client_ip: Some("203.0.113.7"),
+    };
+    let v = e.inspect(&form);
+    assert!(v.blocked && ids(&v).iter().any(|id| id.starts_with("941")), "{v:?}");
+    assert!(v.matches.iter().any(|m| m.target == "ARGS:text"), "{v:?}");
+}
+
+#[test]
+fn threshold_and_paranoia_are_crs_settings() {
+    let attack = get("/item?id=1%27%20UNION%20SELECT%20password%20FROM%20users--");
+    let high = Engine::new(&settings(1, 1000)).unwrap().inspect(&attack);
+    assert!(!high.blocked && high.score >= 5, "{high:?}");
+    // A PL2-only rule: 942430 (many special characters) is silent at PL1.
+    let chars = get("/s?q=a%27%27%27%27%27%27%27%27%27%27%27%27b");
+    let pl1 = Engine::new(&settings(1, 5)).unwrap().inspect(&chars);
+    let pl2 = Engine::new(&settings(2, 5)).unwrap().inspect(&chars);
+    assert!(!ids(&pl1).contains(&"942430") && ids(&pl2).contains(&"942430"), "{pl1:?} {pl2:?}");
+}
+
+#[test]
+fn exclusions_map_to_crs_rule_exclusions() {
+    let attack = get("/api/search?q=%3Cscript%3Ealert(1)%3C/script%3E&id=1");
+    let run = |ex: Exclusion| {
+        let s = Settings { exclusions: vec![ex], ..settings(1, 5) };
+        Engine::new(&s).unwrap().inspect(&attack)
+    };
+    let base = Engine::new(&settings(1, 5)).unwrap().inspect(&attack);
+    assert!(base.blocked);
+    let fired: Vec<String> = base.matches.iter().map(|m| m.rule_id.clone()).collect();
+    // By id (every rule that fired) and path.
+    let v = run(Exclusion { paths: Some(vec!["/api/*".into()]), rule_ids: Some(fired.clone()), ..Default::default() });
+    assert!(!v.blocked && v.matches.is_empty(), "{v:?}");
+    let v = run(Exclusion { paths: Some(vec!["/other".into()]), rule_ids: Some(fired.clone()), ..Default::default() });
+    assert!(v.blocked, "{v:?}");
+    // By id range, everywhere.
+    let v = run(Exclusion { rule_ids: Some(vec!["941000-941999".into()]), ..Default::default() });
+    assert!(ids(&v).iter().all(|id| !id.starts_with("941")), "{v:?}");
+    // By tag and by category.
+    let v = run(Exclusion { tags: Some(vec!["attack-xss".into()]), ..Default::default() });
+    assert!(ids(&v).iter().all(|id| !id.starts_with("941")), "{v:?}");
+    let v = run(Exclusion { categories: Some(vec![Category::Xss]), ..Default::default() });
+    assert!(ids(&v).iter().all(|id| !id.starts_with("941")), "{v:?}");
+    // By target: the field is no longer inspected, others still are.
+    let v = run(Exclusion { targets: Some(vec!["query:q".into()]), ..Default::default() });
+    assert!(v.matches.iter().all(|m| m.target != "ARGS:q"), "{v:?}");
+    let v = run(Exclusion { paths: Some(vec!["/api/search".into()]), targets: Some(vec!["query:q".into()]), ..Default::default() });
+    assert!(v.matches.iter().all(|m| m.target != "ARGS:q"), "{v:?}");
+    // Paths only: CRS is off there.
+    let v = run(Exclusion { paths: Some(vec!["/api/".into()]), ..Default::default() });
+    assert!(!v.blocked && v.matches.is_empty(), "{v:?}");
+    // A category switched off.
+    let mut s = settings(1, 5);
+    s.categories.xss = false;
+    let v = Engine::new(&s).unwrap().inspect(&attack);
+    assert!(ids(&v).iter().all(|id| !id.starts_with("941")), "{v:?}");
+}
+
+#[test]
+fn bad_exclusions_are_config_errors() {
+    for t in ["query:*", "ARGS:a,b", "nonsense", "header:"] {
+        let e = Exclusion { targets: Some(vec![t.into()]), ..Default::default() };
+        assert!(check_exclusion(&e).is_err(), "{t}");
+    }
+    let e = Exclusion { paths: Some(vec!["/a\"b".into()]), ..Default::default() };
+    assert!(check_exclusion(&e).is_err());
+    assert!(is_id_selector("942100") && is_id_selector("942100-942199") && !is_id_selector("sqli-union"));
+}
+
+#[test]
+fn engines_are_cached_per_configuration() {
+    let a = WafConfig { rulesets: vec![Ruleset::OwaspCrs], ..Default::default() };
+    let e1 = engine(&a).unwrap();
+    let e2 = engine(&a).unwrap();
+    assert!(Arc::ptr_eq(&e1, &e2));
+    let b = WafConfig { threshold: 7, ..a.clone() };
+    assert!(!Arc::ptr_eq(&e1, &engine(&b).unwrap()));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    #[test]
+    fn never_panics(q in ".{0,120}", b in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200), ct in "(application/json|multipart/form-data; boundary=x|text/xml|application/x-www-form-urlencoded|)") {
+        let cfg = WafConfig { rulesets: vec![Ruleset::OwaspCrs], paranoia: 4, ..Default::default() };
+        let e = engine(&cfg).unwrap();
+        let uri = format!("/{q}?{q}");
+        let headers = [("Host", "x"), ("Content-Type", ct.as_str()), ("X-A", q.as_str()), ("Cookie", q.as_str())];
+        let _ = e.inspect(&Request { method: "POST", uri: &uri, protocol: "HTTP/1.1", headers: &headers, body: &b, client_ip: None });
+    }
+}

@@ -1,0 +1,178 @@
+//! The wasm shell's translation code under a real JS engine (Node, through
+//! `wasm-bindgen-test-runner`): what the native tests cannot reach — reading
+//! `request.cf` and headers off a JS `Request`, writing header edits into JS
+//! `Headers`, the body tee, and the panic hook.
+//!
+//! Run: `cargo test -p edge --target wasm32-unknown-unknown --test wasm_shell`
+//! with `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner`
+//! (scripts/test.sh does).
+#![cfg(target_arch = "wasm32")]
+
+use edge::phases::respond::HeaderOp;
+use edge::pipeline::EdgeResponse;
+use edge::shell::{body, convert, install_panic_hook};
+use wasm_bindgen::prelude::*;
+use worker::wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::wasm_bindgen_test;
+use worker::js_sys::{JSON, Reflect};
+use worker::{Headers, Method, Request, RequestInit};
+
+fn request(method: Method, url: &str, headers: &[(&str, &str)], body: Option<&str>) -> Request {
+    let h = Headers::new();
+    for (n, v) in headers {
+        h.set(n, v).unwrap();
+    }
+    let mut init = RequestInit::new();
+    init.with_method(method).with_headers(h);
+    if let Some(b) = body {
+        init.with_body(Some(JsValue::from_str(b)));
+    }
+    Request::new_with_init(url, &init).unwrap()
+}
+
+/// Sets `request.cf` as workerd does (here from JSON, as `MF-CF-Blob` does).
+fn with_cf(req: &Request, json: &str) {
+    Reflect::set(req.inner(), &JsValue::from_str("cf"), &JSON::parse(json).unwrap()).unwrap();
+}
+
+#[wasm_bindgen_test]
+fn request_info_reads_url_headers_and_client_ip() {
+    let req = request(
+        Method::Post,
+        "https://API.Example.com:8443/v1/items?q=1&b=2",
+        &[("CF-Connecting-IP", " 2001:db8::7 "), ("X-Mixed-Case", "Value Kept")],
+        None,
+    );
+    let info = convert::request_info(&req);
+    assert_eq!(info.method, "POST");
+    assert_eq!((info.scheme.as_str(), info.host.as_str(), info.port), ("https", "api.example.com", Some(8443)));
+    assert_eq!((info.path.as_str(), info.query.as_deref()), ("/v1/items", Some("q=1&b=2")));
+    assert_eq!(info.client_ip, Some("2001:db8::7".parse().unwrap()));
+    // Names are lower-cased once here; values are kept as sent.
+    assert_eq!(info.header("x-mixed-case"), Some("Value Kept"));
+    assert_eq!(info.cf, Default::default(), "no request.cf, no facts");
+}
+
+#[wasm_bindgen_test]
+fn request_cf_fields_are_read_and_odd_ones_ignored() {
+    let req = request(Method::Get, "https://example.com/", &[], None);
+    with_cf(
+        &req,
+        r#"{"country":"DE","continent":"EU","regionCode":"BY","asn":3320,"colo":"FRA",
+            "botManagement":{"score":12,"verifiedBot":true},"clientAcceptEncoding":"","unknownField":[1,2]}"#,
+    );
+    let cf = convert::request_info(&req).cf;
+    assert_eq!(cf.country.as_deref(), Some("DE"));
+    assert_eq!(cf.continent.as_deref(), Some("EU"));
+    assert_eq!(cf.region_code.as_deref(), Some("BY"));
+    assert_eq!(cf.asn, Some(3320));
+    assert_eq!(cf.colo.as_deref(), Some("FRA"));
+    let bm = cf.bot_management.unwrap();
+    assert_eq!((bm.score, bm.verified_bot), (Some(12), true));
+
+    // A field of the wrong type makes the whole object unusable, never an exception.
+    let odd = request(Method::Get, "https://example.com/", &[], None);
+    with_cf(&odd, r#"{"country":7,"asn":"not a number"}"#);
+    assert_eq!(convert::request_info(&odd).cf, Default::default());
+    let not_object = request(Method::Get, "https://example.com/", &[], None);
+    with_cf(&not_object, r#""a string""#);
+    assert_eq!(convert::request_info(&not_object).cf, Default::default());
+}
+
+#[wasm_bindgen_test]
+fn header_ops_edit_js_headers_in_order() {
+    let headers = Headers::new();
+    headers.set("server", "nginx").unwrap();
+    headers.set("vary", "Accept-Encoding").unwrap();
+    headers.set("x-frame-options", "SAMEORIGIN").unwrap();
+    convert::apply_header_ops(
+        &headers,
+        &[
+            HeaderOp::Remove("server".into()),
+            HeaderOp::Set("strict-transport-security".into(), "max-age=63072000".into()),
+            HeaderOp::SetIfAbsent("x-frame-options".into(), "DENY".into()),
+            HeaderOp::SetIfAbsent("x-content-type-options".into(), "nosniff".into()),
+            HeaderOp::AppendToken("vary".into(), "Origin".into()),
+            HeaderOp::AppendToken("vary".into(), "origin".into()),
+            // A value the runtime refuses is skipped; the rest still apply.
+            HeaderOp::Set("bad name".into(), "x".into()),
+            HeaderOp::Set("x-after".into(), "1".into()),
+        ],
+    );
+    assert_eq!(headers.get("server").unwrap(), None);
+    assert_eq!(headers.get("strict-transport-security").unwrap().as_deref(), Some("max-age=63072000"));
+    assert_eq!(headers.get("x-frame-options").unwrap().as_deref(), Some("SAMEORIGIN"));
+    assert_eq!(headers.get("x-content-type-options").unwrap().as_deref(), Some("nosniff"));
+    assert_eq!(headers.get("vary").unwrap().as_deref(), Some("Accept-Encoding, Origin"));
+    assert_eq!(headers.get("x-after").unwrap().as_deref(), Some("1"));
+}
+
+#[wasm_bindgen_test]
+async fn edge_response_carries_status_headers_and_body() {
+    let r = EdgeResponse {
+        status: 429,
+        headers: vec![("content-type".into(), "application/json".into()), ("retry-after".into(), "3".into())],
+        body: r#"{"error":"slow down"}"#.into(),
+    };
+    let mut resp = convert::edge_response(&r, &[HeaderOp::Set("x-edge-cache".into(), "BYPASS".into())]).unwrap();
+    assert_eq!(resp.status_code(), 429);
+    assert_eq!(resp.headers().get("retry-after").unwrap().as_deref(), Some("3"));
+    assert_eq!(resp.headers().get("x-edge-cache").unwrap().as_deref(), Some("BYPASS"));
+    assert_eq!(resp.text().await.unwrap(), r#"{"error":"slow down"}"#);
+
+    // 204 carries no body at all (a body, even empty, would be a runtime error).
+    let empty = EdgeResponse { status: 204, headers: vec![], body: String::new() };
+    let resp = convert::edge_response(&empty, &[]).unwrap();
+    assert_eq!(resp.status_code(), 204);
+    assert!(matches!(resp.body(), worker::ResponseBody::Empty));
+}
+
+async fn read_all(stream: worker::web_sys::ReadableStream) -> String {
+    let resp = worker::web_sys::Response::new_with_opt_readable_stream(Some(&stream)).unwrap();
+    JsFuture::from(resp.text().unwrap()).await.unwrap().as_string().unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn body_tee_gives_the_waf_the_head_and_the_origin_every_byte() {
+    let text = "field=".to_string() + &"x".repeat(10_000);
+    let req = request(Method::Post, "https://example.com/form", &[("content-type", "text/plain")], Some(&text));
+    let (head, rest) = body::read_head(&req, 64).await;
+    assert_eq!(head, text.as_bytes()[..64]);
+    assert_eq!(read_all(rest.expect("forwarded branch")).await, text);
+
+    // A body shorter than the cap: the head is all of it.
+    let short = request(Method::Post, "https://example.com/form", &[], Some("a=1"));
+    let (head, rest) = body::read_head(&short, 64).await;
+    assert_eq!(head, b"a=1");
+    assert_eq!(read_all(rest.unwrap()).await, "a=1");
+
+    // No body: nothing to inspect, nothing to forward.
+    let get = request(Method::Get, "https://example.com/", &[], None);
+    let (head, rest) = body::read_head(&get, 64).await;
+    assert!(head.is_empty() && rest.is_none());
+}
+
+#[wasm_bindgen(inline_js = "
+export function console_errors_while(f) {
+  const original = console.error;
+  const seen = [];
+  console.error = (...args) => seen.push(args.map(String).join(' '));
+  try { f(); } catch (e) { seen.push('thrown: ' + e); } finally { console.error = original; }
+  return seen.join('\\n');
+}")]
+extern "C" {
+    /// Runs `f`, returning what it (or a panic inside it) wrote to `console.error`.
+    fn console_errors_while(f: &dyn Fn()) -> String;
+}
+
+#[wasm_bindgen_test]
+fn a_panic_logs_its_message_and_location() {
+    // The test runner logs panics itself: start from a silent hook, as the
+    // worker does (std's default writes nowhere on wasm32-unknown-unknown).
+    // One panic per test run: after a trap the thread counts as panicking.
+    std::panic::set_hook(Box::new(|_| {}));
+    install_panic_hook();
+    let logged = console_errors_while(&|| panic!("deliberate panic for the hook test"));
+    assert!(logged.contains("deliberate panic for the hook test"), "message not logged: {logged}");
+    assert!(logged.contains("wasm_shell.rs"), "location not logged: {logged}");
+}
