@@ -105,8 +105,19 @@ fn bot_suffix(ua: &[u8], lower: &[u8]) -> bool {
     false
 }
 
+/// First occurrence of `needle` (non-empty): a byte scan for its first byte,
+/// then a comparison only there.
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    let (&first, rest) = needle.split_first()?;
+    let mut from = 0;
+    while let Some(i) = hay.get(from..)?.iter().position(|&b| b == first) {
+        let at = from + i;
+        if hay.get(at + 1..at + needle.len()).is_some_and(|w| w == rest) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// Attack tools named in the UA.
