@@ -68,6 +68,9 @@ impl Message for Outgoing<'_> {
     fn field_values(&self, name: &str) -> Vec<&[u8]> {
         self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_bytes()).collect()
     }
+    fn field_names(&self) -> Vec<&str> {
+        self.headers.iter().map(|(n, _)| n.as_str()).collect()
+    }
 }
 
 /// Signs an outgoing request; `created` in seconds, `nonce` the request id.

@@ -24,6 +24,9 @@ pub trait Message {
     fn query(&self) -> Option<&str>;
     /// Every field line value of `name` (lowercase), in message order.
     fn field_values(&self, name: &str) -> Vec<&[u8]>;
+    /// The name of every field line, as received (duplicates allowed): what
+    /// the verifier checks for underscore twins of trust and covered headers.
+    fn field_names(&self) -> Vec<&str>;
     /// For a response: the request it answers, whose values components flagged
     /// `;req` take (RFC 9421 §2.4). `None` where there is none.
     fn related_request(&self) -> Option<&dyn Message> {
@@ -49,6 +52,9 @@ impl<T: Message + ?Sized> Message for &T {
     }
     fn field_values(&self, name: &str) -> Vec<&[u8]> {
         (**self).field_values(name)
+    }
+    fn field_names(&self) -> Vec<&str> {
+        (**self).field_names()
     }
     fn related_request(&self) -> Option<&dyn Message> {
         (**self).related_request()
@@ -84,6 +90,9 @@ impl Message for http::request::Parts {
     fn field_values(&self, name: &str) -> Vec<&[u8]> {
         header_values(&self.headers, name)
     }
+    fn field_names(&self) -> Vec<&str> {
+        self.headers.keys().map(http::HeaderName::as_str).collect()
+    }
 }
 
 impl<B> Message for http::Request<B> {
@@ -104,6 +113,9 @@ impl<B> Message for http::Request<B> {
     }
     fn field_values(&self, name: &str) -> Vec<&[u8]> {
         header_values(self.headers(), name)
+    }
+    fn field_names(&self) -> Vec<&str> {
+        self.headers().keys().map(http::HeaderName::as_str).collect()
     }
 }
 

@@ -49,9 +49,12 @@ impl Guard {
     }
 
     /// Verifies `msg` at `now` (Unix seconds) and, with a replay cache,
-    /// admits its nonce once.
+    /// admits its nonce once. Like [`Verifier::verify`], an underscore twin of
+    /// a trust or covered header (`X_Edge_User`) refuses the request
+    /// ([`VerifyError::AmbiguousHeader`]): a WSGI or CGI server could hand it
+    /// to the application as the real one.
     pub fn check<M: Message + ?Sized>(&self, msg: &M, now: u64) -> Result<Accepted, VerifyError> {
-        let signature = self.verifier.verify_signature(msg, now)?;
+        let signature = self.verifier.verify_unambiguous(msg, now)?;
         let facts = VerifiedFacts::from_message(
             msg,
             &signature.params,
@@ -124,6 +127,16 @@ mod tests {
         assert_eq!(guard.check(&req, 1_700_000_002).unwrap_err(), VerifyError::Replayed);
         let no_cache = Guard::new(Verifier::new(KeySet::new().with(key.verifying_key()))).replay_capacity(0);
         assert!(no_cache.check(&req, 1_700_000_001).is_ok() && no_cache.check(&req, 1_700_000_001).is_ok());
+    }
+
+    #[test]
+    fn underscore_twins_refuse_the_request_as_in_the_verifier() {
+        let (key, mut req) = signed("n-2");
+        req.headers_mut().insert("x_edge_user", http::HeaderValue::from_static("admin"));
+        let guard = Guard::new(Verifier::new(KeySet::new().with(key.verifying_key())));
+        let err = guard.check(&req, 1_700_000_001).unwrap_err();
+        assert_eq!(err, VerifyError::AmbiguousHeader("x_edge_user".into()));
+        assert_eq!(err.reason(), "ambiguous_header");
     }
 
     #[test]

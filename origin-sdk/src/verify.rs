@@ -474,18 +474,19 @@ impl Verifier {
     /// [`verify_signature`](Self::verify_signature), refusing underscore twins
     /// of trust headers (checked first, whatever the signature) and of the
     /// headers the signature covers.
-    fn verify_unambiguous<B>(&self, req: &http::Request<B>, now: u64) -> Result<VerifiedSignature, VerifyError> {
-        refuse_twins(req.headers(), &[])?;
-        let v = self.verify_signature(req, now)?;
-        refuse_twins(req.headers(), &v.params.components)?;
+    pub(crate) fn verify_unambiguous<M: Message + ?Sized>(&self, msg: &M, now: u64) -> Result<VerifiedSignature, VerifyError> {
+        let names = msg.field_names();
+        refuse_twins(&names, &[])?;
+        let v = self.verify_signature(msg, now)?;
+        refuse_twins(&names, &v.params.components)?;
         Ok(v)
     }
 }
 
 /// The first name with a `_` that reads as a trust header or as one of
 /// `covered` once `_` is taken for `-`.
-fn refuse_twins(headers: &http::HeaderMap, covered: &[Component]) -> Result<(), VerifyError> {
-    for name in headers.keys().map(http::HeaderName::as_str).filter(|n| n.contains('_')) {
+fn refuse_twins(names: &[&str], covered: &[Component]) -> Result<(), VerifyError> {
+    for name in names.iter().copied().filter(|n| n.contains('_')) {
         let dashed = trust::dash_form(name);
         if trust::is_trust_header(&dashed) || covered.iter().any(|c| !c.is_derived() && c.name() == dashed) {
             return Err(VerifyError::AmbiguousHeader(name.to_string()));

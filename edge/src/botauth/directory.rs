@@ -127,6 +127,9 @@ impl Message for DirectoryResponse<'_> {
     fn field_values(&self, name: &str) -> Vec<&[u8]> {
         self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_bytes()).collect()
     }
+    fn field_names(&self) -> Vec<&str> {
+        self.headers.iter().map(|(n, _)| n.as_str()).collect()
+    }
     /// The fetching request is known only by its authority, which this value
     /// already carries: `;req` components read it from here.
     fn related_request(&self) -> Option<&dyn Message> {

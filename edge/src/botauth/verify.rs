@@ -131,6 +131,9 @@ impl Message for SignedRequest<'_> {
     fn field_values(&self, name: &str) -> Vec<&[u8]> {
         self.req.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_bytes()).collect()
     }
+    fn field_names(&self) -> Vec<&str> {
+        self.req.headers.iter().map(|(n, _)| n.as_str()).collect()
+    }
 }
 
 /// Verifies `req`'s Web Bot Auth signature with the keys of the directory of

@@ -62,6 +62,9 @@ impl Message for Request {
     fn field_values(&self, name: &str) -> Vec<&[u8]> {
         self.fields.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_slice()).collect()
     }
+    fn field_names(&self) -> Vec<&str> {
+        self.fields.iter().map(|(n, _)| n.as_str()).collect()
+    }
 }
 
 /// `str` (UTF-8) or `bytes`/`bytearray` (as is) into octets.
