@@ -220,8 +220,6 @@ async fn start(name: &str, conf_dir: &Path, conf_file: &str, extra_files: &[(&st
         .map_err(|e| format!("start nginx: {e}"))?;
     // A config without TLS servers serves its content on the plain listener.
     let content_port = if saw_tls { content_port } else { http_port };
-    // A config without TLS servers serves its content on the plain listener.
-    let content_port = if saw_tls { content_port } else { http_port };
     let nginx = Nginx { child, http_port, content_port };
     let started = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", content_port)).is_err() {
