@@ -532,7 +532,12 @@ pub async fn run(report: &mut Report) {
         // h5bp's README: enable a site by copying its template into conf.d/.
         ("h5bp", h5bp_dir, "nginx.conf", vec![("conf.d/templates/no-ssl.example.com.conf", "conf.d/example.com.conf")]),
     ];
+    // NGINX_DIFF_ONLY=h5bp runs one config.
+    let only = std::env::var("NGINX_DIFF_ONLY").ok();
     for (name, dir, file, extra) in cases {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
         let world = match start(name, &dir, file, &extra).await {
             Ok(w) => w,
             Err(e) => {
