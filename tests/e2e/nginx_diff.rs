@@ -198,6 +198,8 @@ async fn start(name: &str, conf_dir: &Path, conf_file: &str, extra_files: &[(&st
     let mut all = vec![conf.clone()];
     parse_includes(&site, &mut all);
     let mut saw_tls = false;
+    // Decided on the original (includes followed), before the rewrite.
+    let content_port = if serves_tls(&conf)? { content_port } else { http_port };
     for f in &all {
         let t = if *f == conf { text.clone() } else { std::fs::read_to_string(f).map_err(|e| e.to_string())? };
         let mut rewritten = rewrite_for_test(&t, &dir, &ports, http_port, content_port, &mut saw_tls);
@@ -218,8 +220,6 @@ async fn start(name: &str, conf_dir: &Path, conf_file: &str, extra_files: &[(&st
         .stderr(Stdio::inherit())
         .spawn()
         .map_err(|e| format!("start nginx: {e}"))?;
-    // A config without TLS servers serves its content on the plain listener.
-    let content_port = if saw_tls { content_port } else { http_port };
     let nginx = Nginx { child, http_port, content_port };
     let started = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", content_port)).is_err() {
@@ -235,6 +235,16 @@ async fn start(name: &str, conf_dir: &Path, conf_file: &str, extra_files: &[(&st
     let edge_http = doc.contains("\"https_redirect\"").then(|| Edge::start(&doc, &default_origin));
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().map_err(|e| e.to_string())?;
     Ok(World { nginx, edge_https, edge_http, http, pool_of, report })
+}
+
+/// Whether the config nginx loads (includes followed) has a TLS listener.
+fn serves_tls(conf: &Path) -> Result<bool, String> {
+    let tree = parse::parse_file(conf, &parse::Filesystem).map_err(|e| e.to_string())?;
+    let mut tls = false;
+    parse::walk(&tree, &mut |d, _| {
+        tls |= d.name == "listen" && (d.args.iter().any(|a| a == "ssl") || d.args.first().is_some_and(|a| a.ends_with("443")));
+    });
+    Ok(tls)
 }
 
 /// Files reached through `include` from the site, for the rewrite.
