@@ -72,7 +72,7 @@ impl Probes {
         v
     }
 
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.paths.len()
     }
 }

@@ -360,9 +360,7 @@ fn collect_upstreams(http: &[Directive], opts: &Options, report: &mut Report, do
                             max_fails = m.parse().unwrap_or(1);
                         } else if let Some(t) = a.strip_prefix("fail_timeout=") {
                             fail_timeout = seconds(t).unwrap_or(10);
-                        } else if a == "backup" {
-                            backup = true;
-                        } else if a == "down" {
+                        } else if a == "backup" || a == "down" {
                             backup = true;
                         }
                     }
@@ -962,9 +960,9 @@ fn reason(code: u16) -> &'static str {
 }
 
 fn human_bytes(n: u64) -> String {
-    if n % (1024 * 1024) == 0 {
+    if n.is_multiple_of(1024 * 1024) {
         format!("{}m", n / (1024 * 1024))
-    } else if n % 1024 == 0 {
+    } else if n.is_multiple_of(1024) {
         format!("{}k", n / 1024)
     } else {
         n.to_string()
