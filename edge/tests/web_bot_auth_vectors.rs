@@ -2,12 +2,13 @@
 //! Apache-2.0, vendored under `tests/corpora/web-bot-auth/`): the signed
 //! requests of the architecture draft v1 (string `Signature-Agent`) and v2
 //! (dictionary `Signature-Agent` with `;key=`), the `Signature-Agent` header,
-//! signature-agent card and registry cases. Signed requests are verified with
-//! the clock pinned to their `created` (v1 expired on 2025-01-01).
+//! signature-agent card and registry cases. Signed requests (Ed25519 and
+//! `rsa-pss-sha512`) are verified with the clock pinned to their `created`
+//! (v1 expired on 2025-01-01).
 
 use std::path::Path;
 
-use edge::botauth::{claim, parse_card, parse_directory, parse_registry, parse_signature_agent, thumbprint, verify_claim, AgentKind, Rejection, Window};
+use edge::botauth::{claim, parse_card, parse_directory, parse_registry, parse_signature_agent, rsa_thumbprint, thumbprint, verify_claim, AgentKind, Rejection, Window};
 use edge::phases::botauth::run;
 use edge::pipeline::{Ctx, Verdict};
 use edge::request::RequestInfo;
@@ -40,8 +41,27 @@ fn request(v: &Value) -> RequestInfo {
     r
 }
 
+/// The vector key's public part as a one-key directory.
 fn jwks(v: &Value) -> Value {
-    json!({ "keys": [{ "kty": "OKP", "crv": "Ed25519", "x": v["key"]["x"] }] })
+    let k = &v["key"];
+    match k["kty"].as_str() {
+        Some("RSA") => json!({ "keys": [{ "kty": "RSA", "alg": k["alg"], "n": k["n"], "e": k["e"] }] }),
+        _ => json!({ "keys": [{ "kty": "OKP", "crv": "Ed25519", "x": k["x"] }] }),
+    }
+}
+
+/// The RFC 7638 thumbprint of the vector key, computed from its members.
+fn key_thumbprint(v: &Value) -> String {
+    let k = &v["key"];
+    match k["kty"].as_str() {
+        Some("RSA") => rsa_thumbprint(&b64url(s(k, "n")), &b64url(s(k, "e"))),
+        _ => thumbprint(&base64ct_decode(s(k, "x"))),
+    }
+}
+
+fn b64url(x: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(x).unwrap_or_default()
 }
 
 fn created(v: &Value) -> u64 {
@@ -66,24 +86,46 @@ fn verify_vector(v: &Value, r: &RequestInfo, now: u64) -> Result<String, Rejecti
 }
 
 #[test]
-fn ed25519_vectors_verify_and_rsa_ones_are_refused_by_algorithm() {
-    let mut verified = 0;
+fn ed25519_and_rsa_pss_vectors_verify() {
+    let mut verified = Vec::new();
     for version in ["v1", "v2"] {
         for v in vectors(version) {
             let r = request(&v);
             let at = format!("{version} {} {}", s(&v, "label"), v["key"]["kid"]);
-            if v["key"]["kty"] == "OKP" {
-                let x = base64ct_decode(s(&v["key"], "x"));
-                assert!(s(&v, "signature_input").contains(&format!("keyid=\"{}\"", thumbprint(&x))), "{at}: keyid is the RFC 7638 thumbprint");
-                let origin = verify_vector(&v, &r, created(&v)).unwrap_or_else(|e| panic!("{at}: {e}"));
-                assert_eq!(origin, if v["signature_agent"].is_string() { AGENT } else { "pinned" }, "{at}");
-                verified += 1;
-            } else {
-                assert_eq!(verify_vector(&v, &r, created(&v)), Err(Rejection::UnsupportedAlgorithm("rsa-pss-sha512".into())), "{at}");
-            }
+            assert!(s(&v, "signature_input").contains(&format!("keyid=\"{}\"", key_thumbprint(&v))), "{at}: keyid is the RFC 7638 thumbprint");
+            let origin = verify_vector(&v, &r, created(&v)).unwrap_or_else(|e| panic!("{at}: {e}"));
+            assert_eq!(origin, if v["signature_agent"].is_string() { AGENT } else { "pinned" }, "{at}");
+            verified.push(s(&v["key"], "kty").to_string());
         }
     }
-    assert_eq!(verified, 4);
+    verified.sort();
+    assert_eq!(verified, ["OKP", "OKP", "OKP", "OKP", "RSA", "RSA", "RSA", "RSA"]);
+}
+
+/// An RSA key verifies `rsa-pss-sha512` only: another `alg` on its signature,
+/// or a directory entry declaring another JWS algorithm, is refused.
+#[test]
+fn rsa_keys_are_pinned_to_rsa_pss_sha512() {
+    let v = vectors("v2").into_iter().find(|v| v["key"]["kty"] == "RSA" && !v["signature_agent"].is_string()).unwrap_or_default();
+    let now = created(&v);
+    let mut r = request(&v);
+    let input = s(&v, "signature_input").replace("alg=\"rsa-pss-sha512\"", "alg=\"ed25519\"");
+    assert_ne!(input, s(&v, "signature_input"));
+    tamper(&mut r, "signature-input", Some(&input));
+    assert!(matches!(verify_vector(&v, &r, now), Err(Rejection::Signature(VerifyError::AlgorithmMismatch { alg, .. })) if alg == "ed25519"));
+    let input = s(&v, "signature_input").replace("alg=\"rsa-pss-sha512\"", "alg=\"rsa-v1_5-sha256\"");
+    tamper(&mut r, "signature-input", Some(&input));
+    assert_eq!(verify_vector(&v, &r, now), Err(Rejection::UnsupportedAlgorithm("rsa-v1_5-sha256".into())));
+    // The same key declared for RS256 is not a key the edge verifies with.
+    let mut k = jwks(&v);
+    k["keys"][0]["alg"] = json!("RS256");
+    assert!(parse_directory(k.to_string().as_bytes()).is_err());
+    // A signature one byte short of the modulus fails as a bad signature, no panic.
+    let mut r = request(&v);
+    let sig = s(&v, "signature");
+    let short = format!("{}:", &sig[..sig.len() - 5]);
+    tamper(&mut r, "signature", Some(&short));
+    assert!(matches!(verify_vector(&v, &r, now), Err(Rejection::Signature(_))));
 }
 
 #[test]
@@ -104,7 +146,21 @@ fn tamper(r: &mut RequestInfo, name: &str, value: Option<&str>) {
 
 #[test]
 fn invalid_cases_fail_with_their_reason() {
-    let v2: Vec<Value> = vectors("v2").into_iter().filter(|v| v["key"]["kty"] == "OKP").collect();
+    for kty in ["OKP", "RSA"] {
+        invalid_cases_of(kty);
+    }
+}
+
+/// Flips one base64 character in the middle of a `label=:…:` signature.
+fn flip_signature(field: &str) -> String {
+    let mut bytes = field.as_bytes().to_vec();
+    let i = bytes.len() / 2;
+    bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+fn invalid_cases_of(kty: &str) {
+    let v2: Vec<Value> = vectors("v2").into_iter().filter(|v| v["key"]["kty"] == kty).collect();
     let dict = v2.iter().find(|v| v["signature_agent"].is_string()).cloned().unwrap_or_default();
     let authority_only = v2.iter().find(|v| !v["signature_agent"].is_string()).cloned().unwrap_or_default();
     let now = created(&dict);
@@ -125,11 +181,11 @@ fn invalid_cases_fail_with_their_reason() {
     assert_eq!(verify_vector(&authority_only, &r, now), Err(Rejection::Signature(VerifyError::BadSignature)));
     // The signature bytes changed.
     let mut r = request(&authority_only);
-    let sig = s(&authority_only, "signature").replacen("QKN4", "QKN5", 1);
+    let sig = flip_signature(s(&authority_only, "signature"));
     tamper(&mut r, "signature", Some(&sig));
     assert_eq!(verify_vector(&authority_only, &r, now), Err(Rejection::Signature(VerifyError::BadSignature)));
     // v1 at today's clock: expired.
-    let v1 = vectors("v1").into_iter().find(|v| v["key"]["kty"] == "OKP").unwrap_or_default();
+    let v1 = vectors("v1").into_iter().find(|v| v["key"]["kty"] == kty).unwrap_or_default();
     assert!(matches!(verify_vector(&v1, &request(&v1), 1_800_000_000), Err(Rejection::Signature(VerifyError::Expired { .. }))));
     // A signature without a web-bot-auth tag is not the agent's.
     let mut r = request(&authority_only);

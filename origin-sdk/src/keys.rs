@@ -17,6 +17,15 @@ type HmacSha256 = Hmac<Sha256>;
 /// HMAC secrets shorter than this are refused: they are guessable offline.
 pub const MIN_HMAC_SECRET_LEN: usize = 16;
 
+/// RSA moduli shorter than this are refused (factorable); longer than
+/// [`MAX_RSA_BITS`] too (each verification would cost a request's CPU budget).
+pub const MIN_RSA_BITS: usize = 2048;
+/// Largest RSA modulus accepted.
+pub const MAX_RSA_BITS: usize = 4096;
+
+/// RFC 9421 §3.3.1: the salt is as long as the SHA-512 output.
+const RSA_PSS_SALT_LEN: usize = 64;
+
 const B64_STD: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
@@ -45,6 +54,9 @@ pub enum Algorithm {
     Ed25519,
     /// `hmac-sha256` (RFC 9421 §3.3.3).
     HmacSha256,
+    /// `rsa-pss-sha512` (RFC 9421 §3.3.1): RSASSA-PSS, SHA-512, MGF1-SHA-512,
+    /// 64-byte salt. Verification only.
+    RsaPssSha512,
 }
 
 impl Algorithm {
@@ -53,6 +65,7 @@ impl Algorithm {
         match self {
             Algorithm::Ed25519 => "ed25519",
             Algorithm::HmacSha256 => "hmac-sha256",
+            Algorithm::RsaPssSha512 => "rsa-pss-sha512",
         }
     }
 }
@@ -82,8 +95,10 @@ pub enum KeyError {
     SecretTooShort(usize),
     /// JWK is not JSON or lacks a member; says which.
     InvalidJwk(&'static str),
-    /// JWK key type or curve other than OKP/Ed25519 or oct.
+    /// JWK key type or curve other than OKP/Ed25519, RSA or oct.
     UnsupportedJwk,
+    /// RSA modulus outside [`MIN_RSA_BITS`]..=[`MAX_RSA_BITS`] or an unusable exponent.
+    InvalidRsaKey(&'static str),
     /// A JWK without a private part where a signing key was needed.
     NotASigningKey,
     /// No `kid` in the JWK (use `with_keyid`-style constructors instead).
@@ -100,7 +115,8 @@ impl fmt::Display for KeyError {
             KeyError::InvalidPublicKey => f.write_str("not a valid Ed25519 public key"),
             KeyError::SecretTooShort(n) => write!(f, "HMAC secret has {n} bytes, at least {MIN_HMAC_SECRET_LEN} required"),
             KeyError::InvalidJwk(what) => write!(f, "invalid JWK: {what}"),
-            KeyError::UnsupportedJwk => f.write_str("unsupported JWK (only OKP/Ed25519 and oct)"),
+            KeyError::UnsupportedJwk => f.write_str("unsupported JWK (only OKP/Ed25519, RSA and oct)"),
+            KeyError::InvalidRsaKey(why) => write!(f, "invalid RSA public key: {why}"),
             KeyError::NotASigningKey => f.write_str("JWK has no private key"),
             KeyError::MissingKeyId => f.write_str("JWK has no `kid`"),
             KeyError::InvalidSpec(s) => write!(f, "invalid key list entry `{s}`"),
@@ -143,6 +159,9 @@ struct Jwk {
     x: Option<String>,
     d: Option<String>,
     k: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+    alg: Option<String>,
 }
 
 impl Jwk {
@@ -267,9 +286,11 @@ impl fmt::Debug for SigningKey {
 enum VerifyingInner {
     Ed25519(ed25519_dalek::VerifyingKey),
     Hmac(Secret),
+    RsaPssSha512(rsa::pss::VerifyingKey<sha2::Sha512>),
 }
 
-/// A key that checks signatures: an Ed25519 public key or an HMAC-SHA256 secret.
+/// A key that checks signatures: an Ed25519 or RSA (PSS-SHA512) public key, or
+/// an HMAC-SHA256 secret.
 ///
 /// `Debug` shows the keyid, algorithm and (for Ed25519, which is public) the key;
 /// never an HMAC secret.
@@ -301,12 +322,43 @@ impl VerifyingKey {
         Self::hmac(keyid, &decode_b64(secret_b64)?)
     }
 
-    /// From a JWK (`OKP`/`Ed25519` with `x`, any `d` ignored; or `oct` with `k`); keyid from `kid`.
+    /// RSA public key (big-endian modulus and exponent) that verifies
+    /// `rsa-pss-sha512` only: the same key under PKCS#1 v1.5 is another algorithm.
+    pub fn rsa_pss_sha512(keyid: impl Into<String>, n: &[u8], e: &[u8]) -> Result<Self, KeyError> {
+        let n = rsa::BigUint::from_bytes_be(n);
+        let bits = n.bits();
+        if bits < MIN_RSA_BITS {
+            return Err(KeyError::InvalidRsaKey("modulus shorter than 2048 bits"));
+        }
+        if bits > MAX_RSA_BITS {
+            return Err(KeyError::InvalidRsaKey("modulus longer than 4096 bits"));
+        }
+        let key = rsa::RsaPublicKey::new(n, rsa::BigUint::from_bytes_be(e)).map_err(|_| KeyError::InvalidRsaKey("bad public exponent"))?;
+        let pss = rsa::pss::VerifyingKey::new_with_salt_len(key, RSA_PSS_SALT_LEN);
+        Ok(VerifyingKey { keyid: keyid.into(), inner: VerifyingInner::RsaPssSha512(pss) })
+    }
+
+    /// RSA public key from the base64url `n` and `e` of a JWK.
+    pub fn rsa_pss_sha512_from_base64(keyid: impl Into<String>, n_b64: &str, e_b64: &str) -> Result<Self, KeyError> {
+        Self::rsa_pss_sha512(keyid, &decode_b64(n_b64)?, &decode_b64(e_b64)?)
+    }
+
+    /// From a JWK (`OKP`/`Ed25519` with `x`; `RSA` with `n`, `e`, whose `alg`,
+    /// if any, must be `PS512`; or `oct` with `k`); private members are ignored;
+    /// keyid from `kid`.
     pub fn from_jwk(jwk: &str) -> Result<Self, KeyError> {
         let j = Jwk::parse(jwk)?;
         match (j.kty.as_deref(), j.crv.as_deref()) {
             (Some("OKP"), Some("Ed25519")) => {
                 Self::ed25519_from_base64(j.kid()?, j.x.as_deref().ok_or(KeyError::InvalidJwk("missing `x`"))?)
+            }
+            (Some("RSA"), _) => {
+                if j.alg.as_deref().is_some_and(|a| a != "PS512") {
+                    return Err(KeyError::InvalidJwk("RSA key `alg` is not PS512 (rsa-pss-sha512)"));
+                }
+                let n = j.n.as_deref().ok_or(KeyError::InvalidJwk("missing `n`"))?;
+                let e = j.e.as_deref().ok_or(KeyError::InvalidJwk("missing `e`"))?;
+                Self::rsa_pss_sha512_from_base64(j.kid()?, n, e)
             }
             (Some("oct"), _) => Self::hmac_from_base64(j.kid()?, j.k.as_deref().ok_or(KeyError::InvalidJwk("missing `k`"))?),
             (None, _) => Err(KeyError::InvalidJwk("missing `kty`")),
@@ -330,24 +382,25 @@ impl VerifyingKey {
         match self.inner {
             VerifyingInner::Ed25519(_) => Algorithm::Ed25519,
             VerifyingInner::Hmac(_) => Algorithm::HmacSha256,
+            VerifyingInner::RsaPssSha512(_) => Algorithm::RsaPssSha512,
         }
     }
 
     fn ed25519_bytes(&self) -> Option<[u8; 32]> {
         match &self.inner {
             VerifyingInner::Ed25519(k) => Some(k.to_bytes()),
-            VerifyingInner::Hmac(_) => None,
+            VerifyingInner::Hmac(_) | VerifyingInner::RsaPssSha512(_) => None,
         }
     }
 
-    /// Standard padded base64 of an Ed25519 public key; `None` for HMAC (secret).
+    /// Standard padded base64 of an Ed25519 public key; `None` for HMAC (secret) and RSA.
     pub fn public_key_base64(&self) -> Option<String> {
         self.ed25519_bytes().map(|b| STANDARD.encode(b))
     }
 
     /// Checks `signature` over `base`. Ed25519 uses strict verification
     /// (rejects small-order keys and non-canonical signatures); HMAC compares in
-    /// constant time.
+    /// constant time; RSA-PSS wants a signature exactly as long as the modulus.
     pub fn verify(&self, base: &[u8], signature: &[u8]) -> bool {
         match &self.inner {
             VerifyingInner::Ed25519(k) => match ed25519_dalek::Signature::from_slice(signature) {
@@ -358,6 +411,17 @@ impl VerifyingKey {
                 let mut m = s.mac();
                 m.update(base);
                 m.verify_slice(signature).is_ok()
+            }
+            VerifyingInner::RsaPssSha512(k) => {
+                use rsa::signature::Verifier as _;
+                use rsa::traits::PublicKeyParts as _;
+                if signature.len() != k.as_ref().size() {
+                    return false;
+                }
+                match rsa::pss::Signature::try_from(signature) {
+                    Ok(sig) => k.verify(base, &sig).is_ok(),
+                    Err(_) => false,
+                }
             }
         }
     }

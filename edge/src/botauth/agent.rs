@@ -116,8 +116,9 @@ pub fn claim(req: &RequestInfo) -> Result<Claim, Rejection> {
     let mut text = String::new();
     sf::write_member(&mut text, member).map_err(|e| malformed(e.to_string()))?;
     let params = SignatureParams::parse(&text).map_err(|e| malformed(e.to_string()))?;
+    // The key's algorithm decides; an `alg` naming another one is refused by the verifier.
     if let Some(alg) = params.get_str("alg") {
-        if alg != "ed25519" {
+        if !matches!(alg, "ed25519" | "rsa-pss-sha512") {
             return Err(Rejection::UnsupportedAlgorithm(alg.to_string()));
         }
     }

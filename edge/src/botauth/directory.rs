@@ -1,5 +1,5 @@
-//! Key directories: a JWKS of Ed25519 keys, each known by its RFC 7638
-//! thumbprint, served with a signature by one of its own keys.
+//! Key directories: a JWKS of Ed25519 and RSA (`rsa-pss-sha512`) keys, each
+//! known by its RFC 7638 thumbprint, served with a signature by one of its own keys.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -48,35 +48,65 @@ struct Jwks {
     keys: Vec<serde_json::Value>,
 }
 
+/// RFC 7638 thumbprint of an RSA public key (big-endian `n`, `e`): the
+/// members `e`, `kty`, `n`, with the integers in their minimal encoding.
+pub fn rsa_thumbprint(n: &[u8], e: &[u8]) -> String {
+    let minimal = |b: &[u8]| -> String {
+        let start = b.iter().position(|&x| x != 0).unwrap_or(b.len().saturating_sub(1));
+        URL_SAFE_NO_PAD.encode(b.get(start..).unwrap_or_default())
+    };
+    let canonical = format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, minimal(e), minimal(n));
+    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+}
+
 #[derive(Deserialize)]
-struct OkpJwk {
+struct PublicJwk {
     kty: String,
     crv: Option<String>,
     x: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+    alg: Option<String>,
 }
 
-/// Parses a directory (a JWKS). Keys other than OKP/Ed25519 are skipped; a
-/// directory without a usable key is an error.
+fn b64url(s: &str) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).ok()
+}
+
+/// The key a directory entry holds, with its thumbprint as keyid; `None` for
+/// keys the edge does not verify with (other types, an RSA key whose `alg` is
+/// not PS512, RSA under 2048 bits).
+fn directory_key(jwk: PublicJwk) -> Option<(String, VerifyingKey)> {
+    match (jwk.kty.as_str(), jwk.crv.as_deref()) {
+        ("OKP", Some("Ed25519")) => {
+            let public = <[u8; 32]>::try_from(b64url(jwk.x.as_deref()?)?.as_slice()).ok()?;
+            let id = thumbprint(&public);
+            VerifyingKey::ed25519(id.clone(), &public).ok().map(|k| (id, k))
+        }
+        ("RSA", _) if jwk.alg.as_deref().is_none_or(|a| a == "PS512") => {
+            let (n, e) = (b64url(jwk.n.as_deref()?)?, b64url(jwk.e.as_deref()?)?);
+            let id = rsa_thumbprint(&n, &e);
+            VerifyingKey::rsa_pss_sha512(id.clone(), &n, &e).ok().map(|k| (id, k))
+        }
+        _ => None,
+    }
+}
+
+/// Parses a directory (a JWKS). Keys other than OKP/Ed25519 and RSA are
+/// skipped; a directory without a usable key is an error.
 pub fn parse_directory(bytes: &[u8]) -> Result<Directory, String> {
     let jwks: Jwks = serde_json::from_slice(bytes).map_err(|e| format!("directory is not a JWKS: {e}"))?;
     let mut dir = Directory::default();
     for value in jwks.keys.into_iter().take(MAX_KEYS) {
-        let Ok(jwk) = serde_json::from_value::<OkpJwk>(value) else { continue };
-        if jwk.kty != "OKP" || jwk.crv.as_deref() != Some("Ed25519") {
-            continue;
-        }
-        let Some(x) = jwk.x else { continue };
-        let Ok(bytes) = URL_SAFE_NO_PAD.decode(x.trim_end_matches('=')) else { continue };
-        let Ok(public) = <[u8; 32]>::try_from(bytes.as_slice()) else { continue };
-        let id = thumbprint(&public);
-        let Ok(key) = VerifyingKey::ed25519(id.clone(), &public) else { continue };
+        let Ok(jwk) = serde_json::from_value::<PublicJwk>(value) else { continue };
+        let Some((id, key)) = directory_key(jwk) else { continue };
         if !dir.thumbprints.contains(&id) {
             dir.keys.insert(key);
             dir.thumbprints.push(id);
         }
     }
     if dir.thumbprints.is_empty() {
-        return Err("directory has no Ed25519 key".into());
+        return Err("directory has no Ed25519 or RSA key".into());
     }
     Ok(dir)
 }

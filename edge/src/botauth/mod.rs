@@ -1,4 +1,4 @@
-//! Web Bot Auth: agents that sign their requests (RFC 9421, Ed25519,
+//! Web Bot Auth: agents that sign their requests (RFC 9421, Ed25519 or RSA-PSS,
 //! `tag="web-bot-auth"`) and publish their keys in a directory at
 //! `/.well-known/http-message-signatures-directory` of the origin named by
 //! their `Signature-Agent` header (draft-meunier-web-bot-auth-architecture,
@@ -16,7 +16,7 @@ mod verify;
 
 pub use cache::{cached_directory, DirectoryCache, DirectoryPlan, DirectoryTimings};
 pub use directory::{
-    directory_components, directory_url, parse_directory, thumbprint, verify_directory_response, Directory, DirectoryResponse,
+    directory_components, directory_url, parse_directory, rsa_thumbprint, thumbprint, verify_directory_response, Directory, DirectoryResponse,
 };
 pub use agent::{claim, parse_signature_agent, AgentEntry, AgentKind, Claim};
 pub use card::{parse_card, parse_registry, AgentCard, CardMeta};

@@ -48,7 +48,7 @@ pub enum Rejection {
     DirectoryUnavailable(String),
     /// The agent or key is denied, or not among the allowed.
     Refused(String),
-    /// The signature's `alg` is not Ed25519 (the only one agents are verified with).
+    /// The signature's `alg` is neither `ed25519` nor `rsa-pss-sha512`.
     UnsupportedAlgorithm(String),
     /// An `@authority`-only signature whose `keyid` is in no pinned directory.
     KeyidNotPinned(String),
@@ -63,7 +63,7 @@ impl fmt::Display for Rejection {
             Self::DirectorySignature(e) => write!(f, "directory signature: {e}"),
             Self::DirectoryUnavailable(why) => write!(f, "directory unavailable: {why}"),
             Self::Refused(why) => write!(f, "agent refused: {why}"),
-            Self::UnsupportedAlgorithm(a) => write!(f, "algorithm `{a}` is not supported (ed25519 only)"),
+            Self::UnsupportedAlgorithm(a) => write!(f, "algorithm `{a}` is not supported (ed25519 or rsa-pss-sha512)"),
             Self::KeyidNotPinned(k) => write!(f, "keyid `{k}` is in no pinned directory (a signature without Signature-Agent needs a pinned key)"),
         }
     }
