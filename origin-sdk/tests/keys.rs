@@ -104,3 +104,36 @@ fn key_spec() {
     let e = KeySet::from_spec("k:weird:c2VjcmV0c2VjcmV0c2VjcmV0").unwrap_err().to_string();
     assert!(!e.contains("c2Vj"), "{e}");
 }
+
+/// RSA public keys: 2048..=4096-bit moduli and a usable exponent only; a bad
+/// key is an error, never a panic.
+#[test]
+fn rsa_key_bounds() {
+    let e = [1u8, 0, 1];
+    let modulus = |bits: usize| {
+        let mut n = vec![0xffu8; bits / 8];
+        if let Some(last) = n.last_mut() {
+            *last = 0xfb;
+        }
+        n
+    };
+    assert!(VerifyingKey::rsa_pss_sha512("k", &modulus(2048), &e).is_ok());
+    assert!(VerifyingKey::rsa_pss_sha512("k", &modulus(4096), &e).is_ok());
+    assert!(matches!(VerifyingKey::rsa_pss_sha512("k", &modulus(1024), &e), Err(KeyError::InvalidRsaKey(_))));
+    assert!(matches!(VerifyingKey::rsa_pss_sha512("k", &modulus(4104), &e), Err(KeyError::InvalidRsaKey(_))));
+    // Leading zero bytes do not make a short modulus long.
+    let mut padded = vec![0u8; 200];
+    padded.extend(modulus(1024));
+    assert!(matches!(VerifyingKey::rsa_pss_sha512("k", &padded, &e), Err(KeyError::InvalidRsaKey(_))));
+    assert!(matches!(VerifyingKey::rsa_pss_sha512("k", &modulus(2048), &[1]), Err(KeyError::InvalidRsaKey(_))));
+    assert!(matches!(VerifyingKey::rsa_pss_sha512("k", &modulus(2048), &[]), Err(KeyError::InvalidRsaKey(_))));
+    let key = VerifyingKey::rsa_pss_sha512("k", &modulus(2048), &e).unwrap();
+    assert_eq!(key.algorithm(), Algorithm::RsaPssSha512);
+    assert_eq!(key.public_key_base64(), None);
+    assert!(!key.verify(b"m", &[0u8; 256]));
+    assert!(!key.verify(b"m", &[0xffu8; 256]));
+    assert!(!key.verify(b"m", &[0u8; 3]));
+    assert!(format!("{key:?}").contains("RsaPssSha512"));
+    assert!(matches!(VerifyingKey::from_jwk(r#"{"kty":"RSA","kid":"r","e":"AQAB"}"#), Err(KeyError::InvalidJwk(_))));
+    assert!(matches!(VerifyingKey::from_jwk(r#"{"kty":"RSA","kid":"r","n":"AQAB"}"#), Err(KeyError::InvalidJwk(_))));
+}
