@@ -237,7 +237,8 @@ impl World {
 
 /// The edge's signed headers as the app received them (to replay them).
 fn signed_headers(body: &Value) -> Vec<(String, String)> {
-    let names = ["signature", "signature-input"].into_iter().chain(trust::ALL);
+    // Every header the edge signs: the nine facts, and the deciding rules hash.
+    let names = ["signature", "signature-input", trust::RULES].into_iter().chain(trust::ALL);
     names.filter_map(|n| body["headers"][n].as_str().map(|v| (n.to_string(), v.to_string()))).collect()
 }
 
