@@ -6,7 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
-step() { printf '\n==> %s\n' "$*"; }
+# No incremental caches: CI builds once, and they double a debug build's disk.
+export CARGO_INCREMENTAL=0
+# Each step names the free disk, so a CI log shows where space goes.
+step() { printf '\n==> %s   [disk free: %s, target: %s]\n' "$*" \
+  "$(df -h --output=avail . | tail -1 | tr -d ' ')" "$(du -sh target 2>/dev/null | cut -f1)"; }
 
 step "setup"
 bash scripts/setup.sh
@@ -22,6 +26,8 @@ step "wasm shell tests (wasm-bindgen-test under Node)"
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
     cargo test -p edge --target wasm32-unknown-unknown --test wasm_shell
 )
+# No later step uses the debug wasm build.
+rm -rf target/wasm32-unknown-unknown/debug
 
 step "npm package (origin-sdk/js): build, node tests, install into tests/js"
 bash origin-sdk/js/build.sh
@@ -52,6 +58,8 @@ grep -q "Total Upload" target/worker-dist.log || { echo "dry-run deploy failed; 
 step "python package (wheel, pytest)"
 bash scripts/build-python.sh
 python3 -m pytest -q origin-sdk/python/tests
+# The wheel is installed; its build directory is not needed again.
+rm -rf target/python
 
 step "end-to-end under workerd"
 cargo test -p e2e --test e2e
