@@ -52,7 +52,7 @@ pub mod layer;
 pub use base::{signature_base, BaseError, Component, Message, SignatureParams};
 pub use facts::VerifiedFacts;
 pub use guard::{Accepted, Guard};
-pub use keys::{Algorithm, KeyError, KeySet, SigningKey, VerifyingKey};
+pub use keys::{Algorithm, Ed25519Backend, KeyError, KeySet, SignatureFailure, SigningKey, VerifyingKey};
 pub use sign::{SignError, SignatureHeaders, Signer, TAG};
 pub use verify::{VerifiedSignature, VerifyError, Verifier};
 

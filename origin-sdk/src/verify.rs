@@ -2,7 +2,7 @@
 
 use crate::base::{signature_base, BaseError, Component, Message, SignatureParams};
 use crate::facts::VerifiedFacts;
-use crate::keys::{Algorithm, KeySet};
+use crate::keys::{Algorithm, KeySet, SignatureFailure};
 use crate::sf::{self, BareItem, Member, SfError};
 use crate::sign::{default_components, TAG};
 use crate::trust;
@@ -44,6 +44,9 @@ pub enum VerifyError {
     },
     /// The signature does not match.
     BadSignature,
+    /// The host's Ed25519 check ([`Ed25519Backend`](crate::keys::Ed25519Backend))
+    /// failed instead of answering; the signature is refused. Says why.
+    SignatureCheckFailed(String),
     /// No `created` parameter.
     MissingCreated,
     /// No `expires` parameter (required by default).
@@ -106,6 +109,7 @@ impl VerifyError {
             UnknownKeyId(_) => "unknown_keyid",
             AlgorithmMismatch { .. } => "algorithm_mismatch",
             BadSignature => "bad_signature",
+            SignatureCheckFailed(_) => "signature_check_failed",
             MissingCreated => "missing_created",
             MissingExpires => "missing_expires",
             MissingNonce => "missing_nonce",
@@ -137,6 +141,7 @@ impl fmt::Display for VerifyError {
             UnknownKeyId(k) => write!(f, "unknown keyid `{k}`"),
             AlgorithmMismatch { key, alg } => write!(f, "alg `{alg}` does not match key algorithm `{key}`"),
             BadSignature => f.write_str("bad signature"),
+            SignatureCheckFailed(why) => write!(f, "signature check failed in the host: {why}"),
             MissingCreated => f.write_str("missing created"),
             MissingExpires => f.write_str("missing expires"),
             MissingNonce => f.write_str("missing nonce"),
@@ -415,9 +420,10 @@ impl Verifier {
             BaseError::Unsupported(c) | BaseError::Unavailable(c) => VerifyError::UnsupportedComponent(c),
             e => VerifyError::Malformed(e.to_string()),
         })?;
-        if !key.verify(&base, signature) {
-            return Err(VerifyError::BadSignature);
-        }
+        key.check_signature(&base, signature).map_err(|e| match e {
+            SignatureFailure::Mismatch => VerifyError::BadSignature,
+            SignatureFailure::Backend(why) => VerifyError::SignatureCheckFailed(why),
+        })?;
         Ok(VerifiedSignature {
             label: label.to_string(),
             params,
