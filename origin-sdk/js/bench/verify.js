@@ -1,6 +1,7 @@
 'use strict';
-// Verifications per second from Node: this package (origin-sdk in wasm)
-// against http-message-signatures, a pure-JS RFC 9421 implementation
+// Verifications per second from Node: this package (origin-sdk in wasm, its
+// Ed25519 check by node:crypto as by default on Node, and forced onto the
+// wasm module's curve25519-dalek) against http-message-signatures, a pure-JS RFC 9421 implementation
 // (its Ed25519 check is node:crypto's, i.e. OpenSSL), on the same edge-shaped
 // request as origin-sdk/benches/verify.rs. One process, one core. Cases run
 // in interleaved rounds and the best round counts, so a busy machine skews
@@ -32,6 +33,8 @@ const hreq = edgeSigned(hmac, shape);
 const hheaderObject = object(hreq.headers);
 
 const ours = new Verifier({ keys: ed.spec, replayCapacity: 0 });
+const oursWasm = new Verifier({ keys: ed.spec, replayCapacity: 0, ed25519: 'wasm' });
+if (ours.ed25519Backend !== 'node:crypto' || oursWasm.ed25519Backend !== 'wasm') throw new Error(`unexpected Ed25519 backends ${ours.ed25519Backend}, ${oursWasm.ed25519Backend}`);
 const oursHmac = new Verifier({ keys: hmac.spec, replayCapacity: 0 });
 const publicKey = crypto.createPublicKey(ed.privateKey);
 const edLookup = { keyLookup: async () => ({ id: 'edge-bench', algs: ['ed25519'], verify: hms.createVerifier(publicKey, 'ed25519') }) };
@@ -43,6 +46,8 @@ const base = Buffer.from(req.base);
 const cases = [
   ['edge-origin-sdk verifyParts, Ed25519', () => ours.verifyParts(req.method, req.url, headerObject)],
   ['edge-origin-sdk checkParts (rawHeaders), Ed25519', () => ours.checkParts(req.method, req.url, req.headers)],
+  ['edge-origin-sdk verifyParts, Ed25519 forced wasm', () => oursWasm.verifyParts(req.method, req.url, headerObject)],
+  ['edge-origin-sdk checkParts, Ed25519 forced wasm', () => oursWasm.checkParts(req.method, req.url, req.headers)],
   ['http-message-signatures verifyMessage, Ed25519', () => hms.httpbis.verifyMessage(edLookup, { method: req.method, url, headers: headerObject })],
   ['node:crypto Ed25519 verify alone (OpenSSL)', () => crypto.verify(null, base, publicKey, signature)],
   ['edge-origin-sdk verifyParts, HMAC-SHA256', () => oursHmac.verifyParts(hreq.method, hreq.url, hheaderObject)],
@@ -63,7 +68,8 @@ async function round(fn, seconds) {
 }
 
 (async () => {
-  if (!ours.checkParts(req.method, req.url, req.headers).ok || !oursHmac.checkParts(hreq.method, hreq.url, hreq.headers).ok) throw new Error('package refused a bench request');
+  for (const v of [ours, oursWasm]) if (!v.checkParts(req.method, req.url, req.headers).ok) throw new Error('package refused the Ed25519 bench request');
+  if (!oursHmac.checkParts(hreq.method, hreq.url, hreq.headers).ok) throw new Error('package refused the HMAC bench request');
   for (const [name, fn] of cases) if ((await fn()) === false) throw new Error(`${name} refused the bench request`);
   const rounds = Number(process.env.ROUNDS || 7);
   const best = cases.map(() => Infinity);
@@ -73,5 +79,9 @@ async function round(fn, seconds) {
   }
   console.log(`node ${process.version}; edge-shaped request (13 covered components); best of ${rounds} interleaved rounds`);
   cases.forEach(([name], i) => console.log(`${name.padEnd(50)} ${best[i].toFixed(1).padStart(8)} µs ${Math.round(1e6 / best[i]).toString().padStart(8)} /s`));
-  console.log(`ratio http-message-signatures / edge-origin-sdk: Ed25519 ${(best[2] / best[0]).toFixed(2)}x, HMAC ${(best[5] / best[4]).toFixed(2)}x`);
+  const at = (prefix) => best[cases.findIndex(([name]) => name.startsWith(prefix))];
+  const [edNode, edWasm, edHms] = [at('edge-origin-sdk verifyParts, Ed25519'), at('edge-origin-sdk verifyParts, Ed25519 forced'), at('http-message-signatures verifyMessage, Ed25519')];
+  console.log(`ratio http-message-signatures / edge-origin-sdk: Ed25519 ${(edHms / edNode).toFixed(2)}x (forced wasm ${(edHms / edWasm).toFixed(2)}x), `
+    + `HMAC ${(at('http-message-signatures verifyMessage, HMAC') / at('edge-origin-sdk verifyParts, HMAC')).toFixed(2)}x`);
+  console.log(`forced wasm / node:crypto: ${(edWasm / edNode).toFixed(2)}x`);
 })().catch((e) => { console.error(e); process.exit(1); });

@@ -49,7 +49,19 @@ export interface VerifierOptions {
   replayCapacity?: number;
   /** Unix seconds; for tests. */
   clock?: () => number;
+  /** Who checks Ed25519 signatures (the rest of verification is always the
+   * Rust core's). `"auto"` (default): node:crypto (OpenSSL) where it can
+   * verify synchronously, else curve25519-dalek in the wasm module (Edge
+   * runtime, browsers, workerd). `"node"`: node:crypto or throw. `"wasm"`:
+   * always the module. Or a factory called once per Ed25519 key with its 32
+   * bytes, returning a synchronous `(message, signature) => boolean` (or
+   * `null` to keep that key in wasm); a check that throws or returns a
+   * non-boolean refuses the request with reason `signature_check_failed`. */
+  ed25519?: 'auto' | 'node' | 'wasm' | Ed25519Factory;
 }
+
+/** See `VerifierOptions.ed25519`. */
+export type Ed25519Factory = (publicKey: Uint8Array) => ((message: Uint8Array, signature: Uint8Array) => boolean) | null | undefined;
 
 /** Header forms accepted: Fetch `Headers`, Node's `rawHeaders`, `[name, value]`
  * pairs, a `Map`, or an object like Node's `req.headers`. */
@@ -62,7 +74,8 @@ export type HeaderInput =
 
 export class VerifyError extends Error {
   /** The Rust `VerifyError` variant in snake_case: `missing_signature`,
-   * `bad_signature`, `expired`, `replayed`, `unknown_keyid`, `malformed`, ... */
+   * `bad_signature`, `expired`, `replayed`, `unknown_keyid`, `malformed`,
+   * `signature_check_failed` (the host Ed25519 check threw), ... */
   readonly reason: string;
 }
 
@@ -72,6 +85,9 @@ export type Outcome =
 
 export class Verifier {
   constructor(options: VerifierOptions);
+  /** What checks Ed25519 signatures: `"node:crypto"`, `"custom"` (a factory
+   * given as `ed25519`), or `"wasm"` (the module; also when no key is Ed25519). */
+  readonly ed25519Backend: 'node:crypto' | 'custom' | 'wasm';
   /** Outcome for parts; `strip` names headers the app must not see. */
   checkParts(method: string, url: string, headers: HeaderInput, now?: number): Outcome;
   /** Outcome for a Fetch Request, plus its headers without `strip`. */

@@ -2,6 +2,9 @@
 // Verification of the edge's signature, by origin-sdk compiled to WebAssembly
 // (./wasm, built by origin-sdk/js/build.sh). This file only translates JS
 // values: verification, stripping and the replay cache are the Rust core's.
+// The one exception is the Ed25519 curve operation: on Node it is OpenSSL's
+// (node:crypto, twice as fast as the curve in wasm32), asked only "is this
+// signature valid for this key" by the Rust core; see nodeEd25519 below.
 
 const { Core } = require('./wasm/origin_sdk_js.js');
 
@@ -63,6 +66,56 @@ function flatHeaders(headers) {
 
 const unixNow = () => Math.floor(Date.now() / 1000);
 
+// SPKI DER header of an Ed25519 public key (RFC 8410); the 32 key bytes follow.
+const ED25519_SPKI = '302a300506032b6570032100';
+// RFC 8032 §7.1 TEST 1 (empty message): public key and signature.
+const RFC8032_PUBLIC = 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a';
+const RFC8032_SIGNATURE = 'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b';
+
+/** The Rust core's host Ed25519 factory on node:crypto: called once per key,
+ * it makes the key's KeyObject and returns its synchronous check. `null`
+ * where node:crypto cannot do that (Next.js Edge runtime, browsers, workerd:
+ * WebCrypto is asynchronous only) or fails RFC 8032's first test vector. */
+function loadNodeEd25519() {
+  try {
+    const crypto = require('node:crypto');
+    if (typeof crypto.verify !== 'function' || typeof crypto.createPublicKey !== 'function' || typeof Buffer !== 'function') return null;
+    const keyObject = (publicKey) => crypto.createPublicKey({ key: Buffer.concat([Buffer.from(ED25519_SPKI, 'hex'), publicKey]), format: 'der', type: 'spki' });
+    const probe = keyObject(Buffer.from(RFC8032_PUBLIC, 'hex'));
+    const signature = Buffer.from(RFC8032_SIGNATURE, 'hex');
+    const empty = new Uint8Array(0);
+    if (crypto.verify(null, empty, probe, signature) !== true) return null;
+    signature[63] ^= 1;
+    if (crypto.verify(null, empty, probe, signature) !== false) return null;
+    return (publicKey) => {
+      const key = keyObject(publicKey);
+      return (message, sig) => crypto.verify(null, message, key, sig);
+    };
+  } catch {
+    return null;
+  }
+}
+
+let nodeEd25519;
+/** The node:crypto factory, probed on first use. */
+function nodeEd25519Factory() {
+  if (nodeEd25519 === undefined) nodeEd25519 = loadNodeEd25519();
+  return nodeEd25519;
+}
+
+/** The factory the Rust core gets for `ed25519` option `mode`, and the name reported. */
+function ed25519Host(mode) {
+  if (typeof mode === 'function') return [mode, 'custom'];
+  if (mode === undefined || mode === 'auto') return [nodeEd25519Factory(), 'node:crypto'];
+  if (mode === 'node') {
+    const f = nodeEd25519Factory();
+    if (!f) throw new TypeError('edge-origin-sdk: ed25519: "node" but node:crypto cannot verify Ed25519 synchronously here');
+    return [f, 'node:crypto'];
+  }
+  if (mode === 'wasm') return [null, 'wasm'];
+  throw new TypeError('ed25519 must be "auto", "node", "wasm" or a key => check factory');
+}
+
 /**
  * Checks edge signatures; build once per process and share. Holds the bounded
  * nonce replay cache, like the Rust `EdgeAuthLayer`.
@@ -71,14 +124,18 @@ class Verifier {
   /** @param {import('./index').VerifierOptions} options */
   constructor(options) {
     if (options === null || typeof options !== 'object') throw new TypeError('Verifier options must be an object, e.g. { keys: process.env.EDGE_VERIFY_KEYS }');
-    const { clock, ...rest } = options;
+    const { clock, ed25519, ...rest } = options;
     if (clock !== undefined && typeof clock !== 'function') throw new TypeError('clock must be a function returning Unix seconds');
     this._clock = clock || unixNow;
+    const [host, hostName] = ed25519Host(ed25519);
     try {
-      this._core = new Core(JSON.stringify(rest));
+      this._core = new Core(JSON.stringify(rest), host || undefined);
     } catch (e) {
       throw new TypeError(`edge-origin-sdk: ${e && e.message ? e.message : e}`);
     }
+    /** What checks Ed25519 signatures: `node:crypto`, `custom`, or `wasm`
+     * (curve25519-dalek in the module; also when no key is Ed25519). */
+    this.ed25519Backend = this._core.hostKeys() > 0 ? hostName : 'wasm';
   }
 
   /** The outcome for one request given as parts; never throws for bad

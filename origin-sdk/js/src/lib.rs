@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod host;
 pub mod options;
 pub mod outcome;
 pub mod request;
@@ -33,9 +34,9 @@ fn unix_seconds(now: f64) -> Result<u64, VerifyError> {
 }
 
 impl Core {
-    /// From the options JSON (see `options.rs`).
+    /// From the options JSON (see `options.rs`), Ed25519 by dalek.
     pub fn from_options(json: &str) -> Result<Core, String> {
-        Guard::from_options_json(json).map(|guard| Core { guard })
+        Guard::from_options_json(json, None).map(|guard| Core { guard })
     }
 
     /// Verifies one request given as (name, value) lines.
@@ -53,10 +54,17 @@ impl Core {
 
 #[wasm_bindgen]
 impl Core {
-    /// `options` is the JSON of the JS options object.
+    /// `options` is the JSON of the JS options object; `ed25519_host`, if
+    /// given, the per-key factory of host Ed25519 checks (see `host.rs`).
     #[wasm_bindgen(constructor)]
-    pub fn new(options: &str) -> Result<Core, JsError> {
-        Core::from_options(options).map_err(|e| JsError::new(&e))
+    pub fn new(options: &str, ed25519_host: Option<js_sys::Function>) -> Result<Core, JsError> {
+        Guard::from_options_json(options, ed25519_host.as_ref()).map(|guard| Core { guard }).map_err(|e| JsError::new(&e))
+    }
+
+    /// How many keys the host checks (0: all on dalek or not Ed25519).
+    #[wasm_bindgen(js_name = hostKeys)]
+    pub fn host_keys(&self) -> usize {
+        self.guard.verifier.keys().iter().filter(|k| k.uses_ed25519_backend()).count()
     }
 
     /// `headers` is flat: `[name, value, name, value, ...]`, as Node's

@@ -69,16 +69,20 @@ fn key_set(keys: &Value) -> Result<KeySet, String> {
 }
 
 impl Guard {
-    /// Parses the options JSON; every error names the option.
-    pub fn from_options_json(json: &str) -> Result<Guard, String> {
+    /// Parses the options JSON; every error names the option. With
+    /// `ed25519_host` (see `host.rs`), Ed25519 keys are checked by the host.
+    pub fn from_options_json(json: &str, ed25519_host: Option<&js_sys::Function>) -> Result<Guard, String> {
         let mut de = serde_json::Deserializer::from_str(json);
         let o: Options = serde_path_to_error::deserialize(&mut de).map_err(|e| match e.path().to_string() {
             p if p == "." => format!("invalid options: {}", e.inner()),
             p => format!("invalid options: {p}: {}", e.inner()),
         })?;
-        let keys = key_set(&o.keys)?;
+        let mut keys = key_set(&o.keys)?;
         if keys.is_empty() {
             return Err("keys: no key given (every request would be refused)".into());
+        }
+        if let Some(factory) = ed25519_host {
+            keys = crate::host::route_ed25519(keys, factory)?;
         }
         let mut v = Verifier::new(keys);
         if let Some(s) = o.max_skew {
