@@ -257,6 +257,8 @@ async fn facts_through_the_edge(w: &World) -> Result<(), String> {
     let (_, body) = w.get("/express/pkg", &[]).await?;
     let pkg = body["package"].as_str().unwrap_or_default();
     ensure!(pkg.contains("tests/js/node_modules/edge-origin-sdk/"), "express loaded {pkg}");
+    // ...and its Ed25519 check is node:crypto's (OpenSSL), not the wasm curve.
+    ensure!(body["ed25519"] == "node:crypto", "express verifies Ed25519 with {}", body["ed25519"]);
     Ok(())
 }
 
