@@ -285,7 +285,7 @@ impl fmt::Debug for SigningKey {
 
 /// The one Ed25519 curve operation done by the host instead of
 /// curve25519-dalek: the npm package hands it to Node's OpenSSL
-/// (`node:crypto`), about twice as fast as dalek compiled to wasm32.
+/// (`node:crypto`) rather than run dalek compiled to wasm32.
 ///
 /// It only answers whether one signature is valid for the key it was attached
 /// to ([`VerifyingKey::with_ed25519_backend`]). Everything else (which key a

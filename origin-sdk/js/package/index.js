@@ -3,8 +3,8 @@
 // (./wasm, built by origin-sdk/js/build.sh). This file only translates JS
 // values: verification, stripping and the replay cache are the Rust core's.
 // The one exception is the Ed25519 curve operation: on Node it is OpenSSL's
-// (node:crypto, twice as fast as the curve in wasm32), asked only "is this
-// signature valid for this key" by the Rust core; see nodeEd25519 below.
+// (node:crypto, a few percent faster than the curve in wasm32), asked only
+// "is this signature valid for this key" by the Rust core; see loadNodeEd25519.
 
 const { Core } = require('./wasm/origin_sdk_js.js');
 

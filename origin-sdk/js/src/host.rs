@@ -1,5 +1,6 @@
 //! Ed25519 by the host (Node's `node:crypto`, i.e. OpenSSL) instead of dalek
-//! compiled to wasm32, which is about twice as slow.
+//! compiled to wasm32 (which has no 64-bit multiply; OpenSSL measured a few
+//! percent faster, docs/benchmarks.md).
 //!
 //! The JS wrapper passes a factory `(publicKey: Uint8Array) => check | null`,
 //! called once per Ed25519 key when the verifier is built; `check(message,
