@@ -120,3 +120,43 @@ test('many verifiers come and go; their host checks do not leak into each other'
     assert.equal(reason(v, r), answer ? 'ok' : 'bad_signature', `verifier ${i}`);
   }
 });
+
+/** Runs `body` in a fresh Node whose `node:crypto` is replaced by `crypto`
+ * (a JS expression over the real module `real`, or `null` for "absent"),
+ * with the package loaded and `req` a request signed here. */
+function withCrypto(crypto, body, req) {
+  const { spawnSync } = require('node:child_process');
+  const script = `
+    const Module = require('node:module');
+    const load = Module._load;
+    const real = load('node:crypto', module);
+    const fake = ${crypto};
+    Module._load = function (name, ...rest) {
+      if (name === 'node:crypto' || name === 'crypto') { if (fake === null) throw new Error('no node:crypto here'); return fake; }
+      return load.call(this, name, ...rest);
+    };
+    const { Verifier } = require(${JSON.stringify(require.resolve('../package'))});
+    const req = ${JSON.stringify(req)};
+    const out = (() => { ${body} })();
+    process.stdout.write(JSON.stringify(out));`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+test('without a usable node:crypto the module verifies by itself; "node" then throws', () => {
+  const r = edgeSigned(K2026, { created: NOW, facts: FACTS });
+  const forged = forge(r, 'x-edge-user', 'admin');
+  const body = `
+    const v = new Verifier({ keys: ${JSON.stringify(K2026.spec)}, replayCapacity: 0 });
+    const check = (q) => { const o = v.checkParts(q.method, q.url, q.headers, ${NOW}); return o.ok ? o.facts.user : o.error.reason; };
+    let forced; try { new Verifier({ keys: ${JSON.stringify(K2026.spec)}, ed25519: 'node' }); forced = 'built'; } catch (e) { forced = e.name; }
+    return { backend: v.ed25519Backend, good: check(req.good), forged: check(req.forged), forced };`;
+  const want = { backend: 'wasm', good: 'alice', forged: 'bad_signature', forced: 'TypeError' };
+  // Absent (Edge runtime, browsers, workerd), and present but answering yes to
+  // everything (fails the RFC 8032 self-test).
+  assert.deepEqual(withCrypto('null', body, { good: r, forged }), want);
+  assert.deepEqual(withCrypto('({ ...real, verify: () => true })', body, { good: r, forged }), want);
+  // The real one is taken.
+  assert.deepEqual(withCrypto('real', body, { good: r, forged }), { ...want, backend: 'node:crypto', forced: 'built' });
+});
