@@ -1,0 +1,343 @@
+//! Regex captures (`capture`, `TX:0`–`TX:9`, `%{tx.N}`) and macros of
+//! request collections (`%{request_headers.host}`, `%{ARGS._method}`), which
+//! zentinel-modsec 0.5 does not provide, computed by the layer per request.
+//!
+//! zentinel never stores a rule's capture groups in TX and expands only `tx.*`
+//! macros, so every CRS rule that reads a capture or a request macro saw an
+//! empty string: 920420 and 920480 judged the content type `||` (and so fired
+//! on *every* request with a Content-Type, which, once chained scores count,
+//! blocks every POST), 942130 compared two empty strings, 943110 and 931130
+//! compared the Referer or URL host with nothing.
+//!
+//! The fix, per rule that captures and whose groups are read (in its own
+//! `setvar`s or by a later link of its chain): at load time the references are
+//! renamed to TX variables of that rule (`TX:1` → `TX:edge_cap_943110_1_1`),
+//! and per request the layer evaluates the rule's own variables,
+//! transformations and regex with zentinel's own resolver, exactly as the
+//! engine picks its match (the first value that matches), and stores the
+//! groups under those names before the engine runs. The engine still decides
+//! whether the rule matches; the captures are only read once it has.
+//! Request macros are renamed and filled the same way. Upstream fix: store
+//! capture groups in TX:0–9 when a rule with `capture` matches, and expand
+//! every collection in macros.
+//!
+//! Known difference: a target removed from a capturing rule by an exclusion
+//! (`ctl:ruleRemoveTargetById`) can still supply the captures here.
+
+use regex::Regex;
+use zentinel_modsec::parser::{Action, DataAction, Directive, FlowAction, OperatorName, SecRule, Selection, SetVarValue, VariableName, VariableSpec};
+use zentinel_modsec::transformations::TransformationPipeline;
+use zentinel_modsec::variables::{MutableCollection, RequestData, ResponseData, TxCollection, VariableResolver};
+
+use super::load::LoadNote;
+use super::CrsError;
+
+/// Prefix of the TX variables this module fills.
+const CAPTURE_PREFIX: &str = "edge_cap_";
+const MACRO_PREFIX: &str = "edge_macro_";
+/// Where rules read `REQUEST_BODY` from (see [`request_body`]).
+pub(crate) const REQUEST_BODY_TX: &str = "edge_request_body";
+
+/// One capturing rule the layer evaluates per request.
+struct CaptureProbe {
+    key: String,
+    variables: Vec<VariableSpec>,
+    transformations: TransformationPipeline,
+    regex: Regex,
+}
+
+/// One request macro (`collection.key`) the layer resolves per request.
+struct MacroProbe {
+    key: String,
+    spec: VariableSpec,
+}
+
+/// What the layer computes per request for the engine.
+#[derive(Default)]
+pub(crate) struct Probes {
+    captures: Vec<CaptureProbe>,
+    macros: Vec<MacroProbe>,
+}
+
+fn macro_regex() -> Regex {
+    // A fixed, valid pattern.
+    Regex::new(r"%\{([^}]+)\}").unwrap_or_else(|_| unreachable!())
+}
+
+fn has_capture(r: &SecRule) -> bool {
+    r.actions.iter().any(|a| matches!(a, Action::Data(DataAction::Capture)))
+}
+
+fn chains(r: &SecRule) -> bool {
+    r.actions.iter().any(|a| matches!(a, Action::Flow(FlowAction::Chain)))
+}
+
+/// `TX:0`…`TX:9` as a variable.
+fn capture_group_var(spec: &VariableSpec) -> Option<usize> {
+    match (&spec.name, &spec.selection) {
+        (VariableName::Tx, Some(Selection::Key(k))) if k.len() == 1 => k.parse().ok(),
+        _ => None,
+    }
+}
+
+/// `%{tx.N}` (any case) as a macro.
+fn capture_group_macro(inner: &str) -> Option<usize> {
+    let (c, n) = inner.split_once('.')?;
+    (c.eq_ignore_ascii_case("tx") && n.len() == 1).then(|| n.parse().ok()).flatten()
+}
+
+/// Does the rule read a capture group (variable, operator argument or setvar)?
+fn reads_groups(r: &SecRule, macros: &Regex) -> bool {
+    let in_text = |s: &str| macros.captures_iter(s).any(|c| capture_group_macro(&c[1]).is_some());
+    r.variables.iter().any(|v| capture_group_var(v).is_some())
+        || in_text(&r.operator.argument)
+        || r.actions.iter().any(|a| matches!(a, Action::Data(DataAction::SetVar(s)) if matches!(&s.value, SetVarValue::Macro(m) if in_text(m))))
+}
+
+struct Rewriter {
+    macros: Regex,
+    probes: Probes,
+}
+
+impl Rewriter {
+    /// Rename what the engine cannot expand in one macro-bearing text.
+    /// `capture` is the probe whose groups `%{tx.N}` refer to; `name_of` is
+    /// set on the capturing rule itself (its `%{MATCHED_VAR_NAME}`).
+    fn text(&mut self, s: &str, capture: Option<&str>, own: bool) -> String {
+        let mut wanted: Vec<(String, VariableSpec)> = Vec::new();
+        let out = self
+            .macros
+            .replace_all(s, |c: &regex::Captures<'_>| {
+                let inner = &c[1];
+                if let (Some(n), Some(key)) = (capture_group_macro(inner), capture) {
+                    return format!("%{{tx.{CAPTURE_PREFIX}{key}_{n}}}");
+                }
+                if own && inner.eq_ignore_ascii_case("matched_var_name") {
+                    if let Some(key) = capture {
+                        return format!("%{{tx.{CAPTURE_PREFIX}{key}_name}}");
+                    }
+                }
+                if let Some((collection, member)) = inner.split_once('.') {
+                    let name = VariableName::from_str(collection);
+                    if let Some(name @ (VariableName::RequestHeaders | VariableName::Args | VariableName::ArgsGet | VariableName::ArgsPost | VariableName::RequestCookies)) = name {
+                        let key: String = inner.chars().map(|ch| if ch.is_ascii_alphanumeric() { ch.to_ascii_lowercase() } else { '_' }).collect();
+                        let selection = if name == VariableName::RequestHeaders { member.to_ascii_lowercase() } else { member.to_string() };
+                        wanted.push((key.clone(), VariableSpec { name, selection: Some(Selection::Key(selection)), count_mode: false, exclusions: Vec::new() }));
+                        return format!("%{{tx.{MACRO_PREFIX}{key}}}");
+                    }
+                }
+                c[0].to_string()
+            })
+            .into_owned();
+        for (key, spec) in wanted {
+            if !self.probes.macros.iter().any(|m| m.key == key) {
+                self.probes.macros.push(MacroProbe { key, spec });
+            }
+        }
+        out
+    }
+
+    fn rule(&mut self, r: &mut SecRule, capture: Option<&str>, own: bool) {
+        if let Some(key) = capture {
+            for v in r.variables.iter_mut() {
+                if let Some(n) = capture_group_var(v) {
+                    v.selection = Some(Selection::Key(format!("{CAPTURE_PREFIX}{key}_{n}")));
+                }
+            }
+        }
+        if r.operator.argument.contains("%{") {
+            let arg = r.operator.argument.clone();
+            r.operator.argument = self.text(&arg, capture, false);
+        }
+        for a in r.actions.iter_mut() {
+            if let Action::Data(DataAction::SetVar(s)) = a {
+                if let SetVarValue::Macro(m) = &s.value {
+                    let m = m.clone();
+                    s.value = SetVarValue::Macro(self.text(&m, capture, own));
+                }
+            }
+        }
+    }
+}
+
+/// `REQUEST_BODY` as ModSecurity defines it: the raw body only when no body
+/// processor parsed it or the URL-encoded one did (CRS 901340 forces the
+/// variable in the first case); with the XML, JSON or multipart processor it
+/// is empty, and rules see the parsed `ARGS`/`XML:`/`FILES` instead.
+/// zentinel always fills it with the raw body, so 944120 and its siblings
+/// matched a Java class name in an XML *element name* (`<ProcessBuilder…>`),
+/// which CRS deliberately does not inspect. The rules read it from
+/// `TX:edge_request_body`, which the layer fills per request (reported back as
+/// `REQUEST_BODY`). Upstream fix: honour the body processor and
+/// `ctl:forceRequestBodyVariable`.
+fn request_body(directives: &mut [Directive], notes: &mut Vec<LoadNote>) {
+    for d in directives.iter_mut() {
+        let Directive::SecRule(r) = d else { continue };
+        let mut changed = false;
+        for v in r.variables.iter_mut() {
+            if v.name == VariableName::RequestBody {
+                v.name = VariableName::Tx;
+                v.selection = Some(Selection::Key(REQUEST_BODY_TX.to_string()));
+                changed = true;
+            }
+        }
+        if let (true, Some(id)) = (changed, super::load::rule_id(r)) {
+            notes.push(LoadNote { rule_id: id, note: "REQUEST_BODY hoisted into TX:edge_request_body, empty under the XML/JSON/multipart body processors".into() });
+        }
+    }
+}
+
+/// Rename capture, macro and `REQUEST_BODY` references in the rules,
+/// returning what to compute per request.
+pub(crate) fn rewrite(directives: &mut [Directive], notes: &mut Vec<LoadNote>) -> Result<Probes, CrsError> {
+    request_body(directives, notes);
+    let mut w = Rewriter { macros: macro_regex(), probes: Probes::default() };
+    // Chains as index ranges (a lone rule is a chain of one).
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut open = false;
+    for (i, d) in directives.iter().enumerate() {
+        if let Directive::SecRule(r) = d {
+            if open {
+                if let Some(g) = groups.last_mut() {
+                    g.push(i);
+                }
+            } else {
+                groups.push(vec![i]);
+            }
+            open = chains(r);
+        }
+    }
+    for group in groups {
+        let id = match &directives[group[0]] {
+            Directive::SecRule(r) => super::load::rule_id(r).unwrap_or(0),
+            _ => 0,
+        };
+        let mut capture: Option<String> = None;
+        for (link, &i) in group.iter().enumerate() {
+            let Directive::SecRule(r) = &mut directives[i] else { continue };
+            let own = has_capture(r) && r.operator.name == OperatorName::Rx && !r.operator.negated;
+            // Groups read later in the chain (or by this rule's own setvars)?
+            if own {
+                let key = format!("{id}_{link}");
+                // References in this rule's own variables/operator point at
+                // the previous capture; rewrite those first.
+                let previous = capture.clone();
+                let mut probe_rule = r.clone();
+                w.rule(&mut probe_rule, previous.as_deref(), false);
+                r.variables = probe_rule.variables.clone();
+                r.operator = probe_rule.operator.clone();
+                let regex = Regex::new(&r.operator.argument).map_err(|e| CrsError::Load(format!("rule {id}: {e}")))?;
+                let names: Vec<String> = r.actions.iter().filter_map(|a| if let Action::Transformation(t) = a { Some(t.clone()) } else { None }).collect();
+                let transformations = TransformationPipeline::from_names(&names).map_err(|e| CrsError::Load(format!("rule {id}: {e}")))?;
+                let used = reads_groups_after(directives, &group, link, &w.macros);
+                let Directive::SecRule(r) = &mut directives[i] else { continue };
+                // Own setvars read this rule's groups.
+                for a in r.actions.iter_mut() {
+                    if let Action::Data(DataAction::SetVar(s)) = a {
+                        if let SetVarValue::Macro(m) = &s.value {
+                            let m = m.clone();
+                            s.value = SetVarValue::Macro(w.text(&m, Some(&key), true));
+                        }
+                    }
+                }
+                if used || setvars_read(r, &key) {
+                    w.probes.captures.push(CaptureProbe { key: key.clone(), variables: r.variables.clone(), transformations, regex });
+                    notes.push(LoadNote { rule_id: id, note: format!("capture groups hoisted: computed by the layer as TX:{CAPTURE_PREFIX}{key}_N") });
+                }
+                capture = Some(key);
+            } else {
+                w.rule(r, capture.as_deref(), false);
+            }
+        }
+    }
+    Ok(w.probes)
+}
+
+/// Does any later link of the chain (before the next capturing one) read groups?
+fn reads_groups_after(directives: &[Directive], group: &[usize], link: usize, macros: &Regex) -> bool {
+    for &j in &group[link + 1..] {
+        if let Directive::SecRule(r) = &directives[j] {
+            if reads_groups(r, macros) {
+                return true;
+            }
+            if has_capture(r) {
+                return false;
+            }
+        }
+    }
+    false
+}
+
+fn setvars_read(r: &SecRule, key: &str) -> bool {
+    let needle = format!("{CAPTURE_PREFIX}{key}_");
+    r.actions.iter().any(|a| matches!(a, Action::Data(DataAction::SetVar(s)) if matches!(&s.value, SetVarValue::Macro(m) if m.contains(&needle))))
+}
+
+/// The request as zentinel's body processors parse it (the same choice of
+/// processor by Content-Type as `Transaction::process_request_body`).
+pub(crate) fn request_data(method: &str, uri: &str, protocol: &str, headers: &[(&str, &str)], body: &[u8]) -> RequestData {
+    let mut rd = RequestData::new();
+    rd.set_uri(uri);
+    rd.set_method(method);
+    rd.set_protocol(protocol);
+    for (n, v) in headers {
+        rd.add_header(n, v);
+    }
+    if !body.is_empty() {
+        rd.append_body(body);
+        let ct = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-type")).map(|(_, v)| v.trim_start().to_ascii_lowercase()).unwrap_or_default();
+        let media = ct.split(';').next().unwrap_or("").trim().to_string();
+        if media == "multipart/form-data" {
+            rd.parse_multipart_body(&ct);
+        } else if media == "application/xml" || media == "text/xml" || media.ends_with("+xml") {
+            let _ = rd.parse_xml_body();
+        } else if media == "application/json" || media == "text/json" || media.ends_with("+json") {
+            let _ = rd.parse_json_body();
+        } else {
+            rd.parse_form_body();
+        }
+    }
+    rd
+}
+
+impl Probes {
+    /// Compute the captures and macros for one request into `tx`.
+    pub(crate) fn fill(&self, rd: &RequestData, tx: &mut TxCollection) {
+        let mut computed = TxCollection::new();
+        let parsed = matches!(rd.body_processor.as_str(), "MULTIPART" | "XML" | "JSON");
+        computed.set(REQUEST_BODY_TX.to_string(), if parsed { String::new() } else { rd.body_str() });
+        let response = ResponseData::new();
+        for m in &self.macros {
+            let resolver = VariableResolver::new(rd, &response, &computed, None, &[], &[]);
+            if let Some((_, v)) = resolver.resolve(&m.spec).into_iter().next() {
+                tx.set(format!("{MACRO_PREFIX}{}", m.key), v);
+            }
+        }
+        for p in &self.captures {
+            let found = {
+                let resolver = VariableResolver::new(rd, &response, &computed, None, &[], &[]);
+                let mut found: Option<(String, Vec<String>)> = None;
+                'vars: for spec in p.variables.iter().filter(|s| !s.count_mode) {
+                    for (name, value) in resolver.resolve(spec) {
+                        let t = p.transformations.apply(&value);
+                        if let Some(c) = p.regex.captures(&t) {
+                            let groups = (0..c.len().min(10)).map(|i| c.get(i).map_or(String::new(), |m| m.as_str().to_string())).collect();
+                            found = Some((name, groups));
+                            break 'vars;
+                        }
+                    }
+                }
+                found
+            };
+            if let Some((name, groups)) = found {
+                for (i, g) in groups.into_iter().enumerate() {
+                    computed.set(format!("{CAPTURE_PREFIX}{}_{i}", p.key), g);
+                }
+                computed.set(format!("{CAPTURE_PREFIX}{}_name", p.key), name);
+            }
+        }
+        for (k, v) in zentinel_modsec::variables::Collection::all(&computed) {
+            tx.set(k.to_string(), v.to_string());
+        }
+    }
+}
