@@ -52,11 +52,34 @@ struct MacroProbe {
     spec: VariableSpec,
 }
 
+/// A rule that collects *every* match into TX variables named by a macro
+/// (`setvar:tx.name_%{tx.counter}=%{tx.1}` in 922150,
+/// `setvar:tx.header_name_920450_%{tx.0}=/%{tx.0}/` in 920450): ModSecurity
+/// runs a rule's setvars once per matched value, zentinel once per rule (on
+/// its first match) and without expanding macros in the key, so 922110 and
+/// 920450 saw only the first part or header. The layer sets one variable per
+/// match itself (a counter starts at 0, as 922140 sets it).
+struct CollectProbe {
+    variables: Vec<VariableSpec>,
+    transformations: TransformationPipeline,
+    regex: Regex,
+    /// The setvar's key: a `%{tx.N}` in it is group N, any other macro the
+    /// match's index.
+    key: String,
+    value: String,
+}
+
 /// What the layer computes per request for the engine.
 #[derive(Default)]
 pub(crate) struct Probes {
     captures: Vec<CaptureProbe>,
     macros: Vec<MacroProbe>,
+    collects: Vec<CollectProbe>,
+}
+
+fn self_macro_regex() -> &'static Regex {
+    static MACRO: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    MACRO.get_or_init(macro_regex)
 }
 
 fn macro_regex() -> Regex {
@@ -187,10 +210,28 @@ fn request_body(directives: &mut [Directive], notes: &mut Vec<LoadNote>) {
     }
 }
 
+/// TX keys are case-insensitive in ModSecurity, and zentinel stores them
+/// lowercased but matches a `TX:/regex/` selection case-sensitively, so CRS's
+/// `TX:/MULTIPART_HEADERS_CONTENT_TYPES_*/` (922110) never saw a key.
+/// Upstream fix: match TX regex selections case-insensitively.
+fn tx_regex_case_insensitive(directives: &mut [Directive]) {
+    for d in directives.iter_mut() {
+        let Directive::SecRule(r) = d else { continue };
+        for v in r.variables.iter_mut() {
+            if let (VariableName::Tx, Some(Selection::Regex(p))) = (&v.name, &mut v.selection) {
+                if !p.starts_with("(?i)") {
+                    *p = format!("(?i){p}");
+                }
+            }
+        }
+    }
+}
+
 /// Rename capture, macro and `REQUEST_BODY` references in the rules,
 /// returning what to compute per request.
 pub(crate) fn rewrite(directives: &mut [Directive], notes: &mut Vec<LoadNote>) -> Result<Probes, CrsError> {
     request_body(directives, notes);
+    tx_regex_case_insensitive(directives);
     let mut w = Rewriter { macros: macro_regex(), probes: Probes::default() };
     // Chains as index ranges (a lone rule is a chain of one).
     let mut groups: Vec<Vec<usize>> = Vec::new();
@@ -231,6 +272,18 @@ pub(crate) fn rewrite(directives: &mut [Directive], notes: &mut Vec<LoadNote>) -
                 let transformations = TransformationPipeline::from_names(&names).map_err(|e| CrsError::Load(format!("rule {id}: {e}")))?;
                 let used = reads_groups_after(directives, &group, link, &w.macros);
                 let Directive::SecRule(r) = &mut directives[i] else { continue };
+                {
+                    let collecting = |a: &Action| matches!(a, Action::Data(DataAction::SetVar(sv)) if sv.key.contains("%{") && matches!(&sv.value, SetVarValue::Macro(m) if w.macros.captures_iter(m).any(|c| capture_group_macro(&c[1]).is_some())));
+                    for a in r.actions.iter().filter(|a| collecting(a)) {
+                        if let Action::Data(DataAction::SetVar(sv)) = a {
+                            if let SetVarValue::Macro(m) = &sv.value {
+                                w.probes.collects.push(CollectProbe { variables: r.variables.clone(), transformations: transformations.clone(), regex: regex.clone(), key: sv.key.to_ascii_lowercase(), value: m.clone() });
+                                notes.push(LoadNote { rule_id: id, note: "per-match setvar hoisted: the layer sets one TX variable per match".into() });
+                            }
+                        }
+                    }
+                    r.actions.retain(|a| !collecting(a));
+                }
                 // Own setvars read this rule's groups.
                 for a in r.actions.iter_mut() {
                     if let Action::Data(DataAction::SetVar(s)) = a {
@@ -285,10 +338,11 @@ pub(crate) fn request_data(method: &str, uri: &str, protocol: &str, headers: &[(
     }
     if !body.is_empty() {
         rd.append_body(body);
-        let ct = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-type")).map(|(_, v)| v.trim_start().to_ascii_lowercase()).unwrap_or_default();
-        let media = ct.split(';').next().unwrap_or("").trim().to_string();
+        let ct = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-type")).map(|(_, v)| *v).unwrap_or_default();
+        // The boundary is case-sensitive; only the media type is not.
+        let media = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         if media == "multipart/form-data" {
-            rd.parse_multipart_body(&ct);
+            rd.parse_multipart_body(ct);
         } else if media == "application/xml" || media == "text/xml" || media.ends_with("+xml") {
             let _ = rd.parse_xml_body();
         } else if media == "application/json" || media == "text/json" || media.ends_with("+json") {
@@ -334,6 +388,21 @@ impl Probes {
                     computed.set(format!("{CAPTURE_PREFIX}{}_{i}", p.key), g);
                 }
                 computed.set(format!("{CAPTURE_PREFIX}{}_name", p.key), name);
+            }
+        }
+        for c in &self.collects {
+            let resolver = VariableResolver::new(rd, &response, &computed, None, &[], &[]);
+            let mut index = 0usize;
+            for spec in c.variables.iter().filter(|s| !s.count_mode) {
+                for (_, value) in resolver.resolve(spec) {
+                    let t = c.transformations.apply(&value);
+                    let Some(caps) = c.regex.captures(&t) else { continue };
+                    let group = |m: &regex::Captures<'_>| capture_group_macro(&m[1]).map(|n| caps.get(n).map_or(String::new(), |g| g.as_str().to_string()));
+                    let v = self_macro_regex().replace_all(&c.value, |m: &regex::Captures<'_>| group(m).unwrap_or_else(|| m[0].to_string()));
+                    let k = self_macro_regex().replace_all(&c.key, |m: &regex::Captures<'_>| group(m).unwrap_or_else(|| index.to_string()));
+                    tx.set(k.into_owned(), v.into_owned());
+                    index += 1;
+                }
             }
         }
         for (k, v) in zentinel_modsec::variables::Collection::all(&computed) {
