@@ -38,6 +38,25 @@ const MACRO_PREFIX: &str = "edge_macro_";
 /// Where rules read `REQUEST_BODY` from (see [`request_body`]).
 pub(crate) const REQUEST_BODY_TX: &str = "edge_request_body";
 
+/// The SecLang name to report for a variable the rules now read from TX.
+pub(crate) fn reported_target(variable: &str) -> String {
+    let Some(key) = variable.strip_prefix("TX:") else { return variable.to_string() };
+    let key = key.to_ascii_lowercase();
+    if key == REQUEST_BODY_TX {
+        "REQUEST_BODY".into()
+    } else if key == FILENAME_TX {
+        "REQUEST_FILENAME".into()
+    } else if key == BASENAME_TX {
+        "REQUEST_BASENAME".into()
+    } else if key.starts_with(FILES_NAMES_TX) {
+        "FILES_NAMES".into()
+    } else if key.starts_with(FILES_TX) {
+        "FILES".into()
+    } else {
+        variable.to_string()
+    }
+}
+
 /// One capturing rule the layer evaluates per request.
 struct CaptureProbe {
     key: String,
@@ -210,6 +229,137 @@ fn request_body(directives: &mut [Directive], notes: &mut Vec<LoadNote>) {
     }
 }
 
+/// Where rules read `REQUEST_FILENAME` / `REQUEST_BASENAME` from (see [`path`]).
+pub(crate) const FILENAME_TX: &str = "edge_request_filename";
+const BASENAME_TX: &str = "edge_request_basename";
+
+/// `REQUEST_FILENAME` and `REQUEST_BASENAME` percent-decoded, as ModSecurity
+/// has them (the server decodes the path before the rules see it). zentinel
+/// gives the raw path, so `/get/array_diff%20%28` never matched 933151's
+/// `array_diff (`, and every path rule could be evaded by percent-encoding one
+/// letter. Upstream fix: decode the path for these two variables.
+fn path(directives: &mut [Directive], notes: &mut Vec<LoadNote>) {
+    for d in directives.iter_mut() {
+        let Directive::SecRule(r) = d else { continue };
+        let mut changed = false;
+        for v in r.variables.iter_mut() {
+            let key = match v.name {
+                VariableName::RequestFilename => FILENAME_TX,
+                VariableName::RequestBasename => BASENAME_TX,
+                _ => continue,
+            };
+            v.name = VariableName::Tx;
+            v.selection = Some(Selection::Key(key.to_string()));
+            changed = true;
+        }
+        if let (true, Some(id)) = (changed, super::load::rule_id(r)) {
+            notes.push(LoadNote { rule_id: id, note: "REQUEST_FILENAME/BASENAME hoisted into TX, percent-decoded".into() });
+        }
+    }
+}
+
+/// Percent-decode a path: UTF-8 where the bytes are, else one char per byte
+/// (what zentinel's `t:urlDecode` does, so byte-oriented CRS regexes match).
+fn percent_decode(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).and_then(|b| hex(*b)), bytes.get(i + 2).and_then(|b| hex(*b))) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    match String::from_utf8(out) {
+        Ok(s) => s,
+        Err(e) => e.into_bytes().into_iter().map(char::from).collect(),
+    }
+}
+
+/// Where rules read `FILES` / `FILES_NAMES` from (see [`files`]).
+const FILES_TX: &str = "edge_files_";
+const FILES_NAMES_TX: &str = "edge_files_names_";
+
+/// `FILES` (uploaded file names) and `FILES_NAMES` (their part names) parsed
+/// from `Content-Disposition` as a quoted-string, as ModSecurity does.
+/// zentinel splits the header on every `;`, quotes or not, so
+/// `name="fi;le"` became `fi` and `filename="shell.jpg;.php"` became
+/// `shell.jpg`: 920120/920121 never saw the `;`, and 933110 (PHP upload) could
+/// be bypassed. The rules read them from `TX:edge_files_<i>` /
+/// `TX:edge_files_names_<i>`, filled per request from the part headers
+/// (reported back as `FILES` / `FILES_NAMES`). Upstream fix: parse
+/// `Content-Disposition` parameters as RFC 7578 quoted-strings.
+fn files(directives: &mut [Directive], notes: &mut Vec<LoadNote>) {
+    for d in directives.iter_mut() {
+        let Directive::SecRule(r) = d else { continue };
+        let mut changed = false;
+        for v in r.variables.iter_mut() {
+            let prefix = match (v.name, &v.selection) {
+                (VariableName::Files, None) => FILES_TX,
+                (VariableName::FilesNames, None) => FILES_NAMES_TX,
+                _ => continue,
+            };
+            v.name = VariableName::Tx;
+            v.selection = Some(Selection::Regex(format!(r"^{prefix}\d+$")));
+            changed = true;
+        }
+        if let (true, Some(id)) = (changed, super::load::rule_id(r)) {
+            notes.push(LoadNote { rule_id: id, note: "FILES/FILES_NAMES hoisted into TX:edge_files_*, parsed as quoted-strings".into() });
+        }
+    }
+}
+
+/// The `name` and `filename` parameters of a `Content-Disposition` value,
+/// quoted-strings unescaped (`\"` and `\\`; any other backslash is kept,
+/// as ModSecurity keeps it).
+fn disposition(value: &str) -> (Option<String>, Option<String>) {
+    let (mut name, mut filename) = (None, None);
+    let mut rest = value;
+    while let Some(eq) = rest.find('=') {
+        let key = rest[..eq].rsplit(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let after = &rest[eq + 1..];
+        let (val, next) = if let Some(quoted) = after.trim_start().strip_prefix('"') {
+            let mut out = String::new();
+            let mut chars = quoted.char_indices();
+            let mut end = quoted.len();
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '"' => {
+                        end = i + 1;
+                        break;
+                    }
+                    '\\' => match chars.clone().next() {
+                        Some((_, q @ ('"' | '\\'))) => {
+                            out.push(q);
+                            chars.next();
+                        }
+                        _ => out.push('\\'),
+                    },
+                    c => out.push(c),
+                }
+            }
+            (out, &quoted[end.min(quoted.len())..])
+        } else {
+            let stop = after.find(';').unwrap_or(after.len());
+            (after[..stop].trim().to_string(), &after[stop..])
+        };
+        match key.as_str() {
+            "name" => name = Some(val),
+            "filename" => filename = Some(val),
+            _ => {}
+        }
+        rest = next;
+    }
+    (name, filename)
+}
+
 /// TX keys are case-insensitive in ModSecurity, and zentinel stores them
 /// lowercased but matches a `TX:/regex/` selection case-sensitively, so CRS's
 /// `TX:/MULTIPART_HEADERS_CONTENT_TYPES_*/` (922110) never saw a key.
@@ -231,6 +381,8 @@ fn tx_regex_case_insensitive(directives: &mut [Directive]) {
 /// returning what to compute per request.
 pub(crate) fn rewrite(directives: &mut [Directive], notes: &mut Vec<LoadNote>) -> Result<Probes, CrsError> {
     request_body(directives, notes);
+    files(directives, notes);
+    path(directives, notes);
     tx_regex_case_insensitive(directives);
     let mut w = Rewriter { macros: macro_regex(), probes: Probes::default() };
     // Chains as index ranges (a lone rule is a chain of one).
@@ -360,6 +512,22 @@ impl Probes {
         let mut computed = TxCollection::new();
         let parsed = matches!(rd.body_processor.as_str(), "MULTIPART" | "XML" | "JSON");
         computed.set(REQUEST_BODY_TX.to_string(), if parsed { String::new() } else { rd.body_str() });
+        let decoded = percent_decode(&rd.path);
+        let basename = decoded.rsplit(['/', '\\']).next().unwrap_or("").to_string();
+        computed.set(BASENAME_TX.to_string(), basename);
+        computed.set(FILENAME_TX.to_string(), decoded);
+        let mut uploads = 0usize;
+        for (_, line) in zentinel_modsec::variables::Collection::all(&rd.multipart_part_headers) {
+            let Some((header, value)) = line.split_once(':') else { continue };
+            if !header.trim().eq_ignore_ascii_case("content-disposition") {
+                continue;
+            }
+            if let (Some(name), Some(filename)) = disposition(value) {
+                computed.set(format!("{FILES_TX}{uploads}"), filename);
+                computed.set(format!("{FILES_NAMES_TX}{uploads}"), name);
+                uploads += 1;
+            }
+        }
         let response = ResponseData::new();
         for m in &self.macros {
             let resolver = VariableResolver::new(rd, &response, &computed, None, &[], &[]);
@@ -408,5 +576,29 @@ impl Probes {
         for (k, v) in zentinel_modsec::variables::Collection::all(&computed) {
             tx.set(k.to_string(), v.to_string());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::disposition;
+
+    #[test]
+    fn paths_are_percent_decoded() {
+        assert_eq!(super::percent_decode("/get/array_diff%20%28"), "/get/array_diff (");
+        assert_eq!(super::percent_decode("/caf%C3%A9/%zz%4"), "/café/%zz%4");
+        assert_eq!(super::percent_decode("/%c0%af"), "/\u{c0}\u{af}");
+    }
+
+    #[test]
+    fn disposition_parameters_are_quoted_strings() {
+        let d = |v: &str| disposition(v);
+        assert_eq!(d(r#" form-data; name="fi;le"; filename="test""#), (Some("fi;le".into()), Some("test".into())));
+        assert_eq!(d(r#" form-data; name="a"; filename="shell.jpg;.php""#), (Some("a".into()), Some("shell.jpg;.php".into())));
+        assert_eq!(d(r#" form-data; name="f"; filename="te\"st.txt""#), (Some("f".into()), Some("te\"st.txt".into())));
+        assert_eq!(d(r#" form-data; name="cv"; filename="1.j\s\p""#), (Some("cv".into()), Some(r"1.j\s\p".into())));
+        assert_eq!(d(" form-data; name=plain; filename=a.txt"), (Some("plain".into()), Some("a.txt".into())));
+        assert_eq!(d(r#" form-data; name="x"#), (Some("x".into()), None));
+        assert_eq!(d(" form-data"), (None, None));
     }
 }

@@ -180,7 +180,7 @@ impl Engine {
             if !detection_rule(id) || fired.binary_search(&id).is_err() {
                 continue;
             }
-            let target = if m.variable.eq_ignore_ascii_case(&format!("TX:{}", super::captures::REQUEST_BODY_TX)) { "REQUEST_BODY".to_string() } else { m.variable.clone() };
+            let target = super::captures::reported_target(&m.variable);
             let found = CrsMatch { rule_id: id.to_string(), target };
             if !matches.contains(&found) && matches.len() < crate::waf::MAX_MATCHES {
                 matches.push(found);
