@@ -1,6 +1,10 @@
-//! Regex captures (`capture`, `TX:0`–`TX:9`, `%{tx.N}`) and macros of
-//! request collections (`%{request_headers.host}`, `%{ARGS._method}`), which
-//! zentinel-modsec 0.5 does not provide, computed by the layer per request.
+//! Values zentinel-modsec 0.5 does not provide (or provides differently from
+//! ModSecurity), computed by the layer per request and handed to the engine
+//! as TX variables the rules are rewritten at load time to read: regex
+//! captures (`capture`, `TX:0`–`TX:9`, `%{tx.N}`), macros of request
+//! collections (`%{request_headers.host}`, `%{ARGS._method}`), per-match
+//! setvars, `REQUEST_BODY`, `FILES`/`FILES_NAMES` and the decoded
+//! `REQUEST_FILENAME`/`REQUEST_BASENAME` (each function says why).
 //!
 //! zentinel never stores a rule's capture groups in TX and expands only `tx.*`
 //! macros, so every CRS rule that reads a capture or a request macro saw an
@@ -21,8 +25,9 @@
 //! capture groups in TX:0–9 when a rule with `capture` matches, and expand
 //! every collection in macros.
 //!
-//! Known difference: a target removed from a capturing rule by an exclusion
-//! (`ctl:ruleRemoveTargetById`) can still supply the captures here.
+//! Known differences: a target removed from a capturing rule by an exclusion
+//! (`ctl:ruleRemoveTargetById`) can still supply the captures here, and the
+//! per-match collectors run even where `ctl:ruleRemoveById` removed the rule.
 
 use regex::Regex;
 use zentinel_modsec::parser::{Action, DataAction, Directive, FlowAction, OperatorName, SecRule, Selection, SetVarValue, VariableName, VariableSpec};
