@@ -90,7 +90,47 @@ struct CollectProbe {
     /// The setvar's key: a `%{tx.N}` in it is group N, any other macro the
     /// match's index.
     key: String,
-    value: String,
+    value: Collected,
+}
+
+/// What a per-match setvar does with its variable.
+enum Collected {
+    /// Set it to this text (its `%{tx.N}` are the match's groups).
+    Text(String),
+    /// Add to it (`=+1`, 921170's parameter counter).
+    Add(i64),
+}
+
+/// A `setvar` whose key is named by a macro, run once per match.
+fn per_match(a: &Action) -> Option<(String, Collected)> {
+    let Action::Data(DataAction::SetVar(sv)) = a else { return None };
+    if !sv.key.contains("%{") {
+        return None;
+    }
+    let value = match &sv.value {
+        SetVarValue::Macro(m) => Collected::Text(m.clone()),
+        SetVarValue::String(t) => Collected::Text(t.clone()),
+        SetVarValue::Int(n) => Collected::Text(n.to_string()),
+        SetVarValue::Increment(n) => Collected::Add(*n),
+        _ => return None,
+    };
+    Some((sv.key.to_ascii_lowercase(), value))
+}
+
+/// Move a rule's per-match setvars into collectors (see [`CollectProbe`]).
+fn collect(r: &mut SecRule, id: u64, probes: &mut Probes, notes: &mut Vec<LoadNote>) -> Result<(), CrsError> {
+    if r.operator.name != OperatorName::Rx || r.operator.negated || !r.actions.iter().any(|a| per_match(a).is_some()) {
+        return Ok(());
+    }
+    let regex = Regex::new(&r.operator.argument).map_err(|e| CrsError::Load(format!("rule {id}: {e}")))?;
+    let names: Vec<String> = r.actions.iter().filter_map(|a| if let Action::Transformation(t) = a { Some(t.clone()) } else { None }).collect();
+    let transformations = TransformationPipeline::from_names(&names).map_err(|e| CrsError::Load(format!("rule {id}: {e}")))?;
+    for (key, value) in r.actions.iter().filter_map(per_match) {
+        probes.collects.push(CollectProbe { variables: r.variables.clone(), transformations: transformations.clone(), regex: regex.clone(), key, value });
+        notes.push(LoadNote { rule_id: id, note: "per-match setvar hoisted: the layer sets one TX variable per match".into() });
+    }
+    r.actions.retain(|a| per_match(a).is_none());
+    Ok(())
 }
 
 /// What the layer computes per request for the engine.
@@ -429,18 +469,7 @@ pub(crate) fn rewrite(directives: &mut [Directive], notes: &mut Vec<LoadNote>) -
                 let transformations = TransformationPipeline::from_names(&names).map_err(|e| CrsError::Load(format!("rule {id}: {e}")))?;
                 let used = reads_groups_after(directives, &group, link, &w.macros);
                 let Directive::SecRule(r) = &mut directives[i] else { continue };
-                {
-                    let collecting = |a: &Action| matches!(a, Action::Data(DataAction::SetVar(sv)) if sv.key.contains("%{") && matches!(&sv.value, SetVarValue::Macro(m) if w.macros.captures_iter(m).any(|c| capture_group_macro(&c[1]).is_some())));
-                    for a in r.actions.iter().filter(|a| collecting(a)) {
-                        if let Action::Data(DataAction::SetVar(sv)) = a {
-                            if let SetVarValue::Macro(m) = &sv.value {
-                                w.probes.collects.push(CollectProbe { variables: r.variables.clone(), transformations: transformations.clone(), regex: regex.clone(), key: sv.key.to_ascii_lowercase(), value: m.clone() });
-                                notes.push(LoadNote { rule_id: id, note: "per-match setvar hoisted: the layer sets one TX variable per match".into() });
-                            }
-                        }
-                    }
-                    r.actions.retain(|a| !collecting(a));
-                }
+                collect(r, id, &mut w.probes, notes)?;
                 // Own setvars read this rule's groups.
                 for a in r.actions.iter_mut() {
                     if let Action::Data(DataAction::SetVar(s)) = a {
@@ -456,6 +485,7 @@ pub(crate) fn rewrite(directives: &mut [Directive], notes: &mut Vec<LoadNote>) -
                 }
                 capture = Some(key);
             } else {
+                collect(r, id, &mut w.probes, notes)?;
                 w.rule(r, capture.as_deref(), false);
             }
         }
@@ -567,13 +597,22 @@ impl Probes {
             let resolver = VariableResolver::new(rd, &response, &computed, None, &[], &[]);
             let mut index = 0usize;
             for spec in c.variables.iter().filter(|s| !s.count_mode) {
-                for (_, value) in resolver.resolve(spec) {
+                for (name, value) in resolver.resolve(spec) {
                     let t = c.transformations.apply(&value);
                     let Some(caps) = c.regex.captures(&t) else { continue };
-                    let group = |m: &regex::Captures<'_>| capture_group_macro(&m[1]).map(|n| caps.get(n).map_or(String::new(), |g| g.as_str().to_string()));
-                    let v = self_macro_regex().replace_all(&c.value, |m: &regex::Captures<'_>| group(m).unwrap_or_else(|| m[0].to_string()));
-                    let k = self_macro_regex().replace_all(&c.key, |m: &regex::Captures<'_>| group(m).unwrap_or_else(|| index.to_string()));
-                    tx.set(k.into_owned(), v.into_owned());
+                    let group = |m: &regex::Captures<'_>| match capture_group_macro(&m[1]) {
+                        Some(n) => Some(caps.get(n).map_or(String::new(), |g| g.as_str().to_string())),
+                        None if m[1].eq_ignore_ascii_case("matched_var_name") => Some(name.clone()),
+                        None => None,
+                    };
+                    let k = self_macro_regex().replace_all(&c.key, |m: &regex::Captures<'_>| group(m).unwrap_or_else(|| index.to_string())).into_owned();
+                    match &c.value {
+                        Collected::Text(text) => {
+                            let v = self_macro_regex().replace_all(text, |m: &regex::Captures<'_>| group(m).unwrap_or_else(|| m[0].to_string()));
+                            tx.set(k, v.into_owned());
+                        }
+                        Collected::Add(n) => tx.increment(&k, *n),
+                    }
                     index += 1;
                 }
             }
