@@ -186,6 +186,16 @@ fn chained_rules_score_and_read_their_captures() {
     let body = b"--B\r\nContent-Disposition: form-data; name=\"a\"\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhello\r\n--B--\r\n";
     let v = post(&e, "multipart/form-data; boundary=B", body);
     assert!(!v.blocked && v.score == 0, "{v:?}");
+    // An upload's file name is a quoted-string: the `;` inside it does not
+    // end it, so the `.php` after it is seen (933110).
+    let upload = |filename: &str| {
+        let body = format!("--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"{filename}\"\r\nContent-Type: image/jpeg\r\n\r\nJFIF\r\n--B--\r\n");
+        post(&e, "multipart/form-data; boundary=B", body.as_bytes())
+    };
+    let v = upload("shell.jpg;.php");
+    assert!(v.blocked && v.rule_ids.iter().any(|id| id == "933110"), "{v:?}");
+    let v = upload("holiday photo.jpg");
+    assert!(!v.blocked && v.score == 0, "{v:?}");
     // A session id with a foreign Referer (943110 compares the captured
     // Referer host with the Host header); the same Referer host passes.
     let mut foreign = BROWSER.to_vec();
