@@ -129,6 +129,16 @@ impl Engine {
         tx.matched_data().iter().map(|m| format!("{} {}={:?}", m.rule_id.as_deref().unwrap_or("-"), m.variable, m.value)).collect()
     }
 
+    /// Only the values the layer computes per request for the engine (see
+    /// `captures`), returning how many: for the benchmark that prices them.
+    #[doc(hidden)]
+    pub fn layer_values(&self, req: &Request<'_>) -> usize {
+        let parsed = super::captures::request_data(req.method, req.uri, req.protocol, req.headers, req.body);
+        let mut tx = zentinel_modsec::variables::TxCollection::new();
+        self.probes.fill(&parsed, &mut tx);
+        zentinel_modsec::variables::Collection::count(&tx)
+    }
+
     /// Run phases 1 and 2 (request headers, request body).
     pub fn inspect(&self, req: &Request<'_>) -> Verdict {
         let tx = self.run(req);
