@@ -79,6 +79,8 @@ fn bench(c: &mut Criterion) {
         }
         c.bench_function(&format!("waf_edge_{}", case.name), |b| b.iter(|| inspect(black_box(&own), &edge_cfg)));
         c.bench_function(&format!("waf_crs_pl1_{}", case.name), |b| b.iter(|| crs.inspect(black_box(&req))));
+        // The part of it the layer adds (captures, FILES, decoded path, …).
+        c.bench_function(&format!("waf_crs_layer_values_{}", case.name), |b| b.iter(|| crs.layer_values(black_box(&req))));
         c.bench_function(&format!("waf_both_{}", case.name), |b| {
             b.iter(|| (inspect(black_box(&own), &edge_cfg), crs.inspect(black_box(&req))))
         });

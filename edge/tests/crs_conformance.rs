@@ -113,7 +113,7 @@ struct Stats {
     skipped: BTreeMap<&'static str, Vec<String>>,
 }
 
-fn run_stage(engine: &Engine, input: &Input) -> Vec<String> {
+fn run_stage(engine: &Engine, input: &Input, trace: bool) -> Vec<String> {
     let mut headers: Vec<(String, String)> = input.headers.iter().map(|(k, v)| (k.clone(), scalar(v))).collect();
     let body = input.data.as_ref().map(scalar).unwrap_or_default();
     let has = |h: &[(String, String)], n: &str| h.iter().any(|(k, _)| k.eq_ignore_ascii_case(n));
@@ -137,6 +137,12 @@ fn run_stage(engine: &Engine, input: &Input) -> Vec<String> {
         body: body.as_bytes(),
         client_ip: Some("127.0.0.1"),
     };
+    if trace {
+        println!("  body {:?}\n  headers {:?}", String::from_utf8_lossy(req.body), req.headers);
+        for line in engine.trace(&req) {
+            println!("  matched {line}");
+        }
+    }
     engine.inspect(&req).rule_ids
 }
 
@@ -167,8 +173,9 @@ fn crs_regression_suite() {
                         continue;
                     }
                     let log = log.unwrap();
-                    let got = run_stage(&engine, &stage.input);
-                    if std::env::var("CRS_ONLY").is_ok_and(|o| o == format!("{name}-{id}")) {
+                    let only = std::env::var("CRS_ONLY").is_ok_and(|o| o.split(',').any(|o| o == format!("{name}-{id}")));
+                    let got = run_stage(&engine, &stage.input, only);
+                    if only {
                         println!("{name}-{id}: fired {got:?}");
                     }
                     let missing: Vec<String> = log.expect_ids.iter().map(scalar).filter(|i| !got.contains(i)).collect();
@@ -209,7 +216,7 @@ fn crs_regression_suite() {
         println!("\nfailing:\n  {}", failures.join("\n  "));
     }
     // Raise when a fix lands; lowering it needs a reason in the commit.
-    const MIN_RATE: f64 = 95.4;
+    const MIN_RATE: f64 = 98.0;
     assert!(n > 4500, "only {n} applicable stages: is the corpus vendored whole?");
     assert!(rate >= MIN_RATE, "CRS conformance {rate:.1}% < {MIN_RATE}% (CRS_FAILURES=1 lists the failing tests)");
 }

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use zentinel_modsec::variables::Collection;
-use zentinel_modsec::ModSecurity;
+use zentinel_modsec::{ModSecurity, Transaction};
 
 use super::load::{self, LoadNote};
 use crate::waf::{Categories, Exclusion, WafConfig};
@@ -97,6 +97,7 @@ fn detection_rule(id: u64) -> bool {
 pub struct Engine {
     modsec: ModSecurity,
     notes: Vec<LoadNote>,
+    probes: super::captures::Probes,
 }
 
 impl std::fmt::Debug for Engine {
@@ -108,7 +109,7 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     pub fn new(settings: &Settings) -> Result<Engine, CrsError> {
         let loaded = load::load(settings)?;
-        Ok(Engine { modsec: loaded.modsec, notes: loaded.notes })
+        Ok(Engine { modsec: loaded.modsec, notes: loaded.notes, probes: loaded.probes })
     }
 
     /// What the loader changed in the stock rules (inlined word lists, …).
@@ -120,14 +121,39 @@ impl Engine {
         self.modsec.rule_count()
     }
 
+    /// Every variable a rule (or chain link) matched, in order, as
+    /// `id target=value`: for debugging the conformance suite (`CRS_ONLY`).
+    #[doc(hidden)]
+    pub fn trace(&self, req: &Request<'_>) -> Vec<String> {
+        let tx = self.run(req);
+        tx.matched_data().iter().map(|m| format!("{} {}={:?}", m.rule_id.as_deref().unwrap_or("-"), m.variable, m.value)).collect()
+    }
+
+    /// Only the values the layer computes per request for the engine (see
+    /// `captures`), returning how many: for the benchmark that prices them.
+    #[doc(hidden)]
+    pub fn layer_values(&self, req: &Request<'_>) -> usize {
+        let parsed = super::captures::request_data(req.method, req.uri, req.protocol, req.headers, req.body);
+        let mut tx = zentinel_modsec::variables::TxCollection::new();
+        self.probes.fill(&parsed, &mut tx);
+        zentinel_modsec::variables::Collection::count(&tx)
+    }
+
     /// Run phases 1 and 2 (request headers, request body).
     pub fn inspect(&self, req: &Request<'_>) -> Verdict {
+        let tx = self.run(req);
+        self.verdict(&tx)
+    }
+
+    fn run(&self, req: &Request<'_>) -> Transaction {
         let mut tx = self.modsec.new_transaction();
         if let Some(ip) = req.client_ip {
             tx.set_client_addr(ip, 0);
         }
         let protocol = if req.protocol.is_empty() { "HTTP/1.1" } else { req.protocol };
         let method = if req.method.is_empty() { "GET" } else { req.method };
+        let parsed = super::captures::request_data(method, req.uri, protocol, req.headers, req.body);
+        self.probes.fill(&parsed, tx.tx_mut());
         // These calls record into the transaction and do not fail on request
         // data; an error would still leave what ran so far, which is reported.
         let _ = tx.process_uri(req.uri, method, protocol);
@@ -141,6 +167,10 @@ impl Engine {
             }
             let _ = tx.process_request_body();
         }
+        tx
+    }
+
+    fn verdict(&self, tx: &Transaction) -> Verdict {
         let score = tx
             .tx()
             .get("blocking_inbound_anomaly_score")
@@ -160,7 +190,8 @@ impl Engine {
             if !detection_rule(id) || fired.binary_search(&id).is_err() {
                 continue;
             }
-            let found = CrsMatch { rule_id: id.to_string(), target: m.variable.clone() };
+            let target = super::captures::reported_target(&m.variable);
+            let found = CrsMatch { rule_id: id.to_string(), target };
             if !matches.contains(&found) && matches.len() < crate::waf::MAX_MATCHES {
                 matches.push(found);
             }

@@ -63,8 +63,10 @@ pub fn seclang_targets(target: &str) -> Result<Vec<String>, String> {
         return bad("CRS exclusions name one variable; prefixes (`*`) are for the edge's own rules");
     }
     let out = match target.split_once(':') {
-        None if target == "path" => vec!["REQUEST_FILENAME".to_string()],
-        None if target == "body" => vec!["REQUEST_BODY".to_string()],
+        // The rules read the decoded path from here (see `captures::path`).
+        None if target == "path" => vec![format!("TX:{}", super::captures::FILENAME_TX)],
+        // The rules read the raw body from here (see `captures::request_body`).
+        None if target == "body" => vec![format!("TX:{}", super::captures::REQUEST_BODY_TX)],
         Some(("query", name)) if !name.is_empty() => vec![format!("ARGS:{name}")],
         // Form fields are `ARGS:name`; JSON fields `ARGS:json.a.b` (ModSecurity's naming).
         Some(("body", name)) if !name.is_empty() => vec![format!("ARGS:{name}"), format!("ARGS:json.{name}")],

@@ -6,6 +6,7 @@ use zentinel_modsec::parser::{Action, DataAction, Directive, DisruptiveAction, F
 use zentinel_modsec::{CompiledRuleset, ModSecurity};
 
 use super::bundle;
+use super::captures;
 use super::exclusions;
 use super::{CrsError, Settings};
 
@@ -26,6 +27,7 @@ pub struct LoadNote {
 pub(crate) struct Loaded {
     pub modsec: ModSecurity,
     pub notes: Vec<LoadNote>,
+    pub probes: captures::Probes,
 }
 
 /// Engine mode, paranoia and threshold, in CRS's own variables (what an
@@ -63,8 +65,13 @@ pub(crate) fn load(s: &Settings) -> Result<Loaded, CrsError> {
         }
     }
     let head_len = head_len.min(directives.len());
-    mark_firing(&mut directives[head_len..])?;
+    let probes = captures::rewrite(&mut directives[head_len..], &mut notes)?;
+    // Order matters: the hoist copies only the starters' own setvars, so it
+    // runs before the links' actions move up and before the fired marker
+    // (which must be set only when the whole chain matched) is added.
     let mut directives = hoist_chain_setvars(directives, &mut notes);
+    run_link_actions_on_completion(&mut directives[head_len..], &mut notes);
+    mark_firing(&mut directives[head_len..])?;
     let rules = metadata(&directives[head_len..]);
     let (before, after) = exclusions::seclang(s, &rules)?;
     let before = parse(&before)?;
@@ -74,7 +81,7 @@ pub(crate) fn load(s: &Settings) -> Result<Loaded, CrsError> {
     directives.extend(tail);
     directives.extend(after);
     let ruleset = CompiledRuleset::compile(directives).map_err(|e| CrsError::Load(e.to_string()))?;
-    Ok(Loaded { modsec: ModSecurity::new(ruleset), notes })
+    Ok(Loaded { modsec: ModSecurity::new(ruleset), notes, probes })
 }
 
 /// TX variable a rule sets when it fires in full (see [`mark_firing`]).
@@ -89,10 +96,11 @@ pub(crate) const FIRED_PREFIX: &str = "edge_fired_";
 /// chain has matched, so this variable is set exactly when the rule fired.
 /// Upstream fix: push to `matched_rules` when the chain completes.
 fn mark_firing(directives: &mut [Directive]) -> Result<(), CrsError> {
+    let marked = |r: &SecRule| rule_id(r).filter(|id| *id < SHADOW_ID_BASE);
     let ids: Vec<u64> = directives
         .iter()
         .filter_map(|d| match d {
-            Directive::SecRule(r) => rule_id(r),
+            Directive::SecRule(r) => marked(r),
             _ => None,
         })
         .collect();
@@ -103,7 +111,7 @@ fn mark_firing(directives: &mut [Directive]) -> Result<(), CrsError> {
     });
     for d in directives.iter_mut() {
         if let Directive::SecRule(r) = d {
-            if rule_id(r).is_some() {
+            if marked(r).is_some() {
                 let action = setvars.next().ok_or_else(|| CrsError::Load("fired marker missing".into()))?;
                 r.actions.push(action);
             }
@@ -198,6 +206,43 @@ fn hoist_chain_setvars(directives: Vec<Directive>, notes: &mut Vec<LoadNote>) ->
         out.push(d);
     }
     out
+}
+
+/// Give a chain's links' `setvar`s and `ctl`s to its starter.
+///
+/// zentinel runs only the starter's actions when a chain completes and drops
+/// every link's, but CRS 4 puts a chained rule's score on its last link
+/// (`setvar:tx.inbound_anomaly_score_pl1=+…` in 920360's, 942440's, …), so no
+/// chained rule ever added to the anomaly score: a wrong blocking decision.
+/// ModSecurity runs a link's actions when that link matches; for the last
+/// link that is when the chain completes, which is when the starter's held
+/// actions run here. Upstream fix: run each link's non-disruptive actions when
+/// it matches.
+fn run_link_actions_on_completion(directives: &mut [Directive], notes: &mut Vec<LoadNote>) {
+    let mut starter: Option<usize> = None;
+    for i in 0..directives.len() {
+        let Directive::SecRule(r) = &directives[i] else { continue };
+        let chains = r.actions.iter().any(|a| matches!(a, Action::Flow(FlowAction::Chain)));
+        let Some(s) = starter else {
+            if chains {
+                starter = Some(i);
+            }
+            continue;
+        };
+        let moved: Vec<Action> = r.actions.iter().filter(|a| matches!(a, Action::Data(DataAction::SetVar(_)) | Action::Control(_))).cloned().collect();
+        if !chains {
+            starter = None;
+        }
+        if moved.is_empty() {
+            continue;
+        }
+        if let Directive::SecRule(head) = &mut directives[s] {
+            head.actions.extend(moved);
+            if let Some(id) = rule_id(head) {
+                notes.push(LoadNote { rule_id: id, note: "chain links' setvars hoisted onto the starter, run when the chain completes".into() });
+            }
+        }
+    }
 }
 
 /// Per-rule fixes for stock CRS on this engine.

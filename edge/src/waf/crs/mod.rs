@@ -21,6 +21,8 @@
 #[cfg(feature = "owasp-crs")]
 mod bundle;
 #[cfg(feature = "owasp-crs")]
+mod captures;
+#[cfg(feature = "owasp-crs")]
 mod engine;
 #[cfg(feature = "owasp-crs")]
 mod exclusions;

@@ -155,3 +155,56 @@ proptest::proptest! {
         let _ = e.inspect(&Request { method: "POST", uri: &uri, protocol: "HTTP/1.1", headers: &headers, body: &b, client_ip: None });
     }
 }
+
+/// A browser's POST (with its Content-Length, which CRS 920180 wants).
+fn post(e: &Engine, content_type: &str, body: &[u8]) -> Verdict {
+    let len = body.len().to_string();
+    let mut headers = BROWSER.to_vec();
+    headers.extend([("Content-Type", content_type), ("Content-Length", len.as_str())]);
+    e.inspect(&Request { method: "POST", uri: "/form", protocol: "HTTP/1.1", headers: &headers, body, client_ip: Some("203.0.113.7") })
+}
+
+#[test]
+fn chained_rules_score_and_read_their_captures() {
+    let e = Engine::new(&settings(1, 5)).unwrap();
+    // 920420/920480 read the captured content type and charset: a plain form
+    // passes (with captures missing, every Content-Type looked like `||`).
+    for ct in ["application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=utf-8", "application/json"] {
+        let body: &[u8] = if ct.contains("json") { br#"{"q":"red shoes"}"# } else { b"q=red+shoes&size=42" };
+        let v = post(&e, ct, body);
+        assert!(!v.blocked && v.score == 0, "{ct}: {v:?}");
+    }
+    // A chained rule's score is on its last link: it counts now.
+    let v = post(&e, "application/x-evil", b"q=1");
+    assert!(v.blocked && v.rule_ids.iter().any(|id| id == "920420"), "{v:?}");
+    let v = post(&e, "application/x-www-form-urlencoded; charset=utf-7", b"q=1");
+    assert!(v.blocked && v.rule_ids.iter().any(|id| id == "920480"), "{v:?}");
+    // Every part's headers are seen, not only the first part's (922150 → 922110).
+    let body = b"--B\r\nContent-Disposition: form-data; name=\"a\"\r\nContent-Type: text/plain\r\n\r\nx\r\n--B\r\nContent-Disposition: form-data; name=\"b\"\r\nContent-Type: text/plain; charset=utf-7\r\n\r\n+ADw-script+AD4-\r\n--B--\r\n";
+    let v = post(&e, "multipart/form-data; boundary=B", body);
+    assert!(v.blocked && v.rule_ids.iter().any(|id| id == "922110"), "{v:?}");
+    let body = b"--B\r\nContent-Disposition: form-data; name=\"a\"\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhello\r\n--B--\r\n";
+    let v = post(&e, "multipart/form-data; boundary=B", body);
+    assert!(!v.blocked && v.score == 0, "{v:?}");
+    // An upload's file name is a quoted-string: the `;` inside it does not
+    // end it, so the `.php` after it is seen (933110).
+    let upload = |filename: &str| {
+        let body = format!("--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"{filename}\"\r\nContent-Type: image/jpeg\r\n\r\nJFIF\r\n--B--\r\n");
+        post(&e, "multipart/form-data; boundary=B", body.as_bytes())
+    };
+    let v = upload("shell.jpg;.php");
+    assert!(v.blocked && v.rule_ids.iter().any(|id| id == "933110"), "{v:?}");
+    let v = upload("holiday photo.jpg");
+    assert!(!v.blocked && v.score == 0, "{v:?}");
+    // A session id with a foreign Referer (943110 compares the captured
+    // Referer host with the Host header); the same Referer host passes.
+    let mut foreign = BROWSER.to_vec();
+    foreign.push(("Referer", "https://evil.example.net/x"));
+    let uri = "/login?phpsessid=abc";
+    let v = e.inspect(&Request { method: "GET", uri, protocol: "HTTP/1.1", headers: &foreign, ..Default::default() });
+    assert!(v.rule_ids.iter().any(|id| id == "943110"), "{v:?}");
+    let mut own = BROWSER.to_vec();
+    own.push(("Referer", "https://shop.example.com/x"));
+    let v = e.inspect(&Request { method: "GET", uri, protocol: "HTTP/1.1", headers: &own, ..Default::default() });
+    assert!(!v.rule_ids.iter().any(|id| id == "943110"), "{v:?}");
+}

@@ -1,0 +1,648 @@
+//! Values zentinel-modsec 0.5 does not provide (or provides differently from
+//! ModSecurity), computed by the layer per request and handed to the engine
+//! as TX variables the rules are rewritten at load time to read: regex
+//! captures (`capture`, `TX:0`–`TX:9`, `%{tx.N}`), macros of request
+//! collections (`%{request_headers.host}`, `%{ARGS._method}`), per-match
+//! setvars, `REQUEST_BODY`, `FILES`/`FILES_NAMES` and the decoded
+//! `REQUEST_FILENAME`/`REQUEST_BASENAME` (each function says why).
+//!
+//! zentinel never stores a rule's capture groups in TX and expands only `tx.*`
+//! macros, so every CRS rule that reads a capture or a request macro saw an
+//! empty string: 920420 and 920480 judged the content type `||` (and so fired
+//! on *every* request with a Content-Type, which, once chained scores count,
+//! blocks every POST), 942130 compared two empty strings, 943110 and 931130
+//! compared the Referer or URL host with nothing.
+//!
+//! The fix, per rule that captures and whose groups are read (in its own
+//! `setvar`s or by a later link of its chain): at load time the references are
+//! renamed to TX variables of that rule (`TX:1` → `TX:edge_cap_943110_1_1`),
+//! and per request the layer evaluates the rule's own variables,
+//! transformations and regex with zentinel's own resolver, exactly as the
+//! engine picks its match (the first value that matches), and stores the
+//! groups under those names before the engine runs. The engine still decides
+//! whether the rule matches; the captures are only read once it has.
+//! Request macros are renamed and filled the same way. Upstream fix: store
+//! capture groups in TX:0–9 when a rule with `capture` matches, and expand
+//! every collection in macros.
+//!
+//! Known differences: a target removed from a capturing rule by an exclusion
+//! (`ctl:ruleRemoveTargetById`) can still supply the captures here, and the
+//! per-match collectors run even where `ctl:ruleRemoveById` removed the rule.
+
+use regex::Regex;
+use zentinel_modsec::parser::{Action, DataAction, Directive, FlowAction, OperatorName, SecRule, Selection, SetVarValue, VariableName, VariableSpec};
+use zentinel_modsec::transformations::TransformationPipeline;
+use zentinel_modsec::variables::{MutableCollection, RequestData, ResponseData, TxCollection, VariableResolver};
+
+use super::load::LoadNote;
+use super::CrsError;
+
+/// Prefix of the TX variables this module fills.
+const CAPTURE_PREFIX: &str = "edge_cap_";
+const MACRO_PREFIX: &str = "edge_macro_";
+/// Where rules read `REQUEST_BODY` from (see [`request_body`]).
+pub(crate) const REQUEST_BODY_TX: &str = "edge_request_body";
+
+/// The SecLang name to report for a variable the rules now read from TX.
+pub(crate) fn reported_target(variable: &str) -> String {
+    let Some(key) = variable.strip_prefix("TX:") else { return variable.to_string() };
+    let key = key.to_ascii_lowercase();
+    if key == REQUEST_BODY_TX {
+        "REQUEST_BODY".into()
+    } else if key == FILENAME_TX {
+        "REQUEST_FILENAME".into()
+    } else if key == BASENAME_TX {
+        "REQUEST_BASENAME".into()
+    } else if key.starts_with(FILES_NAMES_TX) {
+        "FILES_NAMES".into()
+    } else if key.starts_with(FILES_TX) {
+        "FILES".into()
+    } else {
+        variable.to_string()
+    }
+}
+
+/// One capturing rule the layer evaluates per request.
+struct CaptureProbe {
+    key: String,
+    variables: Vec<VariableSpec>,
+    transformations: TransformationPipeline,
+    regex: Regex,
+}
+
+/// One request macro (`collection.key`) the layer resolves per request.
+struct MacroProbe {
+    key: String,
+    spec: VariableSpec,
+}
+
+/// A rule that collects *every* match into TX variables named by a macro
+/// (`setvar:tx.name_%{tx.counter}=%{tx.1}` in 922150,
+/// `setvar:tx.header_name_920450_%{tx.0}=/%{tx.0}/` in 920450): ModSecurity
+/// runs a rule's setvars once per matched value, zentinel once per rule (on
+/// its first match) and without expanding macros in the key, so 922110 and
+/// 920450 saw only the first part or header. The layer sets one variable per
+/// match itself (a counter starts at 0, as 922140 sets it).
+struct CollectProbe {
+    variables: Vec<VariableSpec>,
+    transformations: TransformationPipeline,
+    regex: Regex,
+    /// The setvar's key: a `%{tx.N}` in it is group N, any other macro the
+    /// match's index.
+    key: String,
+    value: Collected,
+}
+
+/// What a per-match setvar does with its variable.
+enum Collected {
+    /// Set it to this text (its `%{tx.N}` are the match's groups).
+    Text(String),
+    /// Add to it (`=+1`, 921170's parameter counter).
+    Add(i64),
+}
+
+/// A `setvar` whose key is named by a macro, run once per match.
+fn per_match(a: &Action) -> Option<(String, Collected)> {
+    let Action::Data(DataAction::SetVar(sv)) = a else { return None };
+    if !sv.key.contains("%{") {
+        return None;
+    }
+    let value = match &sv.value {
+        SetVarValue::Macro(m) => Collected::Text(m.clone()),
+        SetVarValue::String(t) => Collected::Text(t.clone()),
+        SetVarValue::Int(n) => Collected::Text(n.to_string()),
+        SetVarValue::Increment(n) => Collected::Add(*n),
+        _ => return None,
+    };
+    Some((sv.key.to_ascii_lowercase(), value))
+}
+
+/// Move a rule's per-match setvars into collectors (see [`CollectProbe`]).
+fn collect(r: &mut SecRule, id: u64, probes: &mut Probes, notes: &mut Vec<LoadNote>) -> Result<(), CrsError> {
+    if r.operator.name != OperatorName::Rx || r.operator.negated || !r.actions.iter().any(|a| per_match(a).is_some()) {
+        return Ok(());
+    }
+    let regex = Regex::new(&r.operator.argument).map_err(|e| CrsError::Load(format!("rule {id}: {e}")))?;
+    let names: Vec<String> = r.actions.iter().filter_map(|a| if let Action::Transformation(t) = a { Some(t.clone()) } else { None }).collect();
+    let transformations = TransformationPipeline::from_names(&names).map_err(|e| CrsError::Load(format!("rule {id}: {e}")))?;
+    for (key, value) in r.actions.iter().filter_map(per_match) {
+        probes.collects.push(CollectProbe { variables: r.variables.clone(), transformations: transformations.clone(), regex: regex.clone(), key, value });
+        notes.push(LoadNote { rule_id: id, note: "per-match setvar hoisted: the layer sets one TX variable per match".into() });
+    }
+    r.actions.retain(|a| per_match(a).is_none());
+    Ok(())
+}
+
+/// What the layer computes per request for the engine.
+#[derive(Default)]
+pub(crate) struct Probes {
+    captures: Vec<CaptureProbe>,
+    macros: Vec<MacroProbe>,
+    collects: Vec<CollectProbe>,
+}
+
+fn self_macro_regex() -> &'static Regex {
+    static MACRO: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    MACRO.get_or_init(macro_regex)
+}
+
+fn macro_regex() -> Regex {
+    // A fixed, valid pattern.
+    Regex::new(r"%\{([^}]+)\}").unwrap_or_else(|_| unreachable!())
+}
+
+fn has_capture(r: &SecRule) -> bool {
+    r.actions.iter().any(|a| matches!(a, Action::Data(DataAction::Capture)))
+}
+
+fn chains(r: &SecRule) -> bool {
+    r.actions.iter().any(|a| matches!(a, Action::Flow(FlowAction::Chain)))
+}
+
+/// `TX:0`…`TX:9` as a variable.
+fn capture_group_var(spec: &VariableSpec) -> Option<usize> {
+    match (&spec.name, &spec.selection) {
+        (VariableName::Tx, Some(Selection::Key(k))) if k.len() == 1 => k.parse().ok(),
+        _ => None,
+    }
+}
+
+/// `%{tx.N}` (any case) as a macro.
+fn capture_group_macro(inner: &str) -> Option<usize> {
+    let (c, n) = inner.split_once('.')?;
+    (c.eq_ignore_ascii_case("tx") && n.len() == 1).then(|| n.parse().ok()).flatten()
+}
+
+/// Does the rule read a capture group (variable, operator argument or setvar)?
+fn reads_groups(r: &SecRule, macros: &Regex) -> bool {
+    let in_text = |s: &str| macros.captures_iter(s).any(|c| capture_group_macro(&c[1]).is_some());
+    r.variables.iter().any(|v| capture_group_var(v).is_some())
+        || in_text(&r.operator.argument)
+        || r.actions.iter().any(|a| matches!(a, Action::Data(DataAction::SetVar(s)) if matches!(&s.value, SetVarValue::Macro(m) if in_text(m))))
+}
+
+struct Rewriter {
+    macros: Regex,
+    probes: Probes,
+}
+
+impl Rewriter {
+    /// Rename what the engine cannot expand in one macro-bearing text.
+    /// `capture` is the probe whose groups `%{tx.N}` refer to; `name_of` is
+    /// set on the capturing rule itself (its `%{MATCHED_VAR_NAME}`).
+    fn text(&mut self, s: &str, capture: Option<&str>, own: bool) -> String {
+        let mut wanted: Vec<(String, VariableSpec)> = Vec::new();
+        let out = self
+            .macros
+            .replace_all(s, |c: &regex::Captures<'_>| {
+                let inner = &c[1];
+                if let (Some(n), Some(key)) = (capture_group_macro(inner), capture) {
+                    return format!("%{{tx.{CAPTURE_PREFIX}{key}_{n}}}");
+                }
+                if own && inner.eq_ignore_ascii_case("matched_var_name") {
+                    if let Some(key) = capture {
+                        return format!("%{{tx.{CAPTURE_PREFIX}{key}_name}}");
+                    }
+                }
+                if let Some((collection, member)) = inner.split_once('.') {
+                    let name = VariableName::from_str(collection);
+                    if let Some(name @ (VariableName::RequestHeaders | VariableName::Args | VariableName::ArgsGet | VariableName::ArgsPost | VariableName::RequestCookies)) = name {
+                        let key: String = inner.chars().map(|ch| if ch.is_ascii_alphanumeric() { ch.to_ascii_lowercase() } else { '_' }).collect();
+                        let selection = if name == VariableName::RequestHeaders { member.to_ascii_lowercase() } else { member.to_string() };
+                        wanted.push((key.clone(), VariableSpec { name, selection: Some(Selection::Key(selection)), count_mode: false, exclusions: Vec::new() }));
+                        return format!("%{{tx.{MACRO_PREFIX}{key}}}");
+                    }
+                }
+                c[0].to_string()
+            })
+            .into_owned();
+        for (key, spec) in wanted {
+            if !self.probes.macros.iter().any(|m| m.key == key) {
+                self.probes.macros.push(MacroProbe { key, spec });
+            }
+        }
+        out
+    }
+
+    fn rule(&mut self, r: &mut SecRule, capture: Option<&str>, own: bool) {
+        if let Some(key) = capture {
+            for v in r.variables.iter_mut() {
+                if let Some(n) = capture_group_var(v) {
+                    v.selection = Some(Selection::Key(format!("{CAPTURE_PREFIX}{key}_{n}")));
+                }
+            }
+        }
+        if r.operator.argument.contains("%{") {
+            let arg = r.operator.argument.clone();
+            r.operator.argument = self.text(&arg, capture, false);
+        }
+        for a in r.actions.iter_mut() {
+            if let Action::Data(DataAction::SetVar(s)) = a {
+                if let SetVarValue::Macro(m) = &s.value {
+                    let m = m.clone();
+                    s.value = SetVarValue::Macro(self.text(&m, capture, own));
+                }
+            }
+        }
+    }
+}
+
+/// `REQUEST_BODY` as ModSecurity defines it: the raw body only when no body
+/// processor parsed it or the URL-encoded one did (CRS 901340 forces the
+/// variable in the first case); with the XML, JSON or multipart processor it
+/// is empty, and rules see the parsed `ARGS`/`XML:`/`FILES` instead.
+/// zentinel always fills it with the raw body, so 944120 and its siblings
+/// matched a Java class name in an XML *element name* (`<ProcessBuilder…>`),
+/// which CRS deliberately does not inspect. The rules read it from
+/// `TX:edge_request_body`, which the layer fills per request (reported back as
+/// `REQUEST_BODY`). Upstream fix: honour the body processor and
+/// `ctl:forceRequestBodyVariable`.
+fn request_body(directives: &mut [Directive], notes: &mut Vec<LoadNote>) {
+    for d in directives.iter_mut() {
+        let Directive::SecRule(r) = d else { continue };
+        let mut changed = false;
+        for v in r.variables.iter_mut() {
+            if v.name == VariableName::RequestBody {
+                v.name = VariableName::Tx;
+                v.selection = Some(Selection::Key(REQUEST_BODY_TX.to_string()));
+                changed = true;
+            }
+        }
+        if let (true, Some(id)) = (changed, super::load::rule_id(r)) {
+            notes.push(LoadNote { rule_id: id, note: "REQUEST_BODY hoisted into TX:edge_request_body, empty under the XML/JSON/multipart body processors".into() });
+        }
+    }
+}
+
+/// Where rules read `REQUEST_FILENAME` / `REQUEST_BASENAME` from (see [`path`]).
+pub(crate) const FILENAME_TX: &str = "edge_request_filename";
+const BASENAME_TX: &str = "edge_request_basename";
+
+/// `REQUEST_FILENAME` and `REQUEST_BASENAME` percent-decoded, as ModSecurity
+/// has them (the server decodes the path before the rules see it). zentinel
+/// gives the raw path, so `/get/array_diff%20%28` never matched 933151's
+/// `array_diff (`, and every path rule could be evaded by percent-encoding one
+/// letter. Upstream fix: decode the path for these two variables.
+fn path(directives: &mut [Directive], notes: &mut Vec<LoadNote>) {
+    for d in directives.iter_mut() {
+        let Directive::SecRule(r) = d else { continue };
+        let mut changed = false;
+        for v in r.variables.iter_mut() {
+            let key = match v.name {
+                VariableName::RequestFilename => FILENAME_TX,
+                VariableName::RequestBasename => BASENAME_TX,
+                _ => continue,
+            };
+            v.name = VariableName::Tx;
+            v.selection = Some(Selection::Key(key.to_string()));
+            changed = true;
+        }
+        if let (true, Some(id)) = (changed, super::load::rule_id(r)) {
+            notes.push(LoadNote { rule_id: id, note: "REQUEST_FILENAME/BASENAME hoisted into TX, percent-decoded".into() });
+        }
+    }
+}
+
+/// Percent-decode a path: UTF-8 where the bytes are, else one char per byte
+/// (what zentinel's `t:urlDecode` does, so byte-oriented CRS regexes match).
+fn percent_decode(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).and_then(|b| hex(*b)), bytes.get(i + 2).and_then(|b| hex(*b))) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    match String::from_utf8(out) {
+        Ok(s) => s,
+        Err(e) => e.into_bytes().into_iter().map(char::from).collect(),
+    }
+}
+
+/// Where rules read `FILES` / `FILES_NAMES` from (see [`files`]).
+const FILES_TX: &str = "edge_files_";
+const FILES_NAMES_TX: &str = "edge_files_names_";
+
+/// `FILES` (uploaded file names) and `FILES_NAMES` (their part names) parsed
+/// from `Content-Disposition` as a quoted-string, as ModSecurity does.
+/// zentinel splits the header on every `;`, quotes or not, so
+/// `name="fi;le"` became `fi` and `filename="shell.jpg;.php"` became
+/// `shell.jpg`: 920120/920121 never saw the `;`, and 933110 (PHP upload) could
+/// be bypassed. The rules read them from `TX:edge_files_<i>` /
+/// `TX:edge_files_names_<i>`, filled per request from the part headers
+/// (reported back as `FILES` / `FILES_NAMES`). Upstream fix: parse
+/// `Content-Disposition` parameters as RFC 7578 quoted-strings.
+fn files(directives: &mut [Directive], notes: &mut Vec<LoadNote>) {
+    for d in directives.iter_mut() {
+        let Directive::SecRule(r) = d else { continue };
+        let mut changed = false;
+        for v in r.variables.iter_mut() {
+            let prefix = match (v.name, &v.selection) {
+                (VariableName::Files, None) => FILES_TX,
+                (VariableName::FilesNames, None) => FILES_NAMES_TX,
+                _ => continue,
+            };
+            v.name = VariableName::Tx;
+            v.selection = Some(Selection::Regex(format!(r"^{prefix}\d+$")));
+            changed = true;
+        }
+        if let (true, Some(id)) = (changed, super::load::rule_id(r)) {
+            notes.push(LoadNote { rule_id: id, note: "FILES/FILES_NAMES hoisted into TX:edge_files_*, parsed as quoted-strings".into() });
+        }
+    }
+}
+
+/// The `name` and `filename` parameters of a `Content-Disposition` value,
+/// quoted-strings unescaped (`\"` and `\\`; any other backslash is kept,
+/// as ModSecurity keeps it).
+fn disposition(value: &str) -> (Option<String>, Option<String>) {
+    let (mut name, mut filename) = (None, None);
+    let mut rest = value;
+    while let Some(eq) = rest.find('=') {
+        let key = rest[..eq].rsplit(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let after = &rest[eq + 1..];
+        let (val, next) = if let Some(quoted) = after.trim_start().strip_prefix('"') {
+            let mut out = String::new();
+            let mut chars = quoted.char_indices();
+            let mut end = quoted.len();
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '"' => {
+                        end = i + 1;
+                        break;
+                    }
+                    '\\' => match chars.clone().next() {
+                        Some((_, q @ ('"' | '\\'))) => {
+                            out.push(q);
+                            chars.next();
+                        }
+                        _ => out.push('\\'),
+                    },
+                    c => out.push(c),
+                }
+            }
+            (out, &quoted[end.min(quoted.len())..])
+        } else {
+            let stop = after.find(';').unwrap_or(after.len());
+            (after[..stop].trim().to_string(), &after[stop..])
+        };
+        match key.as_str() {
+            "name" => name = Some(val),
+            "filename" => filename = Some(val),
+            _ => {}
+        }
+        rest = next;
+    }
+    (name, filename)
+}
+
+/// TX keys are case-insensitive in ModSecurity, and zentinel stores them
+/// lowercased but matches a `TX:/regex/` selection case-sensitively, so CRS's
+/// `TX:/MULTIPART_HEADERS_CONTENT_TYPES_*/` (922110) never saw a key.
+/// Upstream fix: match TX regex selections case-insensitively.
+fn tx_regex_case_insensitive(directives: &mut [Directive]) {
+    for d in directives.iter_mut() {
+        let Directive::SecRule(r) = d else { continue };
+        for v in r.variables.iter_mut() {
+            if let (VariableName::Tx, Some(Selection::Regex(p))) = (&v.name, &mut v.selection) {
+                if !p.starts_with("(?i)") {
+                    *p = format!("(?i){p}");
+                }
+            }
+        }
+    }
+}
+
+/// Rename capture, macro and `REQUEST_BODY` references in the rules,
+/// returning what to compute per request.
+pub(crate) fn rewrite(directives: &mut [Directive], notes: &mut Vec<LoadNote>) -> Result<Probes, CrsError> {
+    request_body(directives, notes);
+    files(directives, notes);
+    path(directives, notes);
+    tx_regex_case_insensitive(directives);
+    let mut w = Rewriter { macros: macro_regex(), probes: Probes::default() };
+    // Chains as index ranges (a lone rule is a chain of one).
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut open = false;
+    for (i, d) in directives.iter().enumerate() {
+        if let Directive::SecRule(r) = d {
+            if open {
+                if let Some(g) = groups.last_mut() {
+                    g.push(i);
+                }
+            } else {
+                groups.push(vec![i]);
+            }
+            open = chains(r);
+        }
+    }
+    for group in groups {
+        let id = match &directives[group[0]] {
+            Directive::SecRule(r) => super::load::rule_id(r).unwrap_or(0),
+            _ => 0,
+        };
+        let mut capture: Option<String> = None;
+        for (link, &i) in group.iter().enumerate() {
+            let Directive::SecRule(r) = &mut directives[i] else { continue };
+            let own = has_capture(r) && r.operator.name == OperatorName::Rx && !r.operator.negated;
+            // Groups read later in the chain (or by this rule's own setvars)?
+            if own {
+                let key = format!("{id}_{link}");
+                // References in this rule's own variables/operator point at
+                // the previous capture; rewrite those first.
+                let previous = capture.clone();
+                let mut probe_rule = r.clone();
+                w.rule(&mut probe_rule, previous.as_deref(), false);
+                r.variables = probe_rule.variables.clone();
+                r.operator = probe_rule.operator.clone();
+                let regex = Regex::new(&r.operator.argument).map_err(|e| CrsError::Load(format!("rule {id}: {e}")))?;
+                let names: Vec<String> = r.actions.iter().filter_map(|a| if let Action::Transformation(t) = a { Some(t.clone()) } else { None }).collect();
+                let transformations = TransformationPipeline::from_names(&names).map_err(|e| CrsError::Load(format!("rule {id}: {e}")))?;
+                let used = reads_groups_after(directives, &group, link, &w.macros);
+                let Directive::SecRule(r) = &mut directives[i] else { continue };
+                collect(r, id, &mut w.probes, notes)?;
+                // Own setvars read this rule's groups.
+                for a in r.actions.iter_mut() {
+                    if let Action::Data(DataAction::SetVar(s)) = a {
+                        if let SetVarValue::Macro(m) = &s.value {
+                            let m = m.clone();
+                            s.value = SetVarValue::Macro(w.text(&m, Some(&key), true));
+                        }
+                    }
+                }
+                if used || setvars_read(r, &key) {
+                    w.probes.captures.push(CaptureProbe { key: key.clone(), variables: r.variables.clone(), transformations, regex });
+                    notes.push(LoadNote { rule_id: id, note: format!("capture groups hoisted: computed by the layer as TX:{CAPTURE_PREFIX}{key}_N") });
+                }
+                capture = Some(key);
+            } else {
+                collect(r, id, &mut w.probes, notes)?;
+                w.rule(r, capture.as_deref(), false);
+            }
+        }
+    }
+    Ok(w.probes)
+}
+
+/// Does any later link of the chain (before the next capturing one) read groups?
+fn reads_groups_after(directives: &[Directive], group: &[usize], link: usize, macros: &Regex) -> bool {
+    for &j in &group[link + 1..] {
+        if let Directive::SecRule(r) = &directives[j] {
+            if reads_groups(r, macros) {
+                return true;
+            }
+            if has_capture(r) {
+                return false;
+            }
+        }
+    }
+    false
+}
+
+fn setvars_read(r: &SecRule, key: &str) -> bool {
+    let needle = format!("{CAPTURE_PREFIX}{key}_");
+    r.actions.iter().any(|a| matches!(a, Action::Data(DataAction::SetVar(s)) if matches!(&s.value, SetVarValue::Macro(m) if m.contains(&needle))))
+}
+
+/// The request as zentinel's body processors parse it (the same choice of
+/// processor by Content-Type as `Transaction::process_request_body`).
+pub(crate) fn request_data(method: &str, uri: &str, protocol: &str, headers: &[(&str, &str)], body: &[u8]) -> RequestData {
+    let mut rd = RequestData::new();
+    rd.set_uri(uri);
+    rd.set_method(method);
+    rd.set_protocol(protocol);
+    for (n, v) in headers {
+        rd.add_header(n, v);
+    }
+    if !body.is_empty() {
+        rd.append_body(body);
+        let ct = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-type")).map(|(_, v)| *v).unwrap_or_default();
+        // The boundary is case-sensitive; only the media type is not.
+        let media = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if media == "multipart/form-data" {
+            rd.parse_multipart_body(ct);
+        } else if media == "application/xml" || media == "text/xml" || media.ends_with("+xml") {
+            let _ = rd.parse_xml_body();
+        } else if media == "application/json" || media == "text/json" || media.ends_with("+json") {
+            let _ = rd.parse_json_body();
+        } else {
+            rd.parse_form_body();
+        }
+    }
+    rd
+}
+
+impl Probes {
+    /// Compute the captures and macros for one request into `tx`.
+    pub(crate) fn fill(&self, rd: &RequestData, tx: &mut TxCollection) {
+        let mut computed = TxCollection::new();
+        let parsed = matches!(rd.body_processor.as_str(), "MULTIPART" | "XML" | "JSON");
+        computed.set(REQUEST_BODY_TX.to_string(), if parsed { String::new() } else { rd.body_str() });
+        let decoded = percent_decode(&rd.path);
+        let basename = decoded.rsplit(['/', '\\']).next().unwrap_or("").to_string();
+        computed.set(BASENAME_TX.to_string(), basename);
+        computed.set(FILENAME_TX.to_string(), decoded);
+        let mut uploads = 0usize;
+        for (_, line) in zentinel_modsec::variables::Collection::all(&rd.multipart_part_headers) {
+            let Some((header, value)) = line.split_once(':') else { continue };
+            if !header.trim().eq_ignore_ascii_case("content-disposition") {
+                continue;
+            }
+            if let (Some(name), Some(filename)) = disposition(value) {
+                computed.set(format!("{FILES_TX}{uploads}"), filename);
+                computed.set(format!("{FILES_NAMES_TX}{uploads}"), name);
+                uploads += 1;
+            }
+        }
+        let response = ResponseData::new();
+        for m in &self.macros {
+            let resolver = VariableResolver::new(rd, &response, &computed, None, &[], &[]);
+            if let Some((_, v)) = resolver.resolve(&m.spec).into_iter().next() {
+                tx.set(format!("{MACRO_PREFIX}{}", m.key), v);
+            }
+        }
+        for p in &self.captures {
+            let found = {
+                let resolver = VariableResolver::new(rd, &response, &computed, None, &[], &[]);
+                let mut found: Option<(String, Vec<String>)> = None;
+                'vars: for spec in p.variables.iter().filter(|s| !s.count_mode) {
+                    for (name, value) in resolver.resolve(spec) {
+                        let t = p.transformations.apply(&value);
+                        if let Some(c) = p.regex.captures(&t) {
+                            let groups = (0..c.len().min(10)).map(|i| c.get(i).map_or(String::new(), |m| m.as_str().to_string())).collect();
+                            found = Some((name, groups));
+                            break 'vars;
+                        }
+                    }
+                }
+                found
+            };
+            if let Some((name, groups)) = found {
+                for (i, g) in groups.into_iter().enumerate() {
+                    computed.set(format!("{CAPTURE_PREFIX}{}_{i}", p.key), g);
+                }
+                computed.set(format!("{CAPTURE_PREFIX}{}_name", p.key), name);
+            }
+        }
+        for c in &self.collects {
+            let resolver = VariableResolver::new(rd, &response, &computed, None, &[], &[]);
+            let mut index = 0usize;
+            for spec in c.variables.iter().filter(|s| !s.count_mode) {
+                for (name, value) in resolver.resolve(spec) {
+                    let t = c.transformations.apply(&value);
+                    let Some(caps) = c.regex.captures(&t) else { continue };
+                    let group = |m: &regex::Captures<'_>| match capture_group_macro(&m[1]) {
+                        Some(n) => Some(caps.get(n).map_or(String::new(), |g| g.as_str().to_string())),
+                        None if m[1].eq_ignore_ascii_case("matched_var_name") => Some(name.clone()),
+                        None => None,
+                    };
+                    let k = self_macro_regex().replace_all(&c.key, |m: &regex::Captures<'_>| group(m).unwrap_or_else(|| index.to_string())).into_owned();
+                    match &c.value {
+                        Collected::Text(text) => {
+                            let v = self_macro_regex().replace_all(text, |m: &regex::Captures<'_>| group(m).unwrap_or_else(|| m[0].to_string()));
+                            tx.set(k, v.into_owned());
+                        }
+                        Collected::Add(n) => tx.increment(&k, *n),
+                    }
+                    index += 1;
+                }
+            }
+        }
+        for (k, v) in zentinel_modsec::variables::Collection::all(&computed) {
+            tx.set(k.to_string(), v.to_string());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::disposition;
+
+    #[test]
+    fn paths_are_percent_decoded() {
+        assert_eq!(super::percent_decode("/get/array_diff%20%28"), "/get/array_diff (");
+        assert_eq!(super::percent_decode("/caf%C3%A9/%zz%4"), "/café/%zz%4");
+        assert_eq!(super::percent_decode("/%c0%af"), "/\u{c0}\u{af}");
+    }
+
+    #[test]
+    fn disposition_parameters_are_quoted_strings() {
+        let d = |v: &str| disposition(v);
+        assert_eq!(d(r#" form-data; name="fi;le"; filename="test""#), (Some("fi;le".into()), Some("test".into())));
+        assert_eq!(d(r#" form-data; name="a"; filename="shell.jpg;.php""#), (Some("a".into()), Some("shell.jpg;.php".into())));
+        assert_eq!(d(r#" form-data; name="f"; filename="te\"st.txt""#), (Some("f".into()), Some("te\"st.txt".into())));
+        assert_eq!(d(r#" form-data; name="cv"; filename="1.j\s\p""#), (Some("cv".into()), Some(r"1.j\s\p".into())));
+        assert_eq!(d(" form-data; name=plain; filename=a.txt"), (Some("plain".into()), Some("a.txt".into())));
+        assert_eq!(d(r#" form-data; name="x"#), (Some("x".into()), None));
+        assert_eq!(d(" form-data"), (None, None));
+    }
+}
