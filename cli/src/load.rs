@@ -38,6 +38,25 @@ pub fn load_or_report(file: &str) -> Result<Rules, Outcome> {
     }
 }
 
+/// Loads a document a command is about to write to KV: prints its summary, or
+/// every error and that nothing was `not_done` (e.g. "not pushed").
+pub fn load_to_publish(file: &str, not_done: &str) -> Result<Vec<u8>, Outcome> {
+    match load(file) {
+        Ok((bytes, rules)) => {
+            eprintln!("{file}: ok ({})", summary(&rules));
+            Ok(bytes)
+        }
+        Err(LoadError::Io(msg)) => Err(usage_error(msg)),
+        Err(LoadError::Invalid(errors)) => {
+            for e in &errors.0 {
+                println!("{file}: {e}");
+            }
+            eprintln!("{file}: invalid ({}); {not_done}", count(errors.0.len(), "error"));
+            Err(Outcome::Invalid)
+        }
+    }
+}
+
 /// One-line summary of a valid document.
 pub fn summary(rules: &Rules) -> String {
     format!(

@@ -5,7 +5,7 @@
 use edge::lifecycle::{doc_hash, history, RULES_KEY};
 
 use crate::kv::{Kv, KvTarget, BINDING};
-use crate::load::{count, load, summary, LoadError};
+use crate::load::load_to_publish;
 use crate::outcome::{usage_error, Outcome};
 
 /// Check a document, then put it into KV (through wrangler) and keep it in the history.
@@ -22,19 +22,9 @@ pub struct PushArgs {
 
 pub fn run(args: PushArgs) -> Outcome {
     let PushArgs { file, keep, kv } = args;
-    let bytes = match load(&file) {
-        Ok((bytes, rules)) => {
-            eprintln!("{file}: ok ({})", summary(&rules));
-            bytes
-        }
-        Err(LoadError::Io(msg)) => return usage_error(msg),
-        Err(LoadError::Invalid(errors)) => {
-            for e in &errors.0 {
-                println!("{file}: {e}");
-            }
-            eprintln!("{file}: invalid ({}); not pushed", count(errors.0.len(), "error"));
-            return Outcome::Invalid;
-        }
+    let bytes = match load_to_publish(&file, "not pushed") {
+        Ok(bytes) => bytes,
+        Err(outcome) => return outcome,
     };
     match publish(&Kv::new(kv), &bytes, keep) {
         Ok(hash) => {

@@ -2,11 +2,11 @@
 //! candidate under `rules.next` decides for a share of clients (sticky by
 //! client IP) and/or some colos, until it is promoted to `rules` or aborted.
 
-use edge::lifecycle::rollout::{envelope, parse_next, Rollout};
+use edge::lifecycle::rollout::{envelope, parse_next, Next, Rollout};
 use edge::lifecycle::{doc_hash, history, NEXT_KEY};
 
 use crate::kv::{Kv, KvTarget};
-use crate::load::{count, load, summary, LoadError};
+use crate::load::{count, load_to_publish};
 use crate::outcome::{usage_error, Outcome};
 
 /// Roll a document out gradually: start, look, promote or abort.
@@ -80,19 +80,9 @@ pub fn run(args: RolloutArgs) -> Outcome {
 }
 
 fn start(file: &str, rollout: Rollout, kv: &Kv) -> Outcome {
-    let bytes = match load(file) {
-        Ok((bytes, rules)) => {
-            eprintln!("{file}: ok ({})", summary(&rules));
-            bytes
-        }
-        Err(LoadError::Io(msg)) => return usage_error(msg),
-        Err(LoadError::Invalid(errors)) => {
-            for e in &errors.0 {
-                println!("{file}: {e}");
-            }
-            eprintln!("{file}: invalid ({}); no rollout started", count(errors.0.len(), "error"));
-            return Outcome::Invalid;
-        }
+    let bytes = match load_to_publish(file, "no rollout started") {
+        Ok(bytes) => bytes,
+        Err(outcome) => return outcome,
     };
     let value = match envelope(&bytes, &rollout) {
         Ok(v) => v,
@@ -109,20 +99,29 @@ fn start(file: &str, rollout: Rollout, kv: &Kv) -> Outcome {
     Outcome::Ok
 }
 
-fn status(kv: &Kv) -> Outcome {
+/// The rollout KV holds under `rules.next`; prints why there is none usable,
+/// and that nothing was `not_done` when one is given.
+fn candidate(kv: &Kv, not_done: Option<&str>) -> Result<Next, Outcome> {
     let bytes = match kv.get(NEXT_KEY) {
         Ok(Some(b)) => b,
-        Ok(None) => return usage_error(NO_CANDIDATE),
-        Err(e) => return usage_error(e),
+        Ok(None) => return Err(usage_error(NO_CANDIDATE)),
+        Err(e) => return Err(usage_error(e)),
     };
-    let next = match parse_next(&bytes) {
-        Ok(n) => n,
-        Err(errors) => {
-            for e in &errors.0 {
-                println!("{NEXT_KEY}: {e}");
-            }
-            return Outcome::Invalid;
+    parse_next(&bytes).map_err(|errors| {
+        for e in &errors.0 {
+            println!("{NEXT_KEY}: {e}");
         }
+        if let Some(not_done) = not_done {
+            eprintln!("{NEXT_KEY} is not a rollout; {not_done}");
+        }
+        Outcome::Invalid
+    })
+}
+
+fn status(kv: &Kv) -> Outcome {
+    let next = match candidate(kv, None) {
+        Ok(n) => n,
+        Err(outcome) => return outcome,
     };
     let hash = doc_hash(&next.document);
     println!("candidate: {hash} for {}", describe(&next.rollout));
@@ -150,20 +149,9 @@ fn status(kv: &Kv) -> Outcome {
 }
 
 fn promote(kv: &Kv, keep: usize) -> Outcome {
-    let bytes = match kv.get(NEXT_KEY) {
-        Ok(Some(b)) => b,
-        Ok(None) => return usage_error(NO_CANDIDATE),
-        Err(e) => return usage_error(e),
-    };
-    let next = match parse_next(&bytes) {
+    let next = match candidate(kv, Some("not promoted")) {
         Ok(n) => n,
-        Err(errors) => {
-            for e in &errors.0 {
-                println!("{NEXT_KEY}: {e}");
-            }
-            eprintln!("{NEXT_KEY} is not a rollout; not promoted");
-            return Outcome::Invalid;
-        }
+        Err(outcome) => return outcome,
     };
     if let Err(errors) = edge::rules::parse(&next.document) {
         for e in &errors.0 {

@@ -13,70 +13,13 @@
 //! layer parses the request before the worker runs, so raw or malformed
 //! request lines never reach it.
 
+mod ftw;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use edge::waf::crs::{Engine, Request, Settings};
-use serde::Deserialize;
-use serde_norway::Value;
-
-#[derive(Deserialize)]
-struct TestFile {
-    #[serde(default)]
-    tests: Vec<Test>,
-}
-#[derive(Deserialize)]
-struct Test {
-    #[serde(default)]
-    test_id: Option<Value>,
-    #[serde(default)]
-    stages: Vec<Stage>,
-}
-#[derive(Deserialize)]
-struct Stage {
-    input: Input,
-    #[serde(default)]
-    output: Output,
-}
-#[derive(Deserialize, Default)]
-struct Input {
-    #[serde(default)]
-    method: Option<String>,
-    #[serde(default)]
-    uri: Option<String>,
-    #[serde(default)]
-    version: Option<String>,
-    #[serde(default)]
-    headers: BTreeMap<String, Value>,
-    #[serde(default)]
-    data: Option<Value>,
-    #[serde(default)]
-    encoded_request: Option<String>,
-    #[serde(default)]
-    autocomplete_headers: Option<bool>,
-}
-#[derive(Deserialize, Default)]
-struct Output {
-    #[serde(default)]
-    log: Option<Log>,
-}
-#[derive(Deserialize, Default)]
-struct Log {
-    #[serde(default)]
-    expect_ids: Vec<Value>,
-    #[serde(default)]
-    no_expect_ids: Vec<Value>,
-}
-
-fn scalar(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Sequence(items) => items.iter().map(scalar).collect::<Vec<_>>().join(""),
-        _ => String::new(),
-    }
-}
+use ftw::{scalar, Input, Log};
 
 /// The suite's own setup (tests/regression/README: rule 900005).
 const FTW_SETUP: &str = r#"SecAction "id:900005,phase:1,nolog,pass,ctl:ruleEngine=DetectionOnly,ctl:ruleRemoveById=910000,setvar:tx.blocking_paranoia_level=4,setvar:tx.crs_validate_utf8_encoding=1,setvar:tx.arg_name_length=100,setvar:tx.arg_length=400,setvar:tx.total_arg_length=64000,setvar:tx.max_num_args=255,setvar:tx.max_file_size=64100,setvar:tx.combined_file_sizes=65535""#;
@@ -150,22 +93,17 @@ fn run_stage(engine: &Engine, input: &Input, trace: bool) -> Vec<String> {
 fn crs_regression_suite() {
     let settings = Settings { paranoia: 4, threshold: 5, extra_setup: FTW_SETUP.into(), ..Default::default() };
     let engine = Engine::new(&settings).expect("CRS loads");
-    let mut folders: Vec<PathBuf> = std::fs::read_dir(corpus()).expect("vendored CRS tests").flatten().map(|e| e.path()).collect();
-    folders.sort();
+    let folders = ftw::sorted_entries(&corpus(), None);
     let mut total = Stats { pass: 0, fail: 0, skipped: BTreeMap::new() };
     let mut failures: Vec<String> = Vec::new();
     println!("\n{:<48} {:>9} {:>7} {:>8}", "folder", "passed", "rate", "n/a");
     for folder in &folders {
         let mut s = Stats { pass: 0, fail: 0, skipped: BTreeMap::new() };
-        let mut files: Vec<PathBuf> = std::fs::read_dir(folder).unwrap().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "yaml")).collect();
-        files.sort();
-        for file in files {
-            let text = std::fs::read_to_string(&file).unwrap();
-            // One file is all comments (it only silences the CRS linter).
-            let parsed: TestFile = serde_norway::from_str(&text).unwrap_or(TestFile { tests: Vec::new() });
-            let name = file.file_stem().unwrap().to_string_lossy().to_string();
+        for file in ftw::sorted_entries(folder, Some("yaml")) {
+            let parsed = ftw::read(&file);
+            let name = file.file_stem().unwrap_or_default().to_string_lossy().to_string();
             for t in &parsed.tests {
-                let id = t.test_id.as_ref().map(scalar).unwrap_or_default();
+                let id = t.id();
                 for stage in &t.stages {
                     let log = stage.output.log.as_ref();
                     if let Some(why) = not_applicable(&stage.input, log) {

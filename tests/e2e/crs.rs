@@ -4,59 +4,18 @@
 //! with the CRS rule id in the request log, or passed to the origin), plus the
 //! one-time rule compile per isolate, timed from outside.
 
-use std::collections::BTreeMap;
+#[path = "../../edge/tests/ftw/mod.rs"]
+mod ftw;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use edge::waf::crs::{Engine, Request, Settings};
-use serde::Deserialize;
+use ftw::scalar;
 use serde_json::json;
-use serde_norway::Value;
 
 use crate::ensure;
 use crate::harness::{repo_root, serve, Edge, Report};
-
-#[derive(Deserialize)]
-struct TestFile {
-    #[serde(default)]
-    tests: Vec<Test>,
-}
-#[derive(Deserialize)]
-struct Test {
-    #[serde(default)]
-    test_id: Option<Value>,
-    #[serde(default)]
-    stages: Vec<Stage>,
-}
-#[derive(Deserialize)]
-struct Stage {
-    input: Input,
-}
-#[derive(Deserialize, Default)]
-struct Input {
-    #[serde(default)]
-    method: Option<String>,
-    #[serde(default)]
-    uri: Option<String>,
-    #[serde(default)]
-    version: Option<String>,
-    #[serde(default)]
-    headers: BTreeMap<String, Value>,
-    #[serde(default)]
-    data: Option<Value>,
-    #[serde(default)]
-    encoded_request: Option<String>,
-}
-
-fn scalar(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Sequence(items) => items.iter().map(scalar).collect::<Vec<_>>().join(""),
-        _ => String::new(),
-    }
-}
 
 /// One go-ftw stage as it will be sent, and what the native engine decided.
 struct Case {
@@ -84,15 +43,13 @@ fn sample(per_folder: usize) -> Vec<Case> {
     let native = Engine::new(&Settings { paranoia: 1, threshold: 5, ..Default::default() }).expect("CRS loads");
     let root: PathBuf = repo_root().join("tests/corpora/owasp-crs/tests/regression/tests");
     let folders = ["REQUEST-913", "REQUEST-921", "REQUEST-930", "REQUEST-931", "REQUEST-932", "REQUEST-933", "REQUEST-934", "REQUEST-941", "REQUEST-942", "REQUEST-943", "REQUEST-944"];
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
-    dirs.sort();
+    let dirs = ftw::sorted_entries(&root, None);
     let mut out = Vec::new();
     for dir in dirs.iter().filter(|d| folders.iter().any(|f| d.file_name().is_some_and(|n| n.to_string_lossy().starts_with(f)))) {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
-        files.sort();
+        let files = ftw::sorted_entries(dir, Some("yaml"));
         let (mut blocked, mut passed) = (0, 0);
         'files: for file in files {
-            let Ok(tf) = serde_norway::from_str::<TestFile>(&std::fs::read_to_string(&file).unwrap_or_default()) else { continue };
+            let tf = ftw::read(&file);
             let stem = file.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
             for t in &tf.tests {
                 for s in &t.stages {
@@ -135,7 +92,7 @@ fn sample(per_folder: usize) -> Vec<Case> {
                         continue;
                     }
                     *want += 1;
-                    let name = format!("{stem}-{}", t.test_id.as_ref().map(scalar).unwrap_or_default());
+                    let name = format!("{stem}-{}", t.id());
                     let rule_ids = v.matches.iter().map(|m| m.rule_id.clone()).collect();
                     out.push(Case { name, method: method.clone(), uri, headers, body, blocked: v.blocked, rule_ids });
                     if blocked >= per_folder && passed >= 1 {

@@ -222,18 +222,10 @@ fn rule_id(config: &str) -> String {
 }
 
 fn list_set(name: &str, file: &str, benign: bool) -> Set {
-    let text = std::fs::read(file).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_else(|e| {
-        eprintln!("{file}: {e}");
+    payload_sets::list_file(name, file, benign).unwrap_or_else(|e| {
+        eprintln!("{e}");
         std::process::exit(2)
-    });
-    let items = text
-        .lines()
-        .map(|l| l.trim_end_matches('\r'))
-        .filter(|l| l.trim().len() >= payload_sets::MIN_PAYLOAD)
-        .map(String::from)
-        .enumerate()
-        .collect();
-    Set { name: Box::leak(name.to_string().into_boxed_str()), benign, items }
+    })
 }
 
 /// Concurrent connections per set: workerd serves them in parallel, and one at a

@@ -112,6 +112,20 @@ pub fn corpora() -> PathBuf {
 /// block a lone quote.
 pub const MIN_PAYLOAD: usize = 3;
 
+/// A payload list given on a command line (one payload a line, shorter ones
+/// skipped as in the vendored lists), or why it cannot be read.
+pub fn list_file(name: &str, file: &str, benign: bool) -> Result<Set, String> {
+    let text = std::fs::read(file).map(|b| String::from_utf8_lossy(&b).into_owned()).map_err(|e| format!("{file}: {e}"))?;
+    let items = text
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| l.trim().len() >= MIN_PAYLOAD)
+        .map(String::from)
+        .enumerate()
+        .collect();
+    Ok(Set { name: Box::leak(name.to_string().into_boxed_str()), benign, items })
+}
+
 /// The attack lists grouped by class, one set per class, with comment lines dropped
 /// (as listed in the corpus README) and sqlmap placeholders filled in.
 pub fn attack_sets(root: &Path) -> Vec<Set> {
