@@ -119,7 +119,7 @@ pub async fn send(
         },
         (s, ..) => (s, None),
     };
-    let over_limit = || counted.as_ref().is_some_and(|(limit, seen)| seen.get() > *limit);
+    let over_limit = || counted.as_ref().is_some_and(|(limit, seen)| seen.seen() > *limit);
     let mut body: JsValue = stream.map_or(JsValue::UNDEFINED, JsValue::from);
     let order = HEALTH.with(|h| upstream::plan(pool, &h.borrow(), super::now_ms(), js_sys::Math::random));
     let attempts = if upstream::may_fail_over(&info.method) { order.len() } else { order.len().min(1) };

@@ -113,3 +113,25 @@ export function sign_ed25519(seedB64, base) {
   const signed = key ? crypto.subtle.sign("Ed25519", key, data) : pending.then((k) => crypto.subtle.sign("Ed25519", k, data));
   return signed.then((sig) => btoa(String.fromCharCode(...new Uint8Array(sig))));
 }
+
+/**
+ * `stream` through a counter: `counter.seen` counts the bytes passed; past
+ * `limit` it aborts `controller` (the upstream fetch) and errors the stream,
+ * so the origin sees a broken upload rather than a short one.
+ */
+export function count_limited(stream, limit, controller, counter) {
+  const counted = new TransformStream({
+    transform(chunk, out) {
+      counter.seen += chunk instanceof Uint8Array ? chunk.byteLength : 0;
+      if (counter.seen > limit) {
+        controller.abort();
+        out.error(new Error("request body too large"));
+      } else {
+        out.enqueue(chunk);
+      }
+    },
+  });
+  // Errors surface on the readable side, where the fetch sees them.
+  stream.pipeTo(counted.writable).catch(() => {});
+  return counted.readable;
+}

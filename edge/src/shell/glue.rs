@@ -24,6 +24,15 @@ extern "C" {
     /// this base64 seed, made by WebCrypto; rejects when the runtime cannot.
     pub fn sign_ed25519(seed_b64: &str, base: &[u8]) -> worker::js_sys::Promise;
 
+    /// `stream` through a byte counter (`counter.seen`) that aborts
+    /// `controller` and errors the stream past `limit` bytes.
+    pub fn count_limited(
+        stream: &worker::web_sys::ReadableStream,
+        limit: f64,
+        controller: &worker::web_sys::AbortController,
+        counter: &worker::js_sys::Object,
+    ) -> worker::web_sys::ReadableStream;
+
     /// Applies framed header edits in place.
     pub fn edit_headers(headers: &worker::web_sys::Headers, op_lines: &str);
 }
