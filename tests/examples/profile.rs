@@ -9,6 +9,12 @@
 //!
 //!   profile --inspector 127.0.0.1:9229 --seconds 15 [--top 40] [--out profile.cpuprofile]
 //!   profile --from profile.cpuprofile [--top 40]      (summarize a saved profile)
+//!   profile --inspector 127.0.0.1:9229 --gc
+//!
+//! `--gc` makes the isolate do a full garbage collection (V8 does one before
+//! every heap snapshot; `HeapProfiler.collectGarbage` does not answer in
+//! workerd) and prints its heap before and after, so `scripts/load.sh` can
+//! read workerd's RSS without the garbage V8 has not yet collected in it.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -45,10 +51,11 @@ struct Args {
     top: usize,
     out: Option<String>,
     from: Option<String>,
+    gc: bool,
 }
 
 fn args() -> Result<Args, String> {
-    let mut a = Args { inspector: "127.0.0.1:9229".into(), seconds: 15, top: 40, out: None, from: None };
+    let mut a = Args { inspector: "127.0.0.1:9229".into(), seconds: 15, top: 40, out: None, from: None, gc: false };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
@@ -58,6 +65,7 @@ fn args() -> Result<Args, String> {
             "--top" => a.top = value()?.parse().map_err(|e| format!("--top: {e}"))?,
             "--out" => a.out = Some(value()?),
             "--from" => a.from = Some(value()?),
+            "--gc" => a.gc = true,
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -189,6 +197,13 @@ async fn main() {
         }
         let url = target(&a.inspector).await?;
         let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str()).await.map_err(|e| format!("connect {url}: {e}"))?;
+        if a.gc {
+            let before = call(&mut ws, 1, "Runtime.getHeapUsage", json!({})).await?;
+            // The snapshot's chunks arrive as events, which `call` skips.
+            call(&mut ws, 2, "HeapProfiler.takeHeapSnapshot", json!({ "reportProgress": false })).await?;
+            let after = call(&mut ws, 3, "Runtime.getHeapUsage", json!({})).await?;
+            return Ok(json!({ "heap_used_before": before["usedSize"], "heap_used_after": after["usedSize"] }));
+        }
         call(&mut ws, 1, "Profiler.enable", json!({})).await?;
         // 100 µs: fine enough for a request of a few hundred µs of CPU.
         call(&mut ws, 2, "Profiler.setSamplingInterval", json!({ "interval": 100 })).await?;

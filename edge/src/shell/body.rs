@@ -3,14 +3,10 @@
 //! streamed: the client's stream is teed, one branch read up to the cap and
 //! cancelled, the other forwarded untouched.
 
-use std::cell::Cell;
-use std::rc::Rc;
-
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use worker::js_sys::{self, Array, Object, Reflect, Uint8Array};
+use worker::js_sys::{Array, Object, Reflect, Uint8Array};
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::web_sys::{AbortController, ReadableStream, ReadableStreamDefaultReader, TransformStream};
+use worker::web_sys::{AbortController, ReadableStream, ReadableStreamDefaultReader};
 use worker::Request;
 
 /// The first `cap` bytes of the body, and the stream to forward in its place.
@@ -50,38 +46,20 @@ pub async fn read_head(req: &Request, cap: usize) -> (Vec<u8>, Option<ReadableSt
 /// A body stream that aborts `fetch` (through `abort`) and errors once more
 /// than `limit` bytes have passed, so the origin sees a broken upload rather
 /// than a short one; the returned counter tells the caller whether that is why
-/// the fetch failed.
-pub fn count_limited(stream: ReadableStream, limit: u64, abort: AbortController) -> Option<(ReadableStream, Rc<Cell<u64>>)> {
-    let seen = Rc::new(Cell::new(0u64));
-    let counter = seen.clone();
-    let transform = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |chunk: JsValue, controller: JsValue| {
-        let len = chunk.dyn_ref::<Uint8Array>().map_or(0, |b| u64::from(b.length()));
-        counter.set(counter.get().saturating_add(len));
-        let (method, arg) = if counter.get() > limit {
-            abort.abort();
-            ("error", JsValue::from(js_sys::Error::new("request body too large")))
-        } else {
-            ("enqueue", chunk)
-        };
-        if let Ok(f) = Reflect::get(&controller, &JsValue::from_str(method)).and_then(|f| f.dyn_into::<js_sys::Function>()) {
-            let _ = f.call1(&controller, &arg);
-        }
-    });
-    let transformer = Object::new();
-    Reflect::set(&transformer, &JsValue::from_str("transform"), transform.as_ref()).ok()?;
-    // The closure lives as long as the stream, which outlives this request's
-    // Rust frames; leaking one small closure per such request is the price.
-    transform.forget();
-    let ts = TransformStream::new_with_transformer(&transformer).ok()?;
-    let pipe_to = Reflect::get(&stream, &JsValue::from_str("pipeTo")).ok()?.dyn_into::<js_sys::Function>().ok()?;
-    // Errors surface on the readable side, where the fetch sees them; the
-    // pipe's own promise is caught so it is not reported as unhandled.
-    if let Ok(promise) = pipe_to.call1(&stream, &ts.writable()) {
-        let ignore = Closure::<dyn FnMut(JsValue)>::new(|_: JsValue| {});
-        if let Ok(catch) = Reflect::get(&promise, &JsValue::from_str("catch")).and_then(|f| f.dyn_into::<js_sys::Function>()) {
-            let _ = catch.call1(&promise, ignore.as_ref());
-        }
-        ignore.forget();
+/// the fetch failed. The counting runs in the glue (`count_limited`): a Rust
+/// closure handed to the stream would have to be leaked, one per request.
+pub fn count_limited(stream: ReadableStream, limit: u64, abort: AbortController) -> Option<(ReadableStream, BodyCounter)> {
+    let counter = Object::new();
+    Reflect::set(&counter, &JsValue::from_str("seen"), &JsValue::from_f64(0.0)).ok()?;
+    let readable = super::glue::count_limited(&stream, limit as f64, &abort, &counter);
+    Some((readable, BodyCounter(counter)))
+}
+
+/// Bytes a [`count_limited`] stream has passed so far.
+pub struct BodyCounter(Object);
+
+impl BodyCounter {
+    pub fn seen(&self) -> u64 {
+        Reflect::get(&self.0, &JsValue::from_str("seen")).ok().and_then(|v| v.as_f64()).map_or(0, |v| v as u64)
     }
-    Some((ts.readable(), seen))
 }

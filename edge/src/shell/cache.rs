@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use worker::{console_log, Cache, CacheDeletionOutcome, Context, Date, Env, Method, Request, Response, Result};
+use worker::{console_log, Cache, CacheDeletionOutcome, Context, Env, Method, Request, Response, Result};
 
 use super::{convert, forward};
 use crate::phases::cache::{
@@ -39,7 +39,7 @@ pub async fn serve(
     match cache.get(key.as_str(), true).await {
         Ok(Some(hit)) => {
             let meta = hit.headers().get(META_HEADER).ok().flatten().and_then(|v| StoredMeta::parse(&v));
-            match meta.map(|m| m.freshness(Date::now().as_millis())) {
+            match meta.map(|m| m.freshness(super::now_ms())) {
                 Some(Freshness::Fresh { age_s }) => {
                     ctx.cache_status = Some(CacheStatus::Hit);
                     return Ok(served(hit, age_s));
@@ -85,7 +85,7 @@ fn storable(resp: &Response, policy: &CachePolicy) -> std::result::Result<Stored
     let cc = headers.get("cache-control").ok().flatten();
     let set_cookie = headers.has("set-cookie").unwrap_or(true);
     let ttl = policy.ttl_for(resp.status_code(), cc.as_deref(), set_cookie)?;
-    Ok(StoredMeta { stored_at_ms: Date::now().as_millis(), ttl_s: ttl, swr_s: policy.stale_while_revalidate_seconds })
+    Ok(StoredMeta { stored_at_ms: super::now_ms(), ttl_s: ttl, swr_s: policy.stale_while_revalidate_seconds })
 }
 
 async fn put(key: &str, copy: Response, meta: StoredMeta) {

@@ -41,17 +41,30 @@ export function forward(url, method, headerLines, body, timeoutMs, controller) {
     return Promise.reject(BAD_HEADER);
   }
   const abort = controller ?? new AbortController();
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => {
+  const init = { method, headers, redirect: "manual", signal: abort.signal };
+  if (body !== undefined && body !== null) init.body = body;
+  // One promise settled by whichever comes first (a later settle is a no-op),
+  // not a race of a timer promise with the fetch and its catch and finally:
+  // every request's promises outlive a few scavenges while it waits on the
+  // origin, so each one avoided is old-generation garbage avoided.
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
       abort.abort();
       reject(TIMEOUT);
     }, timeoutMs);
+    const failed = () => {
+      clearTimeout(timer);
+      reject(CONNECT);
+    };
+    try {
+      fetch(url, init).then((response) => {
+        clearTimeout(timer);
+        resolve(response);
+      }, failed);
+    } catch {
+      failed();
+    }
   });
-  const init = { method, headers, redirect: "manual", signal: abort.signal };
-  if (body !== undefined && body !== null) init.body = body;
-  const sent = fetch(url, init).catch(() => Promise.reject(CONNECT));
-  return Promise.race([sent, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -71,4 +84,54 @@ export function edit_headers(headers, opLines) {
       // skipped, as the per-op path did
     }
   }
+}
+
+/** PKCS #8 wrapping of a 32-byte Ed25519 seed (RFC 8410), before the seed. */
+const PKCS8_ED25519 = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+/** The isolate's imported signing key, for the seed it was imported from. */
+let ed25519 = { seed: "", key: null, pending: null };
+
+/**
+ * Signs `base` (bytes) with the Ed25519 key whose seed is `seedB64`, through
+ * WebCrypto: the runtime's native Ed25519 signs several times faster than the
+ * curve arithmetic compiled to wasm. Resolves with the signature in base64;
+ * rejects when the runtime cannot (the Rust side then signs in wasm). The key
+ * is imported once per isolate and seed.
+ */
+export function sign_ed25519(seedB64, base) {
+  const data = base.slice(); // `base` is a view into wasm memory
+  if (ed25519.seed !== seedB64) {
+    const seed = Uint8Array.from(atob(seedB64), (c) => c.charCodeAt(0));
+    const pkcs8 = new Uint8Array(PKCS8_ED25519.length + seed.length);
+    pkcs8.set(PKCS8_ED25519);
+    pkcs8.set(seed, PKCS8_ED25519.length);
+    const entry = { seed: seedB64, key: null, pending: crypto.subtle.importKey("pkcs8", pkcs8, { name: "Ed25519" }, false, ["sign"]) };
+    entry.pending.then((key) => (entry.key = key), () => {});
+    ed25519 = entry;
+  }
+  const { key, pending } = ed25519;
+  const signed = key ? crypto.subtle.sign("Ed25519", key, data) : pending.then((k) => crypto.subtle.sign("Ed25519", k, data));
+  return signed.then((sig) => btoa(String.fromCharCode(...new Uint8Array(sig))));
+}
+
+/**
+ * `stream` through a counter: `counter.seen` counts the bytes passed; past
+ * `limit` it aborts `controller` (the upstream fetch) and errors the stream,
+ * so the origin sees a broken upload rather than a short one.
+ */
+export function count_limited(stream, limit, controller, counter) {
+  const counted = new TransformStream({
+    transform(chunk, out) {
+      counter.seen += chunk instanceof Uint8Array ? chunk.byteLength : 0;
+      if (counter.seen > limit) {
+        controller.abort();
+        out.error(new Error("request body too large"));
+      } else {
+        out.enqueue(chunk);
+      }
+    },
+  });
+  // Errors surface on the readable side, where the fetch sees them.
+  stream.pipeTo(counted.writable).catch(() => {});
+  return counted.readable;
 }

@@ -90,7 +90,7 @@ impl DurableObject for LimiterObject {
         let Ok(quota) = Quota::new(take.rate, take.period_ms, take.burst) else {
             return Response::error("bad quota", 400);
         };
-        let now = worker::Date::now().as_millis();
+        let now = super::now_ms();
         // Read, decide and update in memory without yielding.
         let (outcome, next) = {
             let mut slot = self.key_state.borrow_mut();
@@ -116,7 +116,7 @@ impl DurableObject for LimiterObject {
     /// Deletes the state once it reads as fresh; otherwise looks again at its
     /// current expiry.
     async fn alarm(&self) -> Result<Response> {
-        let now = worker::Date::now().as_millis();
+        let now = super::now_ms();
         let current = *self.key_state.borrow();
         let storage = self.state.storage();
         match current {

@@ -55,7 +55,7 @@ impl DurableObject for StatusObject {
             Ok(o) => o,
             Err(_) => return Response::error("bad request", 400),
         };
-        let now = worker::Date::now().as_millis();
+        let now = super::now_ms();
         let (mut write, mut settle_at) = (false, None);
         let book = {
             let mut slot = self.book.borrow_mut();
@@ -86,7 +86,7 @@ impl DurableObject for StatusObject {
 
     /// Settles pending reports against KV, and retries a failed write.
     async fn alarm(&self) -> Result<Response> {
-        let now = worker::Date::now().as_millis();
+        let now = super::now_ms();
         let pending = self.book.borrow().as_ref().map(|b| (b.pending_slots(), b.settle_due(now))).unwrap_or_default();
         if let (_, Some(at)) = pending {
             self.state.storage().set_alarm(Duration::from_millis(at.saturating_sub(now))).await?;
