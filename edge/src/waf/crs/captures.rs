@@ -53,6 +53,8 @@ pub(crate) fn reported_target(variable: &str) -> String {
         "REQUEST_FILENAME".into()
     } else if key == BASENAME_TX {
         "REQUEST_BASENAME".into()
+    } else if key.starts_with(XML_NAMES_TX) {
+        "ARGS_NAMES".into()
     } else if key.starts_with(FILES_NAMES_TX) {
         "FILES_NAMES".into()
     } else if key.starts_with(FILES_TX) {
@@ -405,6 +407,54 @@ fn disposition(value: &str) -> (Option<String>, Option<String>) {
     (name, filename)
 }
 
+/// Where rules read the `xml.`-named arguments that are not XML paths (see [`xml_paths`]).
+const XML_NAMES_TX: &str = "edge_args_names_xml_";
+/// How zentinel names the arguments its XML body processor makes.
+const XML_PATH_PREFIX: &str = "xml.";
+
+/// Keep XML element and attribute paths out of `ARGS_NAMES`, as ModSecurity
+/// does: its XML body processor fills only `XML:`, whose values CRS inspects
+/// through `XML:/*` and `XML://@*`, never the element names. zentinel also
+/// puts every XML text node and attribute into `ARGS` named
+/// `xml.<element path>`, so 944100–944210 fired on an element *named*
+/// `java.lang.Runtime`. The rules' `ARGS_NAMES` now exclude `xml.…` names and
+/// read back from `TX:edge_args_names_xml_<i>` those that are not XML paths
+/// (query parameters, and form or multipart fields when the body is not
+/// XML), so a field named `xml.…` is still inspected. A rule with its own
+/// `ARGS_NAMES` exclusions is left as it is (stricter). The XML values stay
+/// in `ARGS`, also stricter than CRS. Upstream fix: keep the XML processor's
+/// output out of `ARGS_POST`.
+fn xml_paths(directives: &mut [Directive], notes: &mut Vec<LoadNote>) {
+    for d in directives.iter_mut() {
+        let Directive::SecRule(r) = d else { continue };
+        let own_exclusions = r.variables.iter().any(|v| v.exclusions.iter().any(|e| e.get(..11).is_some_and(|c| c.eq_ignore_ascii_case("ARGS_NAMES:"))));
+        if own_exclusions {
+            continue;
+        }
+        let mut changed = false;
+        for v in r.variables.iter_mut() {
+            if v.name == VariableName::ArgsNames && v.selection.is_none() && !v.count_mode {
+                v.exclusions.push(format!("ARGS_NAMES:/^{}/", regex_syntax::escape(XML_PATH_PREFIX)));
+                changed = true;
+            }
+        }
+        if !changed {
+            continue;
+        }
+        r.variables.push(VariableSpec { name: VariableName::Tx, selection: Some(Selection::Regex(format!(r"^{XML_NAMES_TX}\d+$"))), count_mode: false, exclusions: Vec::new() });
+        if let Some(id) = super::load::rule_id(r) {
+            notes.push(LoadNote { rule_id: id, note: "XML paths kept out of ARGS_NAMES; other xml.* names hoisted into TX:edge_args_names_xml_*".into() });
+        }
+    }
+}
+
+/// The `xml.…` argument names that are not XML paths, for [`xml_paths`].
+fn non_xml_path_names(rd: &RequestData) -> Vec<String> {
+    use zentinel_modsec::variables::Collection;
+    let post = if rd.body_processor == "XML" { Vec::new() } else { rd.args_post.all() };
+    rd.args_get.all().into_iter().chain(post).filter(|(name, _)| name.starts_with(XML_PATH_PREFIX)).map(|(name, _)| name.to_string()).collect()
+}
+
 /// TX keys are case-insensitive in ModSecurity, and zentinel stores them
 /// lowercased but matches a `TX:/regex/` selection case-sensitively, so CRS's
 /// `TX:/MULTIPART_HEADERS_CONTENT_TYPES_*/` (922110) never saw a key.
@@ -428,6 +478,7 @@ pub(crate) fn rewrite(directives: &mut [Directive], notes: &mut Vec<LoadNote>) -
     request_body(directives, notes);
     files(directives, notes);
     path(directives, notes);
+    xml_paths(directives, notes);
     tx_regex_case_insensitive(directives);
     let mut w = Rewriter { macros: macro_regex(), probes: Probes::default() };
     // Chains as index ranges (a lone rule is a chain of one).
@@ -551,6 +602,9 @@ impl Probes {
         let basename = decoded.rsplit(['/', '\\']).next().unwrap_or("").to_string();
         computed.set(BASENAME_TX.to_string(), basename);
         computed.set(FILENAME_TX.to_string(), decoded);
+        for (i, name) in non_xml_path_names(rd).into_iter().enumerate() {
+            computed.set(format!("{XML_NAMES_TX}{i}"), name);
+        }
         let mut uploads = 0usize;
         for (_, line) in zentinel_modsec::variables::Collection::all(&rd.multipart_part_headers) {
             let Some((header, value)) = line.split_once(':') else { continue };

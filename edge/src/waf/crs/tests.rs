@@ -208,3 +208,27 @@ fn chained_rules_score_and_read_their_captures() {
     let v = e.inspect(&Request { method: "GET", uri, protocol: "HTTP/1.1", headers: &own, ..Default::default() });
     assert!(!v.rule_ids.iter().any(|id| id == "943110"), "{v:?}");
 }
+
+#[test]
+fn xml_paths_are_not_argument_names_but_xml_named_fields_are() {
+    let e = Engine::new(&settings(1, 5)).unwrap();
+    let fired = |v: &Verdict, id: &str| v.rule_ids.iter().any(|r| r == id);
+    // An element *named* like a Java class is not inspected (CRS reads XML
+    // values, not element names) …
+    let named = b"<?xml version=\"1.0\"?><xml><java.lang.Runtime a=\"b\">value</java.lang.Runtime></xml>";
+    let v = post(&e, "application/xml", named);
+    assert!(!fired(&v, "944100") && !fired(&v, "944110"), "{v:?}");
+    // … its text is.
+    let v = post(&e, "application/xml", b"<?xml version=\"1.0\"?><xml><a>java.lang.Runtime</a></xml>");
+    assert!(v.blocked && fired(&v, "944100"), "{v:?}");
+    // A form field or query parameter named `xml.…` is not an XML path: still inspected.
+    // (Multipart, so the raw REQUEST_BODY, empty there, does not match first.)
+    let body = b"--B\r\nContent-Disposition: form-data; name=\"xml.java.lang.Runtime\"\r\n\r\n1\r\n--B--\r\n";
+    let v = post(&e, "multipart/form-data; boundary=B", body);
+    assert!(v.blocked && v.matches.iter().any(|m| m.rule_id == "944100" && m.target == "ARGS_NAMES"), "{v:?}");
+    let len = named.len().to_string();
+    let mut headers = BROWSER.to_vec();
+    headers.extend([("Content-Type", "application/xml"), ("Content-Length", len.as_str())]);
+    let v = e.inspect(&Request { method: "POST", uri: "/f?xml.java.lang.Runtime=1", protocol: "HTTP/1.1", headers: &headers, body: named, client_ip: None });
+    assert!(v.blocked && fired(&v, "944100"), "{v:?}");
+}
