@@ -45,6 +45,10 @@ pub(crate) const REQUEST_BODY_TX: &str = "edge_request_body";
 
 /// The SecLang name to report for a variable the rules now read from TX.
 pub(crate) fn reported_target(variable: &str) -> String {
+    // See `xml_paths`.
+    if let Some(name) = variable.strip_prefix("ARGS_GET_NAMES:").or_else(|| variable.strip_prefix("ARGS_POST_NAMES:")) {
+        return format!("ARGS_NAMES:{name}");
+    }
     let Some(key) = variable.strip_prefix("TX:") else { return variable.to_string() };
     let key = key.to_ascii_lowercase();
     if key == REQUEST_BODY_TX {
@@ -53,8 +57,6 @@ pub(crate) fn reported_target(variable: &str) -> String {
         "REQUEST_FILENAME".into()
     } else if key == BASENAME_TX {
         "REQUEST_BASENAME".into()
-    } else if key.starts_with(XML_NAMES_TX) {
-        "ARGS_NAMES".into()
     } else if key.starts_with(FILES_NAMES_TX) {
         "FILES_NAMES".into()
     } else if key.starts_with(FILES_TX) {
@@ -141,6 +143,7 @@ pub(crate) struct Probes {
     captures: Vec<CaptureProbe>,
     macros: Vec<MacroProbe>,
     collects: Vec<CollectProbe>,
+    pluses: Vec<PlusProbe>,
 }
 
 fn self_macro_regex() -> &'static Regex {
@@ -407,52 +410,132 @@ fn disposition(value: &str) -> (Option<String>, Option<String>) {
     (name, filename)
 }
 
-/// Where rules read the `xml.`-named arguments that are not XML paths (see [`xml_paths`]).
-const XML_NAMES_TX: &str = "edge_args_names_xml_";
-/// How zentinel names the arguments its XML body processor makes.
-const XML_PATH_PREFIX: &str = "xml.";
-
 /// Keep XML element and attribute paths out of `ARGS_NAMES`, as ModSecurity
 /// does: its XML body processor fills only `XML:`, whose values CRS inspects
 /// through `XML:/*` and `XML://@*`, never the element names. zentinel also
-/// puts every XML text node and attribute into `ARGS` named
+/// puts every XML text node and attribute into `ARGS_POST` named
 /// `xml.<element path>`, so 944100–944210 fired on an element *named*
-/// `java.lang.Runtime`. The rules' `ARGS_NAMES` now exclude `xml.…` names and
-/// read back from `TX:edge_args_names_xml_<i>` those that are not XML paths
-/// (query parameters, and form or multipart fields when the body is not
-/// XML), so a field named `xml.…` is still inspected. A rule with its own
-/// `ARGS_NAMES` exclusions is left as it is (stricter). The XML values stay
-/// in `ARGS`, also stricter than CRS. Upstream fix: keep the XML processor's
-/// output out of `ARGS_POST`.
-fn xml_paths(directives: &mut [Directive], notes: &mut Vec<LoadNote>) {
+/// `java.lang.Runtime`. A rule's `ARGS_NAMES` becomes
+/// `ARGS_GET_NAMES|ARGS_POST_NAMES`, and a phase-2 rule placed before the
+/// rules removes `ARGS_POST_NAMES` from them when the body processor is XML
+/// (which then fills `ARGS_POST` with paths only), so a form or multipart
+/// field or query parameter named `xml.…` is still inspected. A rule with its
+/// own `ARGS_NAMES` exclusions is left as it is (stricter). The XML values
+/// stay in `ARGS`, also stricter than CRS. Returns the rewritten rules' ids.
+/// Upstream fix: keep the XML processor's output out of `ARGS_POST`.
+pub(crate) fn xml_paths(directives: &mut [Directive], notes: &mut Vec<LoadNote>) -> Vec<u64> {
+    let mut ids = Vec::new();
     for d in directives.iter_mut() {
         let Directive::SecRule(r) = d else { continue };
         let own_exclusions = r.variables.iter().any(|v| v.exclusions.iter().any(|e| e.get(..11).is_some_and(|c| c.eq_ignore_ascii_case("ARGS_NAMES:"))));
+        let Some(at) = r.variables.iter().position(|v| v.name == VariableName::ArgsNames && v.selection.is_none() && !v.count_mode) else { continue };
+        let Some(id) = super::load::rule_id(r) else { continue };
         if own_exclusions {
             continue;
         }
-        let mut changed = false;
-        for v in r.variables.iter_mut() {
-            if v.name == VariableName::ArgsNames && v.selection.is_none() && !v.count_mode {
-                v.exclusions.push(format!("ARGS_NAMES:/^{}/", regex_syntax::escape(XML_PATH_PREFIX)));
-                changed = true;
-            }
-        }
-        if !changed {
-            continue;
-        }
-        r.variables.push(VariableSpec { name: VariableName::Tx, selection: Some(Selection::Regex(format!(r"^{XML_NAMES_TX}\d+$"))), count_mode: false, exclusions: Vec::new() });
-        if let Some(id) = super::load::rule_id(r) {
-            notes.push(LoadNote { rule_id: id, note: "XML paths kept out of ARGS_NAMES; other xml.* names hoisted into TX:edge_args_names_xml_*".into() });
-        }
+        r.variables[at].name = VariableName::ArgsGetNames;
+        let post = VariableSpec { name: VariableName::ArgsPostNames, ..r.variables[at].clone() };
+        r.variables.insert(at + 1, post);
+        ids.push(id);
+        notes.push(LoadNote { rule_id: id, note: "ARGS_NAMES split into ARGS_GET_NAMES|ARGS_POST_NAMES, the latter removed for XML bodies (XML paths hoisted out)".into() });
     }
+    ids
 }
 
-/// The `xml.…` argument names that are not XML paths, for [`xml_paths`].
-fn non_xml_path_names(rd: &RequestData) -> Vec<String> {
-    use zentinel_modsec::variables::Collection;
-    let post = if rd.body_processor == "XML" { Vec::new() } else { rd.args_post.all() };
-    rd.args_get.all().into_iter().chain(post).filter(|(name, _)| name.starts_with(XML_PATH_PREFIX)).map(|(name, _)| name.to_string()).collect()
+/// The phase-2 rule that drops XML paths from the rules [`xml_paths`] rewrote.
+pub(crate) fn xml_paths_rule(ids: &[u64]) -> String {
+    let ctls: Vec<String> = ids.iter().map(|id| format!("ctl:ruleRemoveTargetById={id};ARGS_POST_NAMES")).collect();
+    format!("SecRule REQBODY_PROCESSOR \"@streq XML\" \"id:{XML_PATHS_RULE},phase:2,pass,t:none,nolog,{}\"\n", ctls.join(","))
+}
+
+/// Id of [`xml_paths_rule`]: outside CRS's, the plugins' and the exclusions' ranges.
+const XML_PATHS_RULE: u64 = 8_990_001;
+
+/// Where rules read their values with `+` decoded (see [`plus_as_space`]).
+const PLUS_TX: &str = "edge_plus_";
+
+/// How many `+`-decoded copies a rule reads. Fixed slots, because a TX regex
+/// selection costs a regex clone and a scan of every TX key per rule, which
+/// doubled CRS's time per request; past the slots a value is inspected only
+/// as before this fix (with `+`).
+const PLUS_SLOTS: usize = 8;
+
+/// One set of rule variables whose `+`-decoded copies the layer computes.
+struct PlusProbe {
+    /// `edge_plus_<n>_`: the copies are `<key><i>` (`i < PLUS_SLOTS`), their names `<key><i>_name`.
+    key: String,
+    variables: Vec<VariableSpec>,
+    /// The document's exclusions of these rules' targets: the SecLang target
+    /// and, when path-scoped, the path regex (see `exclusions::target_exclusions`).
+    excluded: Vec<(String, Option<Regex>)>,
+}
+
+/// `t:urlDecodeUni` decodes `+` to a space in ModSecurity; zentinel's leaves
+/// it, so `cat+/etc/passwd` in a Referer (or `cat%2B/etc/passwd` in a query
+/// argument, which ModSecurity decodes twice) never looked like a command
+/// with an argument to 932200–932207, a detection gap. Every rule with
+/// `t:urlDecodeUni` also reads, first, `TX:edge_plus_<n>_<i>`: the layer's copy
+/// of each of its values that holds a `+`, with `+` as a space (so the copy,
+/// when there is one, is the value the engine matches and captures from; the
+/// original stays too, which is stricter). Copies of a target the document
+/// excludes from the rule are not made. Rules with the same variables and
+/// exclusions share copies; a rule reads at most [`PLUS_SLOTS`] of them.
+/// Upstream fix: decode `+` in `t:urlDecodeUni`.
+fn plus_as_space(directives: &mut [Directive], excluded: &std::collections::HashMap<u64, Vec<(String, Option<String>)>>, probes: &mut Probes, notes: &mut Vec<LoadNote>) -> Result<(), CrsError> {
+    let mut groups: Vec<(String, usize)> = Vec::new();
+    for d in directives.iter_mut() {
+        let Directive::SecRule(r) = d else { continue };
+        let names: Vec<&str> = r.actions.iter().filter_map(|a| if let Action::Transformation(t) = a { Some(t.as_str()) } else { None }).collect();
+        let effective = names.iter().rposition(|t| t.eq_ignore_ascii_case("none")).map_or(&names[..], |i| &names[i + 1..]);
+        if !effective.iter().any(|t| t.eq_ignore_ascii_case("urlDecodeUni")) || r.variables.iter().all(|v| v.count_mode) {
+            continue;
+        }
+        let id = super::load::rule_id(r).unwrap_or(0);
+        let own_excluded = excluded.get(&id).cloned().unwrap_or_default();
+        let signature = format!("{:?} {:?}", r.variables, own_excluded);
+        let n = match groups.iter().find(|(sig, _)| *sig == signature) {
+            Some((_, n)) => *n,
+            None => {
+                let n = probes.pluses.len();
+                let excluded = own_excluded
+                    .into_iter()
+                    .map(|(t, path)| Ok((t, path.map(|p| Regex::new(&p)).transpose().map_err(|e| CrsError::Load(format!("rule {id}: {e}")))?)))
+                    .collect::<Result<_, CrsError>>()?;
+                probes.pluses.push(PlusProbe { key: format!("{PLUS_TX}{n}_"), variables: r.variables.clone(), excluded });
+                groups.push((signature, n));
+                n
+            }
+        };
+        let slots = (0..PLUS_SLOTS).map(|i| VariableSpec { name: VariableName::Tx, selection: Some(Selection::Key(format!("{PLUS_TX}{n}_{i}"))), count_mode: false, exclusions: Vec::new() });
+        r.variables.splice(0..0, slots);
+        notes.push(LoadNote { rule_id: id, note: format!("urlDecodeUni's `+` as a space: values with `+` hoisted into TX:{PLUS_TX}{n}_*") });
+    }
+    Ok(())
+}
+
+/// The SecLang name of the value a `+`-decoded copy was made from.
+pub(crate) fn plus_copy_name(tx: &TxCollection, variable: &str) -> Option<String> {
+    let key = variable.strip_prefix("TX:")?.to_ascii_lowercase();
+    if !key.starts_with(PLUS_TX) {
+        return None;
+    }
+    zentinel_modsec::variables::Collection::get(tx, &format!("{key}_name")).and_then(|v| v.first().map(|s| s.to_string()))
+}
+
+/// Does an exclusion's SecLang target (`ARGS:id`, `REQUEST_HEADERS:Referer`,
+/// `TX:edge_request_body`) name this resolved value, as zentinel's
+/// `ctl:ruleRemoveTargetById` compares them (header names case-insensitively)?
+fn target_names(target: &str, resolved: &str) -> bool {
+    match (target.split_once(':'), resolved.split_once(':')) {
+        (Some((tc, tk)), Some((rc, rk))) if tc.eq_ignore_ascii_case(rc) => {
+            if tc.eq_ignore_ascii_case("REQUEST_HEADERS") || tc.eq_ignore_ascii_case("TX") {
+                tk.eq_ignore_ascii_case(rk)
+            } else {
+                tk == rk
+            }
+        }
+        _ => false,
+    }
 }
 
 /// TX keys are case-insensitive in ModSecurity, and zentinel stores them
@@ -474,13 +557,14 @@ fn tx_regex_case_insensitive(directives: &mut [Directive]) {
 
 /// Rename capture, macro and `REQUEST_BODY` references in the rules,
 /// returning what to compute per request.
-pub(crate) fn rewrite(directives: &mut [Directive], notes: &mut Vec<LoadNote>) -> Result<Probes, CrsError> {
+pub(crate) fn rewrite(directives: &mut [Directive], excluded: &std::collections::HashMap<u64, Vec<(String, Option<String>)>>, notes: &mut Vec<LoadNote>) -> Result<Probes, CrsError> {
     request_body(directives, notes);
     files(directives, notes);
     path(directives, notes);
-    xml_paths(directives, notes);
+    let mut probes = Probes::default();
+    plus_as_space(directives, excluded, &mut probes, notes)?;
     tx_regex_case_insensitive(directives);
-    let mut w = Rewriter { macros: macro_regex(), probes: Probes::default() };
+    let mut w = Rewriter { macros: macro_regex(), probes };
     // Chains as index ranges (a lone rule is a chain of one).
     let mut groups: Vec<Vec<usize>> = Vec::new();
     let mut open = false;
@@ -602,9 +686,6 @@ impl Probes {
         let basename = decoded.rsplit(['/', '\\']).next().unwrap_or("").to_string();
         computed.set(BASENAME_TX.to_string(), basename);
         computed.set(FILENAME_TX.to_string(), decoded);
-        for (i, name) in non_xml_path_names(rd).into_iter().enumerate() {
-            computed.set(format!("{XML_NAMES_TX}{i}"), name);
-        }
         let mut uploads = 0usize;
         for (_, line) in zentinel_modsec::variables::Collection::all(&rd.multipart_part_headers) {
             let Some((header, value)) = line.split_once(':') else { continue };
@@ -618,6 +699,28 @@ impl Probes {
             }
         }
         let response = ResponseData::new();
+        let mut copies: Vec<(String, String)> = Vec::new();
+        for p in &self.pluses {
+            let resolver = VariableResolver::new(rd, &response, &computed, None, &[], &[]);
+            let mut i = 0usize;
+            for spec in p.variables.iter().filter(|s| !s.count_mode) {
+                for (name, value) in resolver.resolve(spec) {
+                    let excluded = || p.excluded.iter().any(|(t, path)| target_names(t, &name) && path.as_ref().is_none_or(|re| re.is_match(&rd.path)));
+                    if i == PLUS_SLOTS {
+                        break;
+                    }
+                    if !value.contains('+') || excluded() {
+                        continue;
+                    }
+                    copies.push((format!("{}{i}", p.key), value.replace('+', " ")));
+                    copies.push((format!("{}{i}_name", p.key), reported_target(&name)));
+                    i += 1;
+                }
+            }
+        }
+        for (k, v) in copies {
+            computed.set(k, v);
+        }
         for m in &self.macros {
             let resolver = VariableResolver::new(rd, &response, &computed, None, &[], &[]);
             if let Some((_, v)) = resolver.resolve(&m.spec).into_iter().next() {

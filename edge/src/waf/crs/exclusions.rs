@@ -72,6 +72,8 @@ pub fn seclang_targets(target: &str) -> Result<Vec<String>, String> {
         Some(("body", name)) if !name.is_empty() => vec![format!("ARGS:{name}"), format!("ARGS:json.{name}")],
         Some(("header", name)) if !name.is_empty() => vec![format!("REQUEST_HEADERS:{name}")],
         Some(("cookie", name)) if !name.is_empty() => vec![format!("REQUEST_COOKIES:{name}"), format!("REQUEST_COOKIES_NAMES:{name}")],
+        // The rules read argument names as ARGS_GET_NAMES|ARGS_POST_NAMES (see `captures::xml_paths`).
+        Some(("ARGS_NAMES", name)) if !name.is_empty() => vec![target.to_string(), format!("ARGS_GET_NAMES:{name}"), format!("ARGS_POST_NAMES:{name}")],
         Some((collection, name))
             if !name.is_empty()
                 && matches!(
@@ -169,6 +171,23 @@ pub(crate) fn seclang(s: &Settings, rules: &[RuleMeta]) -> Result<(String, Strin
         }
     }
     Ok((before, after))
+}
+
+/// Per rule id, the targets the document excludes from it: the SecLang target
+/// and, for a path-scoped exclusion, the path regex (the one the `ctl` rule
+/// matches `REQUEST_FILENAME` with). For values the layer copies
+/// (`captures::plus_as_space`), which the engine's exclusions cannot name.
+pub(crate) fn target_exclusions(s: &Settings, rules: &[RuleMeta]) -> Result<std::collections::HashMap<u64, Vec<(String, Option<String>)>>, CrsError> {
+    let mut out: std::collections::HashMap<u64, Vec<(String, Option<String>)>> = std::collections::HashMap::new();
+    for e in &s.exclusions {
+        let Some(ts) = &e.targets else { continue };
+        let targets = ts.iter().map(|t| seclang_targets(t)).collect::<Result<Vec<_>, _>>().map_err(CrsError::Config)?.concat();
+        let path = e.paths.as_ref().map(|ps| format!("(?:{})", ps.iter().map(|p| glob_regex(p)).collect::<Vec<_>>().join("|")));
+        for id in selected(e, rules) {
+            out.entry(id).or_default().extend(targets.iter().map(|t| (t.clone(), path.clone())));
+        }
+    }
+    Ok(out)
 }
 
 fn remove_ids(out: &mut String, ids: &[u64]) {

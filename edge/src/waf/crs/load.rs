@@ -65,7 +65,9 @@ pub(crate) fn load(s: &Settings) -> Result<Loaded, CrsError> {
         }
     }
     let head_len = head_len.min(directives.len());
-    let probes = captures::rewrite(&mut directives[head_len..], &mut notes)?;
+    let excluded = exclusions::target_exclusions(s, &metadata(&directives[head_len..]))?;
+    let xml_path_rules = captures::xml_paths(&mut directives[head_len..], &mut notes);
+    let probes = captures::rewrite(&mut directives[head_len..], &excluded, &mut notes)?;
     // Order matters: the hoist copies only the starters' own setvars, so it
     // runs before the links' actions move up and before the fired marker
     // (which must be set only when the whole chain matched) is added.
@@ -74,7 +76,8 @@ pub(crate) fn load(s: &Settings) -> Result<Loaded, CrsError> {
     mark_firing(&mut directives[head_len..])?;
     let rules = metadata(&directives[head_len..]);
     let (before, after) = exclusions::seclang(s, &rules)?;
-    let before = parse(&before)?;
+    let mut before = parse(&before)?;
+    before.extend(parse(&captures::xml_paths_rule(&xml_path_rules))?);
     let after = parse(&after)?;
     let tail = directives.split_off(head_len);
     directives.extend(before);
