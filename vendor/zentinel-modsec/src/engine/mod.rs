@@ -4,6 +4,7 @@ pub mod chain;
 pub mod control;
 pub mod intervention;
 pub mod phase;
+mod prefilter;
 pub mod ruleset;
 pub mod scoring;
 pub mod transaction;

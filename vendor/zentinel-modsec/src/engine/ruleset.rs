@@ -3,13 +3,14 @@
 use crate::error::Result;
 use crate::operators::{compile_operator, Operator};
 use crate::parser::{
-    Action, Directive, FlowAction, MetadataAction, OperatorName, OperatorSpec, Parser,
+    Action, DataAction, Directive, FlowAction, MetadataAction, OperatorName, OperatorSpec, Parser,
     RuleEngineMode as ParserRuleEngineMode, RuleIdSelector, Selection, UpdateTargetById,
     VariableName, VariableSpec, XmlTarget,
 };
 use crate::transformations::TransformationPipeline;
 
 use super::phase::Phase;
+use super::prefilter::{required_literals, GroupFilter};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -36,6 +37,15 @@ pub struct CompiledRule {
     pub is_chain: bool,
     /// Index of next rule in chain (if any).
     pub chain_next: Option<usize>,
+    /// Which distinct transformation pipeline this rule uses (edge patch:
+    /// transformed values are shared per pipeline within a transaction).
+    pub pipeline: u32,
+    /// The rule's slot in its pipeline's literal prefilter, if it has one.
+    pub prefilter_slot: Option<u32>,
+    /// Which distinct variable list this rule reads, when every variable in
+    /// it is request data that stays fixed within a phase (so its values can
+    /// be resolved once per phase and shared); `None` otherwise.
+    pub static_vars: Option<u32>,
 }
 
 impl std::fmt::Debug for CompiledRule {
@@ -115,6 +125,8 @@ pub struct CompiledRuleset {
     rules: Rules,
     /// Rule engine mode.
     engine_mode: RuleEngineMode,
+    /// Literal prefilter per transformation pipeline (edge patch).
+    prefilters: Vec<Option<GroupFilter>>,
 }
 
 /// Rule engine operating mode.
@@ -135,6 +147,7 @@ impl CompiledRuleset {
         Self {
             rules: Rules::new(),
             engine_mode: RuleEngineMode::default(),
+            prefilters: Vec::new(),
         }
     }
 
@@ -235,6 +248,9 @@ impl CompiledRuleset {
                         actions: rule.actions,
                         is_chain,
                         chain_next: None,
+                        pipeline: 0,
+                        prefilter_slot: None,
+                        static_vars: None,
                     };
 
                     let rules_for_phase = ruleset.rules.by_phase.entry(phase).or_default();
@@ -284,6 +300,9 @@ impl CompiledRuleset {
                         actions: sec_action.actions,
                         is_chain: false,
                         chain_next: None,
+                        pipeline: 0,
+                        prefilter_slot: None,
+                        static_vars: None,
                     };
 
                     ruleset.rules.add(phase, compiled);
@@ -304,8 +323,93 @@ impl CompiledRuleset {
         }
 
         apply_target_updates(&mut ruleset, &target_updates);
+        ruleset.build_prefilters();
 
         Ok(ruleset)
+    }
+
+    /// Number the distinct transformation pipelines and give every `@rx`
+    /// rule with a small required-literal set a slot in its pipeline's
+    /// automaton (edge patch, see `prefilter`).
+    fn build_prefilters(&mut self) {
+        let mut pipelines: HashMap<String, u32> = HashMap::new();
+        let mut var_lists: HashMap<String, u32> = HashMap::new();
+        let written = TxWrites::of(self.rules.by_phase.values().flatten());
+        let mut groups: Vec<Vec<Vec<Vec<u8>>>> = Vec::new();
+        for rules in self.rules.by_phase.values_mut() {
+            for rule in rules.iter_mut() {
+                let key = rule.transformations.key();
+                let next = pipelines.len() as u32;
+                let id = *pipelines.entry(key).or_insert(next);
+                if id as usize == groups.len() {
+                    groups.push(Vec::new());
+                }
+                rule.pipeline = id;
+                rule.prefilter_slot = None;
+                rule.static_vars = None;
+                if !rule.variables.is_empty() && rule.variables.iter().all(|v| !v.count_mode && fixed_in_phase(v, &written)) {
+                    let next = var_lists.len() as u32;
+                    rule.static_vars = Some(*var_lists.entry(format!("{:?}", rule.variables)).or_insert(next));
+                }
+                let spec = &rule.operator_spec;
+                if spec.argument.contains("%{") {
+                    continue;
+                }
+                let literals = match spec.name {
+                    OperatorName::Rx => required_literals(&spec.argument),
+                    // `@pm` matches one of its words (ASCII case-insensitive,
+                    // as the automaton here); the others need their argument.
+                    OperatorName::Pm | OperatorName::Pmf => {
+                        let words: Vec<Vec<u8>> = spec.argument.split_whitespace().map(|w| w.as_bytes().to_vec()).collect();
+                        (!words.is_empty()).then_some(words)
+                    }
+                    OperatorName::Contains | OperatorName::BeginsWith | OperatorName::EndsWith | OperatorName::StreQ => {
+                        (!spec.argument.is_empty()).then(|| vec![spec.argument.as_bytes().to_vec()])
+                    }
+                    _ => None,
+                };
+                if let Some(lits) = literals {
+                    let group = &mut groups[id as usize];
+                    rule.prefilter_slot = Some(group.len() as u32);
+                    group.push(lits);
+                }
+            }
+        }
+        if std::env::var_os("ZDEBUG").is_some() {
+            let all: Vec<&CompiledRule> = self.rules.by_phase.values().flatten().collect();
+            eprintln!("rules {} rx {} slot {} static {} both {} pipelines {} lists {}",
+                all.len(),
+                all.iter().filter(|r| r.operator_spec.name == OperatorName::Rx).count(),
+                all.iter().filter(|r| r.prefilter_slot.is_some()).count(),
+                all.iter().filter(|r| r.static_vars.is_some()).count(),
+                all.iter().filter(|r| r.static_vars.is_some() && r.prefilter_slot.is_some()).count(),
+                pipelines.len(), var_lists.len());
+            for r in all.iter().filter(|r| r.prefilter_slot.is_some() && r.static_vars.is_none()) {
+                eprintln!("  nostatic {:?} {:?}", r.id, r.variables.iter().filter(|v| v.name == VariableName::Tx || v.name == VariableName::MatchedVars).map(|v| (&v.selection, &v.exclusions)).collect::<Vec<_>>());
+            }
+        }
+        self.prefilters = groups
+            .iter()
+            .map(|g| if g.is_empty() { None } else { GroupFilter::new(g) })
+            .collect();
+        // A group whose automaton could not be built prefilters nothing.
+        for rules in self.rules.by_phase.values_mut() {
+            for rule in rules.iter_mut() {
+                if self.prefilters.get(rule.pipeline as usize).is_none_or(|f| f.is_none()) {
+                    rule.prefilter_slot = None;
+                }
+            }
+        }
+    }
+
+    /// The prefilter of pipeline `id`, if it has one.
+    pub(crate) fn prefilter(&self, id: u32) -> Option<&GroupFilter> {
+        self.prefilters.get(id as usize).and_then(Option::as_ref)
+    }
+
+    /// Number of distinct transformation pipelines.
+    pub(crate) fn pipeline_count(&self) -> usize {
+        self.prefilters.len()
     }
 
     /// Get rules for a phase.
@@ -575,6 +679,104 @@ fn has_chain(actions: &[Action]) -> bool {
     actions
         .iter()
         .any(|a| matches!(a, Action::Flow(FlowAction::Chain)))
+}
+
+/// The TX keys some rule's `setvar` can write.
+struct TxWrites {
+    exact: std::collections::HashSet<String>,
+    /// Literal heads of keys built from macros (`tx.rfi_parameter_%{…}`).
+    prefixes: Vec<String>,
+}
+
+impl TxWrites {
+    fn of<'a>(rules: impl Iterator<Item = &'a CompiledRule>) -> TxWrites {
+        let mut w = TxWrites { exact: Default::default(), prefixes: Vec::new() };
+        for rule in rules {
+            for action in &rule.actions {
+                if let Action::Data(DataAction::SetVar(v)) = action {
+                    if !v.collection.eq_ignore_ascii_case("tx") {
+                        continue;
+                    }
+                    let key = v.key.to_ascii_lowercase();
+                    match key.find("%{") {
+                        Some(at) => w.prefixes.push(key[..at].to_string()),
+                        None => {
+                            w.exact.insert(key);
+                        }
+                    }
+                }
+            }
+        }
+        w
+    }
+
+    /// Whether a rule could write a TX key that `TX:/pattern/` selects. Only
+    /// decided for patterns anchored on a literal head (`^edge_files_\d+$`);
+    /// anything else counts as written.
+    fn may_write_matching(&self, pattern: &str) -> bool {
+        let Ok(re) = regex::Regex::new(pattern) else { return true };
+        let body = pattern.strip_prefix("(?i)").unwrap_or(pattern);
+        let Some(body) = body.strip_prefix('^') else { return true };
+        let head: String =
+            body.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect::<String>().to_ascii_lowercase();
+        // A quantifier after the head makes its last character optional.
+        let head = match body[head.len()..].chars().next() {
+            Some('*' | '?' | '{') => &head[..head.len().saturating_sub(1)],
+            _ => head.as_str(),
+        };
+        head.is_empty()
+            || self.exact.iter().any(|k| re.is_match(k))
+            || self.prefixes.iter().any(|p| p.starts_with(head) || head.starts_with(p.as_str()))
+    }
+
+    /// Whether a rule could write `TX:key` (captures write `TX:0`…`TX:9`).
+    fn may_write(&self, key: &str) -> bool {
+        let key = key.to_ascii_lowercase();
+        key.len() == 1 && key.as_bytes()[0].is_ascii_digit()
+            || self.exact.contains(&key)
+            || self.prefixes.iter().any(|p| key.starts_with(p.as_str()))
+    }
+}
+
+/// Variables that no rule can change within a phase, so what a rule reads
+/// from them is the same for every rule of the phase (the body's arguments
+/// arrive between phases 1 and 2): request data, and TX keys that no
+/// `setvar` writes (the embedder's own, set before the transaction runs).
+/// MATCHED_VARS and the like are not.
+fn fixed_in_phase(spec: &VariableSpec, written: &TxWrites) -> bool {
+    use VariableName as V;
+    if spec.name == V::Tx {
+        return match &spec.selection {
+            Some(Selection::Key(k)) => !written.may_write(k),
+            Some(Selection::Regex(r)) => !written.may_write_matching(r),
+            None => false,
+        };
+    }
+    matches!(
+        spec.name,
+        V::Args
+            | V::ArgsGet
+            | V::ArgsPost
+            | V::ArgsNames
+            | V::ArgsGetNames
+            | V::ArgsPostNames
+            | V::RequestUri
+            | V::RequestUriRaw
+            | V::RequestFilename
+            | V::RequestBasename
+            | V::RequestLine
+            | V::RequestMethod
+            | V::RequestProtocol
+            | V::RequestHeaders
+            | V::RequestHeadersNames
+            | V::RequestCookies
+            | V::RequestCookiesNames
+            | V::RequestBody
+            | V::QueryString
+            | V::Files
+            | V::FilesNames
+            | V::Xml
+    )
 }
 
 /// Extract and compile transformation pipeline.

@@ -1,5 +1,8 @@
 //! Transaction processing for ModSecurity.
 
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use super::chain::ChainState;
@@ -71,6 +74,19 @@ pub struct Transaction {
     /// whole transaction, because audit logging wants to answer "what did
     /// rule 942100 actually see" after the fact.
     matched_data: Vec<MatchedData>,
+    /// Transformed values and their prefilter hits, per pipeline, shared by
+    /// every rule of the transaction (edge patch).
+    memo: RefCell<Vec<HashMap<String, Rc<Transformed>>>>,
+    /// Per phase: for a static variable list and a pipeline, which
+    /// prefiltered rules could match any of its values (edge patch).
+    list_hits: RefCell<HashMap<(u32, u32), Vec<u64>>>,
+}
+
+/// One value after one transformation pipeline.
+struct Transformed {
+    value: String,
+    /// Which of the pipeline's prefiltered rules could match `value`.
+    hits: OnceCell<Vec<u64>>,
 }
 
 /// The variable a rule matched on.
@@ -140,6 +156,8 @@ impl Transaction {
             captures: Vec::new(),
             controls: TransactionControls::default(),
             matched_data: Vec::new(),
+            memo: RefCell::new(Vec::new()),
+            list_hits: RefCell::new(HashMap::new()),
         }
     }
 
@@ -395,11 +413,18 @@ impl Transaction {
             return Ok(());
         }
 
-        // Clone rules to avoid borrow conflicts with mutable self
-        let rules: Vec<CompiledRule> = self.ruleset.rules_for_phase(phase).to_vec();
+        // Hold the ruleset through its own `Arc` so the rules can be borrowed
+        // while `self` is mutated (upstream cloned every rule, actions and
+        // variable lists included, per phase per transaction).
+        let ruleset = Arc::clone(&self.ruleset);
+        let rules: &[CompiledRule] = ruleset.rules_for_phase(phase);
         if rules.is_empty() {
             return Ok(());
         }
+
+        // The body's arguments arrive between phases: what a variable list
+        // resolved to in the previous phase is stale.
+        self.list_hits.borrow_mut().clear();
 
         let mut chain_state = ChainState::new();
         // A chain is one logical rule: the starter's actions fire only when
@@ -659,6 +684,12 @@ impl Transaction {
         // variable.
         let filter_targets = self.controls.has_target_removals(rule.id.as_deref());
 
+        // A regex rule none of whose literals occurs in any value it reads
+        // cannot match: skip it without resolving its variables again.
+        if !filter_targets && !rule.operator_negated && self.cannot_match(rule, &resolver) {
+            return Ok(RuleOutcome::no_match());
+        }
+
         let mut all_values = Vec::new();
         let mut any_excluded = false;
         for spec in &rule.variables {
@@ -742,8 +773,17 @@ impl Transaction {
 
         // Apply transformations and match
         for (name, value) in all_values {
-            let transformed = rule.transformations.apply(&value);
-            let result = operator.execute(&transformed);
+            let transformed = self.transformed(rule, &value);
+            let result = match (rule.prefilter_slot, self.ruleset.prefilter(rule.pipeline)) {
+                // None of the literals every match of this regex contains is
+                // in the value: the regex cannot match, so it is not run.
+                (Some(slot), Some(filter))
+                    if !super::prefilter::has(transformed.hits.get_or_init(|| filter.hits(&transformed.value)), slot) =>
+                {
+                    crate::operators::OperatorResult::no_match()
+                }
+                _ => operator.execute(&transformed.value),
+            };
 
             let final_match = if rule.operator_negated {
                 !result.matched
@@ -758,7 +798,7 @@ impl Transaction {
                     // the portion the operator hit. The portion is reported
                     // separately, since an audit log wants both: the value to
                     // judge the match, the portion to see what triggered it.
-                    value: transformed.into_owned(),
+                    value: transformed.value.clone(),
                     portion: result.matched_value,
                 };
                 return Ok(RuleOutcome {
@@ -770,6 +810,55 @@ impl Transaction {
         }
 
         Ok(RuleOutcome::no_match())
+    }
+
+    /// Whether `rule` (a non-negated, prefiltered regex over a static
+    /// variable list) has no literal in any value of that list.
+    fn cannot_match(&self, rule: &CompiledRule, resolver: &VariableResolver<'_>) -> bool {
+        let (Some(list), Some(slot), Some(filter)) =
+            (rule.static_vars, rule.prefilter_slot, self.ruleset.prefilter(rule.pipeline))
+        else {
+            return false;
+        };
+        if let Some(bits) = self.list_hits.borrow().get(&(list, rule.pipeline)) {
+            return !super::prefilter::has(bits, slot);
+        }
+        let mut bits: Vec<u64> = Vec::new();
+        for spec in &rule.variables {
+            for (_, value) in resolver.resolve(spec) {
+                let t = self.transformed(rule, &value);
+                let hits = t.hits.get_or_init(|| filter.hits(&t.value));
+                if bits.len() < hits.len() {
+                    bits.resize(hits.len(), 0);
+                }
+                for (b, h) in bits.iter_mut().zip(hits) {
+                    *b |= h;
+                }
+            }
+        }
+        let skip = !super::prefilter::has(&bits, slot);
+        self.list_hits.borrow_mut().insert((list, rule.pipeline), bits);
+        skip
+    }
+
+    /// `value` after `rule`'s transformations, computed once per pipeline and
+    /// value in this transaction: CRS applies the same few pipelines to the
+    /// same arguments in hundreds of rules.
+    fn transformed(&self, rule: &CompiledRule, value: &str) -> Rc<Transformed> {
+        let mut memo = self.memo.borrow_mut();
+        if memo.is_empty() {
+            memo.resize_with(self.ruleset.pipeline_count().max(1), HashMap::new);
+        }
+        let slot = rule.pipeline as usize;
+        if slot >= memo.len() {
+            memo.resize_with(slot + 1, HashMap::new);
+        }
+        if let Some(hit) = memo[slot].get(value) {
+            return Rc::clone(hit);
+        }
+        let t = Rc::new(Transformed { value: rule.transformations.apply(value).into_owned(), hits: OnceCell::new() });
+        memo[slot].insert(value.to_string(), Rc::clone(&t));
+        t
     }
 
     /// Expand `%{...}` macros in an operator argument against current TX state.

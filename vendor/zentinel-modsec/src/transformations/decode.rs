@@ -7,6 +7,12 @@ use std::borrow::Cow;
 pub struct UrlDecode;
 
 impl Transformation for UrlDecode {
+    // Edge patch: a cheap necessary condition for a change (see
+    // `Transformation::may_change`; `tests::may_change_is_necessary`).
+    fn may_change(&self, input: &str) -> bool {
+        input.contains('%')
+    }
+
     fn transform<'a>(&self, input: &'a str) -> Cow<'a, str> {
         match percent_encoding::percent_decode_str(input).decode_utf8() {
             Ok(decoded) => {
@@ -29,6 +35,12 @@ impl Transformation for UrlDecode {
 pub struct UrlDecodeUni;
 
 impl Transformation for UrlDecodeUni {
+    // Edge patch: a cheap necessary condition for a change (see
+    // `Transformation::may_change`; `tests::may_change_is_necessary`).
+    fn may_change(&self, input: &str) -> bool {
+        input.contains('%')
+    }
+
     fn transform<'a>(&self, input: &'a str) -> Cow<'a, str> {
         // Handle %uXXXX unicode escapes in addition to standard URL encoding
         let mut result = String::new();
@@ -163,6 +175,12 @@ impl Transformation for HexDecode {
 pub struct HtmlEntityDecode;
 
 impl Transformation for HtmlEntityDecode {
+    // Edge patch: a cheap necessary condition for a change (see
+    // `Transformation::may_change`; `tests::may_change_is_necessary`).
+    fn may_change(&self, input: &str) -> bool {
+        input.contains('&')
+    }
+
     fn transform<'a>(&self, input: &'a str) -> Cow<'a, str> {
         let decoded = html_escape::decode_html_entities(input);
         if decoded == input {
@@ -181,6 +199,12 @@ impl Transformation for HtmlEntityDecode {
 pub struct JsDecode;
 
 impl Transformation for JsDecode {
+    // Edge patch: a cheap necessary condition for a change (see
+    // `Transformation::may_change`; `tests::may_change_is_necessary`).
+    fn may_change(&self, input: &str) -> bool {
+        input.contains('\\')
+    }
+
     fn transform<'a>(&self, input: &'a str) -> Cow<'a, str> {
         let mut result = String::new();
         let mut chars = input.chars().peekable();
@@ -261,6 +285,12 @@ impl Transformation for JsDecode {
 pub struct CssDecode;
 
 impl Transformation for CssDecode {
+    // Edge patch: a cheap necessary condition for a change (see
+    // `Transformation::may_change`; `tests::may_change_is_necessary`).
+    fn may_change(&self, input: &str) -> bool {
+        input.contains('\\')
+    }
+
     fn transform<'a>(&self, input: &'a str) -> Cow<'a, str> {
         let mut result = String::new();
         let mut chars = input.chars().peekable();

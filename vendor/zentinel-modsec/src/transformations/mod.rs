@@ -21,6 +21,13 @@ pub trait Transformation: Send + Sync {
 
     /// Get the transformation name.
     fn name(&self) -> &'static str;
+
+    /// `false` only if `transform(input)` is certainly `input` unchanged: a
+    /// cheap scan (is there a `%` to decode?) that lets a pipeline skip the
+    /// copy most transformations make of every value (edge patch).
+    fn may_change(&self, _input: &str) -> bool {
+        true
+    }
 }
 
 /// Create a transformation from a name.
@@ -105,5 +112,56 @@ impl Transformation for Length {
 
     fn name(&self) -> &'static str {
         "length"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::create_transformation;
+
+    /// Strings from an alphabet rich in what transformations act on, from a
+    /// fixed xorshift sequence (repeatable, no dependency).
+    fn samples() -> Vec<String> {
+        const ALPHABET: &[&str] = &[
+            "a", "Z", "0", "9", " ", "  ", "\t", "\n", "\r", "\u{b}", "\u{c}", "\0", "%", "%2", "%41", "%u0041", "%U00e9", "+",
+            "&", "&amp;", "&#x41;", "&lt", ";", "#", "\\", "\\x41", "\\u0041", "\\n", "/", "//", "/./", "/../", ".", "..", "*",
+            "/*", "*/", "--", "'", "\"", "^", ",", "(", "é", "É", "€", "\u{2028}", "\u{a0}", "ſ", "x", "X", "f",
+        ];
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut out: Vec<String> = ALPHABET.iter().map(|s| s.to_string()).collect();
+        for _ in 0..20_000 {
+            let len = (next() % 8) as usize;
+            out.push((0..len).map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize]).collect());
+        }
+        out
+    }
+
+    /// The fast path is sound: whenever `may_change` says no, the
+    /// transformation really leaves the value as it is.
+    #[test]
+    fn may_change_is_necessary() {
+        let names = [
+            "urlDecode", "urlDecodeUni", "htmlEntityDecode", "jsDecode", "cssDecode", "lowercase", "compressWhitespace",
+            "removeWhitespace", "removeNulls", "normalizePath", "removeComments", "replaceComments", "utf8toUnicode",
+            "escapeSeqDecode", "cmdLine",
+        ];
+        let samples = samples();
+        for name in names {
+            let t = create_transformation(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let mut skipped = 0;
+            for s in &samples {
+                if !t.may_change(s) {
+                    skipped += 1;
+                    assert_eq!(t.transform(s), s.as_str(), "{name} changes {s:?} although may_change said no");
+                }
+            }
+            assert!(skipped > 0, "{name}: the sample never exercised the fast path");
+        }
     }
 }

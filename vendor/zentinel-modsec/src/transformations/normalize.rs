@@ -7,6 +7,12 @@ use std::borrow::Cow;
 pub struct Lowercase;
 
 impl Transformation for Lowercase {
+    // Edge patch: a cheap necessary condition for a change (see
+    // `Transformation::may_change`; `tests::may_change_is_necessary`).
+    fn may_change(&self, input: &str) -> bool {
+        input.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80)
+    }
+
     fn transform<'a>(&self, input: &'a str) -> Cow<'a, str> {
         let lower = input.to_lowercase();
         if lower == input {
@@ -43,6 +49,12 @@ impl Transformation for Uppercase {
 pub struct CompressWhitespace;
 
 impl Transformation for CompressWhitespace {
+    // Edge patch: a cheap necessary condition for a change (see
+    // `Transformation::may_change`; `tests::may_change_is_necessary`).
+    fn may_change(&self, input: &str) -> bool {
+        input.bytes().any(|b| b.is_ascii_whitespace() || b == 0x0b || b >= 0x80)
+    }
+
     fn transform<'a>(&self, input: &'a str) -> Cow<'a, str> {
         let mut result = String::new();
         let mut last_was_space = false;
@@ -80,6 +92,12 @@ impl Transformation for CompressWhitespace {
 pub struct RemoveWhitespace;
 
 impl Transformation for RemoveWhitespace {
+    // Edge patch: a cheap necessary condition for a change (see
+    // `Transformation::may_change`; `tests::may_change_is_necessary`).
+    fn may_change(&self, input: &str) -> bool {
+        input.bytes().any(|b| b.is_ascii_whitespace() || b == 0x0b || b >= 0x80)
+    }
+
     fn transform<'a>(&self, input: &'a str) -> Cow<'a, str> {
         let result: String = input.chars().filter(|c| !c.is_whitespace()).collect();
         if result == input {
@@ -98,6 +116,12 @@ impl Transformation for RemoveWhitespace {
 pub struct RemoveNulls;
 
 impl Transformation for RemoveNulls {
+    // Edge patch: a cheap necessary condition for a change (see
+    // `Transformation::may_change`; `tests::may_change_is_necessary`).
+    fn may_change(&self, input: &str) -> bool {
+        input.contains('\0')
+    }
+
     fn transform<'a>(&self, input: &'a str) -> Cow<'a, str> {
         if !input.contains('\0') {
             return Cow::Borrowed(input);
@@ -184,6 +208,12 @@ impl Transformation for TrimRight {
 pub struct NormalizePath;
 
 impl Transformation for NormalizePath {
+    // Edge patch: a cheap necessary condition for a change (see
+    // `Transformation::may_change`; `tests::may_change_is_necessary`).
+    fn may_change(&self, input: &str) -> bool {
+        input.contains('.') || input.contains("//") || input.contains('\\')
+    }
+
     fn transform<'a>(&self, input: &'a str) -> Cow<'a, str> {
         let mut result = String::new();
         let mut modified = false;
@@ -271,6 +301,12 @@ impl Transformation for NormalizePathWin {
 pub struct RemoveComments;
 
 impl Transformation for RemoveComments {
+    // Edge patch: a cheap necessary condition for a change (see
+    // `Transformation::may_change`; `tests::may_change_is_necessary`).
+    fn may_change(&self, input: &str) -> bool {
+        input.contains("/*") || input.contains("*/") || input.contains("--") || input.contains('#')
+    }
+
     fn transform<'a>(&self, input: &'a str) -> Cow<'a, str> {
         let mut result = String::new();
         let mut in_comment = false;
@@ -306,6 +342,12 @@ impl Transformation for RemoveComments {
 pub struct ReplaceComments;
 
 impl Transformation for ReplaceComments {
+    // Edge patch: a cheap necessary condition for a change (see
+    // `Transformation::may_change`; `tests::may_change_is_necessary`).
+    fn may_change(&self, input: &str) -> bool {
+        input.contains("/*") || input.contains("*/")
+    }
+
     fn transform<'a>(&self, input: &'a str) -> Cow<'a, str> {
         let mut result = String::new();
         let mut in_comment = false;
@@ -415,6 +457,12 @@ impl Transformation for SqlHexDecode {
 pub struct Utf8ToUnicode;
 
 impl Transformation for Utf8ToUnicode {
+    // Edge patch: a cheap necessary condition for a change (see
+    // `Transformation::may_change`; `tests::may_change_is_necessary`).
+    fn may_change(&self, input: &str) -> bool {
+        input.bytes().any(|b| b >= 0x80)
+    }
+
     fn transform<'a>(&self, input: &'a str) -> Cow<'a, str> {
         // In Rust strings are already UTF-8, this is a no-op
         Cow::Borrowed(input)
@@ -429,6 +477,12 @@ impl Transformation for Utf8ToUnicode {
 pub struct CmdLine;
 
 impl Transformation for CmdLine {
+    // Edge patch: a cheap necessary condition for a change (see
+    // `Transformation::may_change`; `tests::may_change_is_necessary`).
+    fn may_change(&self, input: &str) -> bool {
+        input.bytes().any(|b| matches!(b, b'\\' | b'"' | b'\'' | b'^' | b',' | b';' | 0x0b) || b.is_ascii_whitespace() || b.is_ascii_uppercase() || b >= 0x80)
+    }
+
     /// Normalise a Windows/Unix command line the way ModSecurity does.
     ///
     /// The steps, and the order, are ModSecurity's:
@@ -498,6 +552,12 @@ impl Transformation for CmdLine {
 pub struct EscapeSeqDecode;
 
 impl Transformation for EscapeSeqDecode {
+    // Edge patch: a cheap necessary condition for a change (see
+    // `Transformation::may_change`; `tests::may_change_is_necessary`).
+    fn may_change(&self, input: &str) -> bool {
+        input.contains('\\')
+    }
+
     fn transform<'a>(&self, input: &'a str) -> Cow<'a, str> {
         // Decode escape sequences like \n, \r, \t, \xHH, \uHHHH
         let mut result = String::new();

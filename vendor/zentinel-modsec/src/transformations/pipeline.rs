@@ -51,6 +51,9 @@ impl TransformationPipeline {
         let mut current: Cow<str> = Cow::Borrowed(input);
 
         for t in &self.transformations {
+            if !t.may_change(&current) {
+                continue;
+            }
             current = match current {
                 Cow::Borrowed(s) => t.transform(s),
                 Cow::Owned(s) => {
@@ -64,6 +67,11 @@ impl TransformationPipeline {
         }
 
         current
+    }
+
+    /// The transformation names in order: equal keys, equal pipelines.
+    pub fn key(&self) -> String {
+        self.transformations.iter().map(|t| t.name()).collect::<Vec<_>>().join(",")
     }
 
     /// Check if the pipeline is empty.

@@ -5,7 +5,7 @@ use crate::parser::{Selection, VariableName, VariableSpec, XmlTarget};
 use once_cell::sync::Lazy;
 use regex::Regex;
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 /// Compile a regex written in rule text (an `ARGS:/.../` selection or a
 /// `!ARGS:/.../` exclusion), once per pattern.
@@ -18,12 +18,14 @@ use std::sync::RwLock;
 /// Patterns come only from loaded rules, so the cache is bounded by the rule
 /// set. A pattern that does not compile is cached as `None` and never matches,
 /// as before. `Regex` clones share the compiled program.
-fn cached_regex(pattern: &str) -> Option<Regex> {
-    static CACHE: Lazy<RwLock<HashMap<String, Option<Regex>>>> = Lazy::new(Default::default);
+fn cached_regex(pattern: &str) -> Option<Arc<Regex>> {
+    // `Arc`, not a `Regex` clone: a clone gets a fresh cache pool, so every
+    // exclusion check allocated new matcher state (edge patch).
+    static CACHE: Lazy<RwLock<HashMap<String, Option<Arc<Regex>>>>> = Lazy::new(Default::default);
     if let Some(hit) = CACHE.read().unwrap_or_else(|e| e.into_inner()).get(pattern) {
         return hit.clone();
     }
-    let compiled = Regex::new(pattern).ok();
+    let compiled = Regex::new(pattern).ok().map(Arc::new);
     CACHE
         .write()
         .unwrap_or_else(|e| e.into_inner())

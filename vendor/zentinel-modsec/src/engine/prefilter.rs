@@ -1,0 +1,319 @@
+//! Literal prefilter for `@rx` rules (edge patch, see PATCHES.md).
+//!
+//! CRS runs a few hundred regexes over every argument, header and cookie, and
+//! on benign traffic almost none of them match. Most CRS patterns cannot match
+//! without one of a few literals (`union`, `<script`, `/etc/`, …) somewhere in
+//! the value, so the rules sharing a transformation pipeline get one
+//! Aho-Corasick automaton over all their literals: one pass per transformed
+//! value says which of those rules could match, and the others are skipped
+//! without running (or compiling) their regex. This is Hyperscan's literal
+//! factoring, done with `regex-syntax`'s HIR.
+//!
+//! Soundness is the whole point: [`required_literals`] returns a set only when
+//! every string the pattern matches contains one of its members (compared
+//! ASCII case-insensitively, which only widens the filter), so a skipped rule
+//! is one whose regex would have said "no match".
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex_syntax::hir::{Class, Hir, HirKind};
+use std::collections::BTreeSet;
+
+/// At most this many strings in a finite set; bigger sets are dropped.
+const MAX_SET: usize = 64;
+/// A class wider than this is not expanded into single-character literals.
+const MAX_CLASS: usize = 12;
+
+type Set = BTreeSet<Vec<u8>>;
+
+/// What a sub-pattern says about the strings it matches.
+#[derive(Default)]
+struct Facts {
+    /// Every string it can match, ASCII-lowercased, if that set is small.
+    exact: Option<Set>,
+    /// Every match contains one of these (none empty), if known.
+    required: Option<Set>,
+}
+
+/// The literals one of which every match of `pattern` contains, or `None`
+/// when no small such set exists (the rule is then always evaluated).
+pub(crate) fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    let set = facts(&hir).required?;
+    Some(set.into_iter().collect())
+}
+
+fn lower(bytes: &[u8]) -> Vec<u8> {
+    bytes.to_ascii_lowercase()
+}
+
+/// A set usable as a requirement: not empty, no empty member.
+fn as_required(set: &Set) -> Option<Set> {
+    if set.is_empty() || set.iter().any(|s| s.is_empty()) {
+        None
+    } else {
+        Some(set.clone())
+    }
+}
+
+/// Every `a` followed by every `b`, if that stays small.
+fn cross(a: &Set, b: &Set) -> Option<Set> {
+    if a.len().saturating_mul(b.len()) > MAX_SET {
+        return None;
+    }
+    let mut out = Set::new();
+    for x in a {
+        for y in b {
+            let mut s = x.clone();
+            s.extend_from_slice(y);
+            out.insert(s);
+        }
+    }
+    Some(out)
+}
+
+/// Better requirement: longer shortest member, then fewer members.
+fn better(a: &Set, b: &Set) -> bool {
+    let min = |s: &Set| s.iter().map(Vec::len).min().unwrap_or(0);
+    (min(a), std::cmp::Reverse(a.len())) > (min(b), std::cmp::Reverse(b.len()))
+}
+
+fn pick(best: &mut Option<Set>, candidate: Option<Set>) {
+    if let Some(c) = candidate {
+        match best {
+            Some(b) if !better(&c, b) => {}
+            _ => *best = Some(c),
+        }
+    }
+}
+
+fn class_set(class: &Class) -> Option<Set> {
+    let mut out = Set::new();
+    match class {
+        Class::Unicode(c) => {
+            for r in c.ranges() {
+                let (s, e) = (r.start() as u32, r.end() as u32);
+                if e - s >= MAX_CLASS as u32 * 2 {
+                    return None;
+                }
+                for cp in s..=e {
+                    let ch = char::from_u32(cp)?;
+                    let mut buf = [0u8; 4];
+                    out.insert(lower(ch.encode_utf8(&mut buf).as_bytes()));
+                    if out.len() > MAX_CLASS {
+                        return None;
+                    }
+                }
+            }
+        }
+        Class::Bytes(c) => {
+            for r in c.ranges() {
+                for b in r.start()..=r.end() {
+                    out.insert(vec![b.to_ascii_lowercase()]);
+                    if out.len() > MAX_CLASS {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+fn facts(hir: &Hir) -> Facts {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => Facts { exact: Some(Set::from([Vec::new()])), required: None },
+        HirKind::Literal(lit) => {
+            let set = Set::from([lower(&lit.0)]);
+            Facts { required: as_required(&set), exact: Some(set) }
+        }
+        HirKind::Class(class) => {
+            let exact = class_set(class);
+            Facts { required: exact.as_ref().and_then(as_required), exact }
+        }
+        HirKind::Capture(cap) => facts(&cap.sub),
+        HirKind::Repetition(rep) => {
+            let sub = facts(&rep.sub);
+            let required = if rep.min >= 1 { sub.required.clone() } else { None };
+            let exact = match (rep.min, rep.max, &sub.exact) {
+                (0, Some(1), Some(e)) => {
+                    let mut s = e.clone();
+                    s.insert(Vec::new());
+                    (s.len() <= MAX_SET).then_some(s)
+                }
+                (1, Some(1), Some(e)) => Some(e.clone()),
+                _ => None,
+            };
+            Facts { exact, required }
+        }
+        HirKind::Alternation(subs) => {
+            let all: Vec<Facts> = subs.iter().map(facts).collect();
+            let mut exact = Some(Set::new());
+            for f in &all {
+                exact = match (exact, &f.exact) {
+                    (Some(mut acc), Some(e)) => {
+                        acc.extend(e.iter().cloned());
+                        (acc.len() <= MAX_SET).then_some(acc)
+                    }
+                    _ => None,
+                };
+            }
+            let mut required = Some(Set::new());
+            for f in &all {
+                required = match (required, &f.required) {
+                    (Some(mut acc), Some(r)) => {
+                        acc.extend(r.iter().cloned());
+                        Some(acc)
+                    }
+                    _ => None,
+                };
+            }
+            Facts { exact, required }
+        }
+        HirKind::Concat(subs) => {
+            let all: Vec<Facts> = subs.iter().map(facts).collect();
+            let mut best: Option<Set> = None;
+            // A run of adjacent children with small exact sets, crossed: any
+            // match of the concatenation contains a match of the run.
+            let mut run: Option<Set> = None;
+            let mut whole: Option<Set> = Some(Set::from([Vec::new()]));
+            for f in &all {
+                whole = match (&whole, &f.exact) {
+                    (Some(w), Some(e)) => cross(w, e),
+                    _ => None,
+                };
+                match &f.exact {
+                    Some(e) => {
+                        run = match &run {
+                            None => Some(e.clone()),
+                            Some(r) => match cross(r, e) {
+                                Some(c) => Some(c),
+                                None => {
+                                    pick(&mut best, as_required(r));
+                                    Some(e.clone())
+                                }
+                            },
+                        };
+                    }
+                    None => {
+                        if let Some(r) = run.take() {
+                            pick(&mut best, as_required(&r));
+                        }
+                        pick(&mut best, f.required.clone());
+                    }
+                }
+            }
+            if let Some(r) = run.take() {
+                pick(&mut best, as_required(&r));
+            }
+            Facts { exact: whole, required: best }
+        }
+    }
+}
+
+/// One automaton over the literals of every prefiltered rule of one
+/// transformation pipeline.
+pub(crate) struct GroupFilter {
+    ac: AhoCorasick,
+    /// Pattern index → rule slot.
+    slot_of: Vec<u32>,
+    /// Slots in the group.
+    slots: u32,
+}
+
+impl GroupFilter {
+    /// `rules[i]` is the literal set of slot `i`.
+    pub(crate) fn new(rules: &[Vec<Vec<u8>>]) -> Option<GroupFilter> {
+        let mut patterns: Vec<&[u8]> = Vec::new();
+        let mut slot_of = Vec::new();
+        for (slot, lits) in rules.iter().enumerate() {
+            for l in lits {
+                patterns.push(l);
+                slot_of.push(slot as u32);
+            }
+        }
+        let ac = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .ok()?;
+        Some(GroupFilter { ac, slot_of, slots: rules.len() as u32 })
+    }
+
+    /// The slots whose rule could match `value`, as a bitset.
+    pub(crate) fn hits(&self, value: &str) -> Vec<u64> {
+        let mut bits = vec![0u64; (self.slots as usize).div_ceil(64)];
+        for m in self.ac.find_overlapping_iter(value) {
+            let slot = self.slot_of[m.pattern().as_usize()] as usize;
+            bits[slot / 64] |= 1 << (slot % 64);
+        }
+        bits
+    }
+}
+
+/// Whether `slot` is set in a [`GroupFilter::hits`] bitset.
+pub(crate) fn has(bits: &[u64], slot: u32) -> bool {
+    bits.get(slot as usize / 64).is_some_and(|w| w & (1 << (slot % 64)) != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::required_literals;
+    use regex::Regex;
+
+    fn lits(p: &str) -> Option<Vec<String>> {
+        required_literals(p).map(|v| v.into_iter().map(|b| String::from_utf8_lossy(&b).into_owned()).collect())
+    }
+
+    #[test]
+    fn literals_of_common_shapes() {
+        // (?i)s also matches U+017F LATIN SMALL LETTER LONG S.
+        assert_eq!(lits("(?i)union\\s+select"), Some(vec!["select".into(), "\u{17F}elect".into()]));
+        assert_eq!(lits("(?-u:(?i)<script)"), Some(vec!["<script".into()]));
+        assert_eq!(lits("foo|bar"), Some(vec!["bar".into(), "foo".into()]));
+        assert_eq!(lits("a*"), None);
+        assert_eq!(lits("(?:foo)?bar"), Some(vec!["bar".into(), "foobar".into()]));
+        assert_eq!(lits(".+"), None);
+        assert_eq!(lits("\\bexec\\b"), Some(vec!["exec".into()]));
+    }
+
+    #[test]
+    fn unicode_case_folding_keeps_non_ascii_variants() {
+        // (?i)k also matches KELVIN SIGN; the set must say so.
+        let set = required_literals("(?i)k").unwrap_or_default();
+        assert!(set.contains(&"\u{212A}".as_bytes().to_vec()), "{set:?}");
+    }
+
+    /// The property that makes skipping sound, over a few hundred
+    /// pattern/value pairs: whenever the regex matches, a literal is there.
+    #[test]
+    fn a_match_always_contains_a_required_literal() {
+        let patterns = [
+            "(?i)union\\s+(all\\s+)?select",
+            "(?i)(?:on(?:error|load)|javascript:)",
+            "\\.\\./|\\.\\.\\\\",
+            "(?i)[\\s;|&]cat\\s",
+            "(?:%2e|\\.){2}(?:%2f|/)",
+            "(?i)\\b(?:s(?:elect|leep)|benchmark)\\b",
+            "[a-c]x[d-e]y",
+            "(?is)<\\?(?:php)?",
+        ];
+        let values = [
+            "UNION SELECT 1", "union all select", "x onload=1", "JavaScript:alert", "../etc", "..\\win",
+            "; cat /etc/passwd", "%2e%2e/", "SLEEP(5)", "benchmark(1)", "bxdy", "<?PHP", "<?", "KELVIN",
+            "plain text", "SeLeCt", "cxey", "%2E.%2F",
+        ];
+        for p in patterns {
+            let re = Regex::new(p).unwrap_or_else(|e| panic!("{p}: {e}"));
+            let Some(set) = required_literals(p) else { continue };
+            for v in values {
+                if re.is_match(v) {
+                    let lv = v.as_bytes().to_ascii_lowercase();
+                    assert!(
+                        set.iter().any(|l| lv.windows(l.len()).any(|w| w == l.as_slice())),
+                        "{p} matches {v:?} but none of {set:?} is in it"
+                    );
+                }
+            }
+        }
+    }
+}
