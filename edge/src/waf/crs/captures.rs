@@ -29,6 +29,9 @@
 //! (`ctl:ruleRemoveTargetById`) can still supply the captures here, and the
 //! per-match collectors run even where `ctl:ruleRemoveById` removed the rule.
 
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use regex::Regex;
 use zentinel_modsec::parser::{Action, DataAction, Directive, FlowAction, OperatorName, SecRule, Selection, SetVarValue, VariableName, VariableSpec};
 use zentinel_modsec::transformations::TransformationPipeline;
@@ -676,6 +679,22 @@ pub(crate) fn request_data(method: &str, uri: &str, protocol: &str, headers: &[(
     rd
 }
 
+/// A request variable as a key: name, selection, exclusions.
+type SpecKey<'s> = (VariableName, Option<(bool, &'s str)>, &'s [String]);
+
+/// `spec` resolved, once per `cache` (one request). TX changes while the
+/// probes fill it, so it is always resolved afresh.
+fn cached<'s>(cache: &mut HashMap<SpecKey<'s>, Rc<Vec<(String, String)>>>, resolver: &VariableResolver<'_>, spec: &'s VariableSpec) -> Rc<Vec<(String, String)>> {
+    if spec.name == VariableName::Tx {
+        return Rc::new(resolver.resolve(spec));
+    }
+    let selection = spec.selection.as_ref().map(|s| match s {
+        Selection::Key(k) => (false, k.as_str()),
+        Selection::Regex(r) => (true, r.as_str()),
+    });
+    Rc::clone(cache.entry((spec.name, selection, spec.exclusions.as_slice())).or_insert_with(|| Rc::new(resolver.resolve(spec))))
+}
+
 impl Probes {
     /// Compute the captures and macros for one request into `tx`.
     pub(crate) fn fill(&self, rd: &RequestData, tx: &mut TxCollection) {
@@ -699,12 +718,16 @@ impl Probes {
             }
         }
         let response = ResponseData::new();
+        // The probes read the same request variables (ARGS, cookies, …) again
+        // and again: resolve each once. TX changes as the probes fill it, so
+        // it is resolved afresh.
+        let mut resolved: HashMap<SpecKey<'_>, Rc<Vec<(String, String)>>> = HashMap::new();
         let mut copies: Vec<(String, String)> = Vec::new();
         for p in &self.pluses {
             let resolver = VariableResolver::new(rd, &response, &computed, None, &[], &[]);
             let mut i = 0usize;
             for spec in p.variables.iter().filter(|s| !s.count_mode) {
-                for (name, value) in resolver.resolve(spec) {
+                for (name, value) in cached(&mut resolved, &resolver, spec).iter() {
                     let excluded = || p.excluded.iter().any(|(t, path)| target_names(t, &name) && path.as_ref().is_none_or(|re| re.is_match(&rd.path)));
                     if i == PLUS_SLOTS {
                         break;
@@ -713,7 +736,7 @@ impl Probes {
                         continue;
                     }
                     copies.push((format!("{}{i}", p.key), value.replace('+', " ")));
-                    copies.push((format!("{}{i}_name", p.key), reported_target(&name)));
+                    copies.push((format!("{}{i}_name", p.key), reported_target(name)));
                     i += 1;
                 }
             }
@@ -732,11 +755,11 @@ impl Probes {
                 let resolver = VariableResolver::new(rd, &response, &computed, None, &[], &[]);
                 let mut found: Option<(String, Vec<String>)> = None;
                 'vars: for spec in p.variables.iter().filter(|s| !s.count_mode) {
-                    for (name, value) in resolver.resolve(spec) {
-                        let t = p.transformations.apply(&value);
+                    for (name, value) in cached(&mut resolved, &resolver, spec).iter() {
+                        let t = p.transformations.apply(value);
                         if let Some(c) = p.regex.captures(&t) {
                             let groups = (0..c.len().min(10)).map(|i| c.get(i).map_or(String::new(), |m| m.as_str().to_string())).collect();
-                            found = Some((name, groups));
+                            found = Some((name.clone(), groups));
                             break 'vars;
                         }
                     }
@@ -754,8 +777,8 @@ impl Probes {
             let resolver = VariableResolver::new(rd, &response, &computed, None, &[], &[]);
             let mut index = 0usize;
             for spec in c.variables.iter().filter(|s| !s.count_mode) {
-                for (name, value) in resolver.resolve(spec) {
-                    let t = c.transformations.apply(&value);
+                for (name, value) in cached(&mut resolved, &resolver, spec).iter() {
+                    let t = c.transformations.apply(value);
                     let Some(caps) = c.regex.captures(&t) else { continue };
                     let group = |m: &regex::Captures<'_>| match capture_group_macro(&m[1]) {
                         Some(n) => Some(caps.get(n).map_or(String::new(), |g| g.as_str().to_string())),

@@ -14,7 +14,7 @@
 //! ASCII case-insensitively, which only widens the filter), so a skipped rule
 //! is one whose regex would have said "no match".
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex_syntax::hir::{Class, Hir, HirKind};
 use std::collections::BTreeSet;
 
@@ -233,6 +233,7 @@ impl GroupFilter {
         }
         let ac = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
+            .kind(Some(AhoCorasickKind::DFA))
             .match_kind(MatchKind::Standard)
             .build(&patterns)
             .ok()?;

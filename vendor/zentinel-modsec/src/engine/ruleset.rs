@@ -46,6 +46,10 @@ pub struct CompiledRule {
     /// it is request data that stays fixed within a phase (so its values can
     /// be resolved once per phase and shared); `None` otherwise.
     pub static_vars: Option<u32>,
+    /// With `static_vars`: each variable's number among the distinct static
+    /// variables, so each is resolved once per phase however many lists
+    /// share it.
+    pub static_specs: Vec<u32>,
 }
 
 impl std::fmt::Debug for CompiledRule {
@@ -251,6 +255,7 @@ impl CompiledRuleset {
                         pipeline: 0,
                         prefilter_slot: None,
                         static_vars: None,
+                        static_specs: Vec::new(),
                     };
 
                     let rules_for_phase = ruleset.rules.by_phase.entry(phase).or_default();
@@ -303,6 +308,7 @@ impl CompiledRuleset {
                         pipeline: 0,
                         prefilter_slot: None,
                         static_vars: None,
+                        static_specs: Vec::new(),
                     };
 
                     ruleset.rules.add(phase, compiled);
@@ -334,6 +340,7 @@ impl CompiledRuleset {
     fn build_prefilters(&mut self) {
         let mut pipelines: HashMap<String, u32> = HashMap::new();
         let mut var_lists: HashMap<String, u32> = HashMap::new();
+        let mut var_specs: HashMap<String, u32> = HashMap::new();
         let written = TxWrites::of(self.rules.by_phase.values().flatten());
         let mut groups: Vec<Vec<Vec<Vec<u8>>>> = Vec::new();
         for rules in self.rules.by_phase.values_mut() {
@@ -350,6 +357,14 @@ impl CompiledRuleset {
                 if !rule.variables.is_empty() && rule.variables.iter().all(|v| !v.count_mode && fixed_in_phase(v, &written)) {
                     let next = var_lists.len() as u32;
                     rule.static_vars = Some(*var_lists.entry(format!("{:?}", rule.variables)).or_insert(next));
+                    rule.static_specs = rule
+                        .variables
+                        .iter()
+                        .map(|v| {
+                            let next = var_specs.len() as u32;
+                            *var_specs.entry(format!("{v:?}")).or_insert(next)
+                        })
+                        .collect();
                 }
                 let spec = &rule.operator_spec;
                 if spec.argument.contains("%{") {
@@ -407,10 +422,6 @@ impl CompiledRuleset {
         self.prefilters.get(id as usize).and_then(Option::as_ref)
     }
 
-    /// Number of distinct transformation pipelines.
-    pub(crate) fn pipeline_count(&self) -> usize {
-        self.prefilters.len()
-    }
 
     /// Get rules for a phase.
     pub fn rules_for_phase(&self, phase: Phase) -> &[CompiledRule] {

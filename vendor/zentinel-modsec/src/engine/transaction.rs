@@ -76,10 +76,35 @@ pub struct Transaction {
     matched_data: Vec<MatchedData>,
     /// Transformed values and their prefilter hits, per pipeline, shared by
     /// every rule of the transaction (edge patch).
-    memo: RefCell<Vec<HashMap<String, Rc<Transformed>>>>,
-    /// Per phase: for a static variable list and a pipeline, which
-    /// prefiltered rules could match any of its values (edge patch).
-    list_hits: RefCell<HashMap<(u32, u32), Vec<u64>>>,
+    memo: RefCell<Memo>,
+}
+
+/// Per-transaction caches of the edge patch: CRS reads the same few variable
+/// lists through the same few transformation pipelines in hundreds of rules.
+#[derive(Default)]
+struct Memo {
+    /// Every distinct value seen, numbered.
+    ids: HashMap<String, u32>,
+    /// `[pipeline][value id]`: the value after that pipeline.
+    transformed: Vec<Vec<Option<Rc<Transformed>>>>,
+    /// Per phase: what a static variable list resolved to, values numbered.
+    lists: HashMap<u32, Rc<Vec<(String, String, u32)>>>,
+    /// Per phase: what one static variable resolved to.
+    specs: HashMap<u32, Rc<Vec<(String, String, u32)>>>,
+    /// Per phase: for a static list and a pipeline, which prefiltered rules
+    /// could match any of its values.
+    list_hits: HashMap<(u32, u32), Rc<Vec<u64>>>,
+}
+
+impl Memo {
+    fn id(&mut self, value: &str) -> u32 {
+        if let Some(id) = self.ids.get(value) {
+            return *id;
+        }
+        let id = self.ids.len() as u32;
+        self.ids.insert(value.to_string(), id);
+        id
+    }
 }
 
 /// One value after one transformation pipeline.
@@ -156,8 +181,7 @@ impl Transaction {
             captures: Vec::new(),
             controls: TransactionControls::default(),
             matched_data: Vec::new(),
-            memo: RefCell::new(Vec::new()),
-            list_hits: RefCell::new(HashMap::new()),
+            memo: RefCell::new(Memo::default()),
         }
     }
 
@@ -424,7 +448,12 @@ impl Transaction {
 
         // The body's arguments arrive between phases: what a variable list
         // resolved to in the previous phase is stale.
-        self.list_hits.borrow_mut().clear();
+        {
+            let mut memo = self.memo.borrow_mut();
+            memo.lists.clear();
+            memo.specs.clear();
+            memo.list_hits.clear();
+        }
 
         let mut chain_state = ChainState::new();
         // A chain is one logical rule: the starter's actions fire only when
@@ -684,15 +713,22 @@ impl Transaction {
         // variable.
         let filter_targets = self.controls.has_target_removals(rule.id.as_deref());
 
-        // A regex rule none of whose literals occurs in any value it reads
-        // cannot match: skip it without resolving its variables again.
-        if !filter_targets && !rule.operator_negated && self.cannot_match(rule, &resolver) {
-            return Ok(RuleOutcome::no_match());
+        // A rule over a static list: its values were resolved once this phase.
+        // One none of whose literals occurs in any of them cannot match:
+        // skip it without running its operator.
+        let cached = match rule.static_vars {
+            Some(list) if !filter_targets => Some(self.list_values(list, rule, &resolver)),
+            _ => None,
+        };
+        if let Some((list, values)) = &cached {
+            if !rule.operator_negated && self.cannot_match(rule, *list, values) {
+                return Ok(RuleOutcome::no_match());
+            }
         }
 
-        let mut all_values = Vec::new();
+        let mut all_values: Vec<(String, String)> = Vec::new();
         let mut any_excluded = false;
-        for spec in &rule.variables {
+        for spec in rule.variables.iter().filter(|_| cached.is_none()) {
             let mut resolved = resolver.resolve(spec);
             if filter_targets {
                 let before = resolved.len();
@@ -720,7 +756,11 @@ impl Transaction {
             return Ok(RuleOutcome::no_match());
         }
 
-        if all_values.is_empty() {
+        let no_values = match &cached {
+            Some((_, values)) => values.is_empty(),
+            None => all_values.is_empty(),
+        };
+        if no_values {
             // A rule with no variable specs at all (i.e. SecAction) runs its
             // operator unconditionally — this is how CRS sets up TX thresholds.
             if rule.variables.is_empty() {
@@ -772,8 +812,21 @@ impl Transaction {
         };
 
         // Apply transformations and match
-        for (name, value) in all_values {
-            let transformed = self.transformed(rule, &value);
+        let fresh: Vec<(&str, &str, Option<u32>)>;
+        let values: &[(String, String, u32)];
+        match &cached {
+            Some((_, v)) => {
+                values = v.as_slice();
+                fresh = Vec::new();
+            }
+            None => {
+                values = &[];
+                fresh = all_values.iter().map(|(n, v)| (n.as_str(), v.as_str(), None)).collect();
+            }
+        }
+        let iter = values.iter().map(|(n, v, id)| (n.as_str(), v.as_str(), Some(*id))).chain(fresh.iter().copied());
+        for (name, value, id) in iter {
+            let transformed = self.transformed(rule, value, id);
             let result = match (rule.prefilter_slot, self.ruleset.prefilter(rule.pipeline)) {
                 // None of the literals every match of this regex contains is
                 // in the value: the regex cannot match, so it is not run.
@@ -793,7 +846,7 @@ impl Transaction {
 
             if final_match {
                 let matched = MatchedVariable {
-                    name,
+                    name: name.to_string(),
                     // ModSecurity's MATCHED_VAR is the *variable's* value, not
                     // the portion the operator hit. The portion is reported
                     // separately, since an audit log wants both: the value to
@@ -812,52 +865,86 @@ impl Transaction {
         Ok(RuleOutcome::no_match())
     }
 
-    /// Whether `rule` (a non-negated, prefiltered regex over a static
-    /// variable list) has no literal in any value of that list.
-    fn cannot_match(&self, rule: &CompiledRule, resolver: &VariableResolver<'_>) -> bool {
-        let (Some(list), Some(slot), Some(filter)) =
-            (rule.static_vars, rule.prefilter_slot, self.ruleset.prefilter(rule.pipeline))
-        else {
+    /// The values of static list `list` (what `rule`'s variables resolve
+    /// to), resolved once per phase and numbered.
+    fn list_values(
+        &self,
+        list: u32,
+        rule: &CompiledRule,
+        resolver: &VariableResolver<'_>,
+    ) -> (u32, Rc<Vec<(String, String, u32)>>) {
+        if let Some(v) = self.memo.borrow().lists.get(&list) {
+            return (list, Rc::clone(v));
+        }
+        let mut memo = self.memo.borrow_mut();
+        let mut values = Vec::new();
+        for (spec, spec_id) in rule.variables.iter().zip(&rule.static_specs) {
+            let resolved = match memo.specs.get(spec_id) {
+                Some(r) => Rc::clone(r),
+                None => {
+                    let r: Vec<(String, String, u32)> =
+                        resolver.resolve(spec).into_iter().map(|(n, v)| {
+                            let id = memo.id(&v);
+                            (n, v, id)
+                        }).collect();
+                    let r = Rc::new(r);
+                    memo.specs.insert(*spec_id, Rc::clone(&r));
+                    r
+                }
+            };
+            values.extend(resolved.iter().cloned());
+        }
+        let values = Rc::new(values);
+        memo.lists.insert(list, Rc::clone(&values));
+        (list, values)
+    }
+
+    /// Whether `rule` (non-negated, over static list `list`) is a
+    /// prefiltered one none of whose literals is in any of the list's values.
+    fn cannot_match(&self, rule: &CompiledRule, list: u32, values: &[(String, String, u32)]) -> bool {
+        let (Some(slot), Some(filter)) = (rule.prefilter_slot, self.ruleset.prefilter(rule.pipeline)) else {
             return false;
         };
-        if let Some(bits) = self.list_hits.borrow().get(&(list, rule.pipeline)) {
+        if let Some(bits) = self.memo.borrow().list_hits.get(&(list, rule.pipeline)) {
             return !super::prefilter::has(bits, slot);
         }
         let mut bits: Vec<u64> = Vec::new();
-        for spec in &rule.variables {
-            for (_, value) in resolver.resolve(spec) {
-                let t = self.transformed(rule, &value);
-                let hits = t.hits.get_or_init(|| filter.hits(&t.value));
-                if bits.len() < hits.len() {
-                    bits.resize(hits.len(), 0);
-                }
-                for (b, h) in bits.iter_mut().zip(hits) {
-                    *b |= h;
-                }
+        for (_, value, id) in values {
+            let t = self.transformed(rule, value, Some(*id));
+            let hits = t.hits.get_or_init(|| filter.hits(&t.value));
+            if bits.len() < hits.len() {
+                bits.resize(hits.len(), 0);
+            }
+            for (b, h) in bits.iter_mut().zip(hits) {
+                *b |= h;
             }
         }
         let skip = !super::prefilter::has(&bits, slot);
-        self.list_hits.borrow_mut().insert((list, rule.pipeline), bits);
+        self.memo.borrow_mut().list_hits.insert((list, rule.pipeline), Rc::new(bits));
         skip
     }
 
     /// `value` after `rule`'s transformations, computed once per pipeline and
-    /// value in this transaction: CRS applies the same few pipelines to the
-    /// same arguments in hundreds of rules.
-    fn transformed(&self, rule: &CompiledRule, value: &str) -> Rc<Transformed> {
+    /// value in this transaction. `id` is the value's number, if known.
+    fn transformed(&self, rule: &CompiledRule, value: &str, id: Option<u32>) -> Rc<Transformed> {
         let mut memo = self.memo.borrow_mut();
-        if memo.is_empty() {
-            memo.resize_with(self.ruleset.pipeline_count().max(1), HashMap::new);
+        let id = match id {
+            Some(id) => id,
+            None => memo.id(value),
+        } as usize;
+        let pipeline = rule.pipeline as usize;
+        if memo.transformed.len() <= pipeline {
+            memo.transformed.resize_with(pipeline + 1, Vec::new);
         }
-        let slot = rule.pipeline as usize;
-        if slot >= memo.len() {
-            memo.resize_with(slot + 1, HashMap::new);
+        let row = &mut memo.transformed[pipeline];
+        if row.len() <= id {
+            row.resize(id + 1, None);
         }
-        if let Some(hit) = memo[slot].get(value) {
+        if let Some(hit) = &row[id] {
             return Rc::clone(hit);
         }
         let t = Rc::new(Transformed { value: rule.transformations.apply(value).into_owned(), hits: OnceCell::new() });
-        memo[slot].insert(value.to_string(), Rc::clone(&t));
+        row[id] = Some(Rc::clone(&t));
         t
     }
 
