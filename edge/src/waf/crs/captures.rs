@@ -31,6 +31,7 @@
 
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::{Arc, OnceLock};
 
 use regex::Regex;
 use zentinel_modsec::parser::{Action, DataAction, Directive, FlowAction, OperatorName, SecRule, Selection, SetVarValue, VariableName, VariableSpec};
@@ -74,7 +75,7 @@ struct CaptureProbe {
     key: String,
     variables: Vec<VariableSpec>,
     transformations: TransformationPipeline,
-    regex: Regex,
+    regex: LazyRx,
 }
 
 /// One request macro (`collection.key`) the layer resolves per request.
@@ -93,7 +94,7 @@ struct MacroProbe {
 struct CollectProbe {
     variables: Vec<VariableSpec>,
     transformations: TransformationPipeline,
-    regex: Regex,
+    regex: LazyRx,
     /// The setvar's key: a `%{tx.N}` in it is group N, any other macro the
     /// match's index.
     key: String,
@@ -129,7 +130,7 @@ fn collect(r: &mut SecRule, id: u64, probes: &mut Probes, notes: &mut Vec<LoadNo
     if r.operator.name != OperatorName::Rx || r.operator.negated || !r.actions.iter().any(|a| per_match(a).is_some()) {
         return Ok(());
     }
-    let regex = Regex::new(&r.operator.argument).map_err(|e| CrsError::Load(format!("rule {id}: {e}")))?;
+    let regex = LazyRx::new(&r.operator.argument);
     let names: Vec<String> = r.actions.iter().filter_map(|a| if let Action::Transformation(t) = a { Some(t.clone()) } else { None }).collect();
     let transformations = TransformationPipeline::from_names(&names).map_err(|e| CrsError::Load(format!("rule {id}: {e}")))?;
     for (key, value) in r.actions.iter().filter_map(per_match) {
@@ -147,6 +148,33 @@ pub(crate) struct Probes {
     macros: Vec<MacroProbe>,
     collects: Vec<CollectProbe>,
     pluses: Vec<PlusProbe>,
+}
+
+/// A probe's regex, built on its first use: CRS's patterns are large, and
+/// on benign traffic a probe rarely meets a value holding one of the
+/// literals every match contains (the engine's prefilter, applied here too).
+/// The engine compiles the same pattern for the rule itself, so its syntax
+/// was checked at load.
+#[derive(Clone)]
+struct LazyRx {
+    pattern: String,
+    literals: Option<aho_corasick::AhoCorasick>,
+    regex: Arc<OnceLock<Option<Regex>>>,
+}
+
+impl LazyRx {
+    fn new(pattern: &str) -> LazyRx {
+        let literals = zentinel_modsec::engine::required_literals(pattern)
+            .and_then(|l| aho_corasick::AhoCorasick::builder().ascii_case_insensitive(true).build(l).ok());
+        LazyRx { pattern: pattern.to_string(), literals, regex: Arc::new(OnceLock::new()) }
+    }
+
+    fn captures<'t>(&self, text: &'t str) -> Option<regex::Captures<'t>> {
+        if self.literals.as_ref().is_some_and(|ac| !ac.is_match(text)) {
+            return None;
+        }
+        self.regex.get_or_init(|| Regex::new(&self.pattern).ok()).as_ref()?.captures(text)
+    }
 }
 
 fn self_macro_regex() -> &'static Regex {
@@ -602,7 +630,7 @@ pub(crate) fn rewrite(directives: &mut [Directive], excluded: &std::collections:
                 w.rule(&mut probe_rule, previous.as_deref(), false);
                 r.variables = probe_rule.variables.clone();
                 r.operator = probe_rule.operator.clone();
-                let regex = Regex::new(&r.operator.argument).map_err(|e| CrsError::Load(format!("rule {id}: {e}")))?;
+                let regex = LazyRx::new(&r.operator.argument);
                 let names: Vec<String> = r.actions.iter().filter_map(|a| if let Action::Transformation(t) = a { Some(t.clone()) } else { None }).collect();
                 let transformations = TransformationPipeline::from_names(&names).map_err(|e| CrsError::Load(format!("rule {id}: {e}")))?;
                 let used = reads_groups_after(directives, &group, link, &w.macros);

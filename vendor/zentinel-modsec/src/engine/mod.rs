@@ -4,7 +4,7 @@ pub mod chain;
 pub mod control;
 pub mod intervention;
 pub mod phase;
-mod prefilter;
+pub(crate) mod prefilter;
 pub mod ruleset;
 pub mod scoring;
 pub mod transaction;
@@ -13,6 +13,7 @@ pub use control::{CtlDirective, TransactionControls};
 pub use intervention::Intervention;
 pub use ruleset::{CompiledRuleset, Rules};
 pub use transaction::Transaction;
+pub use prefilter::required_literals;
 
 use crate::error::Result;
 use std::sync::Arc;

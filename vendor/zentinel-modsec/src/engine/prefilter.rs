@@ -14,7 +14,7 @@
 //! ASCII case-insensitively, which only widens the filter), so a skipped rule
 //! is one whose regex would have said "no match".
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex_syntax::hir::{Class, Hir, HirKind};
 use std::collections::BTreeSet;
 
@@ -36,10 +36,13 @@ struct Facts {
 
 /// The literals one of which every match of `pattern` contains, or `None`
 /// when no small such set exists (the rule is then always evaluated).
-pub(crate) fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
-    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
-    let set = facts(&hir).required?;
-    Some(set.into_iter().collect())
+pub fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    literals_of(&regex_syntax::Parser::new().parse(pattern).ok()?)
+}
+
+/// [`required_literals`] of an already parsed pattern.
+pub(crate) fn literals_of(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+    Some(facts(hir).required?.into_iter().collect())
 }
 
 fn lower(bytes: &[u8]) -> Vec<u8> {
@@ -233,7 +236,6 @@ impl GroupFilter {
         }
         let ac = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
-            .kind(Some(AhoCorasickKind::DFA))
             .match_kind(MatchKind::Standard)
             .build(&patterns)
             .ok()?;

@@ -10,7 +10,7 @@ use crate::parser::{
 use crate::transformations::TransformationPipeline;
 
 use super::phase::Phase;
-use super::prefilter::{required_literals, GroupFilter};
+use super::prefilter::GroupFilter;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -371,7 +371,7 @@ impl CompiledRuleset {
                     continue;
                 }
                 let literals = match spec.name {
-                    OperatorName::Rx => required_literals(&spec.argument),
+                    OperatorName::Rx => rule.operator.required_literals(),
                     // `@pm` matches one of its words (ASCII case-insensitive,
                     // as the automaton here); the others need their argument.
                     OperatorName::Pm | OperatorName::Pmf => {

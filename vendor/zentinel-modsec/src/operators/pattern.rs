@@ -23,6 +23,8 @@ pub struct RxOperator {
     /// that passes syntax validation but cannot be built (an oversized
     /// program, say) is reported once rather than retried per request.
     compiled: OnceCell<Option<Regex>>,
+    /// From the same parse as the syntax check (edge patch).
+    literals: Option<Vec<Vec<u8>>>,
 }
 
 impl RxOperator {
@@ -41,16 +43,20 @@ impl RxOperator {
             });
         }
 
-        if let Err(e) = regex_syntax::Parser::new().parse(pattern) {
-            return Err(Error::RegexCompile {
-                pattern: pattern.to_string(),
-                source: regex::Error::Syntax(e.to_string()),
-            });
-        }
+        let hir = match regex_syntax::Parser::new().parse(pattern) {
+            Ok(hir) => hir,
+            Err(e) => {
+                return Err(Error::RegexCompile {
+                    pattern: pattern.to_string(),
+                    source: regex::Error::Syntax(e.to_string()),
+                })
+            }
+        };
 
         Ok(Self {
             pattern_str: pattern.to_string(),
             compiled: OnceCell::new(),
+            literals: crate::engine::prefilter::literals_of(&hir),
         })
     }
 
@@ -108,6 +114,10 @@ impl Operator for RxOperator {
 
     fn supports_capture(&self) -> bool {
         true
+    }
+
+    fn required_literals(&self) -> Option<Vec<Vec<u8>>> {
+        self.literals.clone()
     }
 }
 

@@ -52,4 +52,11 @@ pub trait Operator: Send + Sync {
     fn supports_capture(&self) -> bool {
         false
     }
+
+    /// Literals one of which (ASCII case aside) is in every value this
+    /// operator matches, if it knows a small such set: what the ruleset's
+    /// prefilter skips rules by (edge patch).
+    fn required_literals(&self) -> Option<Vec<Vec<u8>>> {
+        None
+    }
 }
