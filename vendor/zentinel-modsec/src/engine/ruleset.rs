@@ -390,19 +390,6 @@ impl CompiledRuleset {
                 }
             }
         }
-        if std::env::var_os("ZDEBUG").is_some() {
-            let all: Vec<&CompiledRule> = self.rules.by_phase.values().flatten().collect();
-            eprintln!("rules {} rx {} slot {} static {} both {} pipelines {} lists {}",
-                all.len(),
-                all.iter().filter(|r| r.operator_spec.name == OperatorName::Rx).count(),
-                all.iter().filter(|r| r.prefilter_slot.is_some()).count(),
-                all.iter().filter(|r| r.static_vars.is_some()).count(),
-                all.iter().filter(|r| r.static_vars.is_some() && r.prefilter_slot.is_some()).count(),
-                pipelines.len(), var_lists.len());
-            for r in all.iter().filter(|r| r.prefilter_slot.is_some() && r.static_vars.is_none()) {
-                eprintln!("  nostatic {:?} {:?}", r.id, r.variables.iter().filter(|v| v.name == VariableName::Tx || v.name == VariableName::MatchedVars).map(|v| (&v.selection, &v.exclusions)).collect::<Vec<_>>());
-            }
-        }
         self.prefilters = groups
             .iter()
             .map(|g| if g.is_empty() { None } else { GroupFilter::new(g) })
@@ -421,7 +408,6 @@ impl CompiledRuleset {
     pub(crate) fn prefilter(&self, id: u32) -> Option<&GroupFilter> {
         self.prefilters.get(id as usize).and_then(Option::as_ref)
     }
-
 
     /// Get rules for a phase.
     pub fn rules_for_phase(&self, phase: Phase) -> &[CompiledRule] {
