@@ -16,11 +16,25 @@ cd "${1:-edge}"
 # default one (the e2e `crs` suite: `owasp-crs` into edge/build-crs).
 OUT="${EDGE_OUT_DIR:-build}"
 worker-build --release --out-dir "$OUT" ${EDGE_FEATURES:+--features "$EDGE_FEATURES"}
-# worker-build keeps the wasm names section (readable stack traces); it is a
-# sixth of the module. The edge never panics on input and logs its own errors,
-# so drop it unless asked: EDGE_KEEP_WASM_NAMES=1 keeps it.
-if [ -z "${EDGE_KEEP_WASM_NAMES:-}" ]; then
-  "$WASM_OPT_BIN" "$OUT/index_bg.wasm" -o "$OUT/index_bg.wasm" --strip-debug \
-    --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
-    --enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling
-fi
+# The edge's wasm-opt pass (its Cargo metadata turns worker-build's off): -Oz
+# for size and, in the same pass, dropping the wasm names section (a sixth of
+# the module; the edge never panics on input and logs its own errors).
+# EDGE_KEEP_WASM_NAMES=1 keeps the names for readable stack traces. Other
+# crates (bench/passthrough) keep worker-build's pass and only lose the names.
+OPT=-Oz
+[ "${1:-edge}" = edge ] || OPT=
+NAMES=--strip-debug
+[ -n "${EDGE_KEEP_WASM_NAMES:-}" ] && NAMES=--debuginfo
+[ -z "$OPT" ] && [ "$NAMES" = --debuginfo ] && exit 0
+for attempt in 1 2 3; do
+  if "$WASM_OPT_BIN" "$OUT/index_bg.wasm" -o "$OUT/index_bg.opt.wasm" $OPT "$NAMES" \
+      --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
+      --enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling; then
+    mv "$OUT/index_bg.opt.wasm" "$OUT/index_bg.wasm"
+    exit 0
+  fi
+  # binaryen's npm build is wasm under Node; a crash of it (seen once in CI,
+  # SIGTRAP) is not a property of the input, so run it again before failing.
+  echo "build-worker: wasm-opt failed (attempt $attempt of 3)" >&2
+done
+exit 1
