@@ -154,23 +154,27 @@ pub(crate) struct Probes {
 /// on benign traffic a probe rarely meets a value holding one of the
 /// literals every match contains (the engine's prefilter, applied here too).
 /// The engine compiles the same pattern for the rule itself, so its syntax
-/// was checked at load.
+/// was checked at load, and the literals come from the analysis it keeps: a
+/// probe costs nothing until it first sees a value.
 #[derive(Clone)]
 struct LazyRx {
-    pattern: String,
-    literals: Option<aho_corasick::AhoCorasick>,
+    pattern: Arc<str>,
+    /// `None` inside: no literal set, every value goes to the regex.
+    literals: Arc<OnceLock<Option<aho_corasick::AhoCorasick>>>,
     regex: Arc<OnceLock<Option<Regex>>>,
 }
 
 impl LazyRx {
     fn new(pattern: &str) -> LazyRx {
-        let literals = zentinel_modsec::engine::required_literals(pattern)
-            .and_then(|l| aho_corasick::AhoCorasick::builder().ascii_case_insensitive(true).build(l).ok());
-        LazyRx { pattern: pattern.to_string(), literals, regex: Arc::new(OnceLock::new()) }
+        LazyRx { pattern: pattern.into(), literals: Arc::default(), regex: Arc::default() }
     }
 
     fn captures<'t>(&self, text: &'t str) -> Option<regex::Captures<'t>> {
-        if self.literals.as_ref().is_some_and(|ac| !ac.is_match(text)) {
+        let literals = self.literals.get_or_init(|| {
+            zentinel_modsec::engine::required_literals(&self.pattern)
+                .and_then(|l| aho_corasick::AhoCorasick::builder().ascii_case_insensitive(true).build(l).ok())
+        });
+        if literals.as_ref().is_some_and(|ac| !ac.is_match(text)) {
             return None;
         }
         self.regex.get_or_init(|| Regex::new(&self.pattern).ok()).as_ref()?.captures(text)

@@ -6,6 +6,7 @@ use zentinel_modsec::parser::{Action, DataAction, Directive, DisruptiveAction, F
 use zentinel_modsec::{CompiledRuleset, ModSecurity};
 
 use super::bundle;
+use super::known;
 use super::captures;
 use super::exclusions;
 use super::{CrsError, Settings};
@@ -42,6 +43,9 @@ fn settings_text(s: &Settings) -> String {
 }
 
 pub(crate) fn load(s: &Settings) -> Result<Loaded, CrsError> {
+    // The shipped patterns were parsed and factored before the build
+    // (`known.rs`): a cold isolate skips that work for every stock rule.
+    zentinel_modsec::engine::use_known_analyses(known::KNOWN);
     let mut head = String::from("SecRuleEngine On\nSecRequestBodyAccess On\n");
     head.push_str(bundle::SETUP);
     head.push('\n');

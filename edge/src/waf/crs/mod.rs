@@ -27,6 +27,8 @@ mod engine;
 #[cfg(feature = "owasp-crs")]
 mod exclusions;
 #[cfg(feature = "owasp-crs")]
+mod known;
+#[cfg(feature = "owasp-crs")]
 mod load;
 
 use serde::Deserialize;

@@ -4,6 +4,7 @@ pub mod chain;
 pub mod control;
 pub mod intervention;
 pub mod phase;
+pub(crate) mod analysis;
 pub(crate) mod prefilter;
 pub mod ruleset;
 pub mod scoring;
@@ -13,6 +14,7 @@ pub use control::{CtlDirective, TransactionControls};
 pub use intervention::Intervention;
 pub use ruleset::{CompiledRuleset, Rules};
 pub use transaction::Transaction;
+pub use analysis::{fresh_analysis, forget_analyses, pattern_key, patterns_analysed_during, use_known_analyses, KnownAnalysis};
 pub use prefilter::required_literals;
 
 use crate::error::Result;

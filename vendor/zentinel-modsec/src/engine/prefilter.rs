@@ -37,7 +37,7 @@ struct Facts {
 /// The literals one of which every match of `pattern` contains, or `None`
 /// when no small such set exists (the rule is then always evaluated).
 pub fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
-    literals_of(&regex_syntax::Parser::new().parse(pattern).ok()?)
+    super::analysis::analyse(pattern).ok()?
 }
 
 /// [`required_literals`] of an already parsed pattern.

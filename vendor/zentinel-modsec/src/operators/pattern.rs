@@ -43,21 +43,12 @@ impl RxOperator {
             });
         }
 
-        let hir = match regex_syntax::Parser::new().parse(pattern) {
-            Ok(hir) => hir,
-            Err(e) => {
-                return Err(Error::RegexCompile {
-                    pattern: pattern.to_string(),
-                    source: regex::Error::Syntax(e.to_string()),
-                })
-            }
-        };
+        let literals = crate::engine::analysis::analyse(pattern).map_err(|e| Error::RegexCompile {
+            pattern: pattern.to_string(),
+            source: regex::Error::Syntax(e),
+        })?;
 
-        Ok(Self {
-            pattern_str: pattern.to_string(),
-            compiled: OnceCell::new(),
-            literals: crate::engine::prefilter::literals_of(&hir),
-        })
+        Ok(Self { pattern_str: pattern.to_string(), compiled: OnceCell::new(), literals })
     }
 
     /// Get or compile the regex pattern.

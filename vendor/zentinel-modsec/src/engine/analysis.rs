@@ -1,0 +1,152 @@
+//! What loading learns of each `@rx` pattern, kept for the process (edge
+//! patch, see PATCHES.md).
+//!
+//! Parsing a CRS pattern into HIR and factoring its required literals
+//! ([`super::prefilter`]) is most of the cost of loading CRS. Each pattern is
+//! analysed once per process and shared: by every rule and every load (a
+//! changed configuration recompiles the same patterns), and by an embedder
+//! that runs some patterns itself. An embedder that ships its rules can also
+//! hand over the analyses of its patterns, made before it was built
+//! ([`use_known_analyses`]); then a cold load parses only patterns it has never
+//! seen.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+/// A pattern's syntax check and required literals: `Err` with the parser's
+/// message when it is not valid.
+pub(crate) type Analysis = Result<Option<Vec<Vec<u8>>>, String>;
+
+/// The analysis of a valid pattern, made before the process started.
+#[derive(Debug, Clone, Copy)]
+pub struct KnownAnalysis {
+    /// [`pattern_key`] of the pattern (the pattern itself is not kept: the
+    /// rules text already holds it).
+    pub key: u64,
+    /// Literals one of which every match contains, each preceded by its
+    /// length in one byte; `None` when the pattern has no small such set.
+    /// Any sound set will do, not only the one [`fresh_analysis`] finds: a
+    /// table may hold shorter literals that its ones contain.
+    pub literals: Option<&'static [u8]>,
+}
+
+impl KnownAnalysis {
+    /// The literals, decoded.
+    pub fn decode(&self) -> Option<Vec<Vec<u8>>> {
+        let mut rest = self.literals?;
+        let mut out = Vec::new();
+        while let Some((&len, tail)) = rest.split_first() {
+            let len = usize::from(len).min(tail.len());
+            out.push(tail[..len].to_vec());
+            rest = &tail[len..];
+        }
+        Some(out)
+    }
+}
+
+static KNOWN: OnceLock<&'static [KnownAnalysis]> = OnceLock::new();
+static ANALYSED: Mutex<Option<HashMap<String, Analysis>>> = Mutex::new(None);
+/// Enough for stock CRS plus local rules; past this a pattern is analysed
+/// without being kept.
+const MAX_ANALYSED: usize = 4096;
+
+thread_local! {
+    static RECORDING: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+}
+
+/// A pattern's key in a [`KnownAnalysis`] table: 64-bit FNV-1a of its bytes,
+/// then of its length (stable across builds and targets).
+pub fn pattern_key(pattern: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in pattern.bytes().chain((pattern.len() as u64).to_le_bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// Uses `table` (sorted by key) for patterns it holds. The first table given
+/// wins; returns whether it was this one.
+pub fn use_known_analyses(table: &'static [KnownAnalysis]) -> bool {
+    KNOWN.set(table).is_ok()
+}
+
+/// Parses `pattern` and factors its literals, with no table or cache: what a
+/// [`KnownAnalysis`] of it must say.
+pub fn fresh_analysis(pattern: &str) -> Result<Option<Vec<Vec<u8>>>, String> {
+    match regex_syntax::Parser::new().parse(pattern) {
+        Ok(hir) => Ok(super::prefilter::literals_of(&hir)),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Runs `f` and returns, with its result, every pattern analysed on this
+/// thread meanwhile (how an embedder lists the patterns its rules compile).
+pub fn patterns_analysed_during<R>(f: impl FnOnce() -> R) -> (R, Vec<String>) {
+    RECORDING.with(|r| *r.borrow_mut() = Some(Vec::new()));
+    let out = f();
+    let seen = RECORDING.with(|r| r.borrow_mut().take()).unwrap_or_default();
+    (out, seen)
+}
+
+/// Drops every kept analysis (not a [`use_known_analyses`] table): a
+/// benchmark of a cold load calls it before each load.
+pub fn forget_analyses() {
+    if let Ok(mut guard) = ANALYSED.lock() {
+        *guard = None;
+    }
+}
+
+fn known(pattern: &str) -> Option<Analysis> {
+    let table = KNOWN.get()?;
+    let key = pattern_key(pattern);
+    let at = table.binary_search_by_key(&key, |k| k.key).ok()?;
+    Some(Ok(table[at].decode()))
+}
+
+/// [`Analysis`] of `pattern`: kept, known, or made now.
+pub(crate) fn analyse(pattern: &str) -> Analysis {
+    RECORDING.with(|r| {
+        if let Some(seen) = r.borrow_mut().as_mut() {
+            seen.push(pattern.to_string());
+        }
+    });
+    if let Ok(guard) = ANALYSED.lock() {
+        if let Some(found) = guard.as_ref().and_then(|m| m.get(pattern)) {
+            return found.clone();
+        }
+    }
+    let analysis = known(pattern).unwrap_or_else(|| fresh_analysis(pattern));
+    if let Ok(mut guard) = ANALYSED.lock() {
+        let map = guard.get_or_insert_with(Default::default);
+        if map.len() < MAX_ANALYSED {
+            map.insert(pattern.to_string(), analysis.clone());
+        }
+    }
+    analysis
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_stable_and_length_sensitive() {
+        // Pinned: a generated table is only valid while keys stay the same.
+        assert_eq!(pattern_key(""), pattern_key(""));
+        assert_ne!(pattern_key("a"), pattern_key("a\0"));
+        assert_eq!(pattern_key("(?i)union\\s+select"), 0x5244_98ba_86a9_7173, "{:#x}", pattern_key("(?i)union\\s+select"));
+    }
+
+    #[test]
+    fn kept_analysis_equals_a_fresh_one_and_is_recorded() {
+        let p = "(?i)(?:sleep|benchmark)\\s*\\(";
+        let ((), seen) = patterns_analysed_during(|| {
+            assert_eq!(analyse(p), fresh_analysis(p));
+            assert_eq!(analyse(p), fresh_analysis(p));
+        });
+        assert_eq!(seen, vec![p.to_string(), p.to_string()]);
+        assert!(analyse("(unclosed").is_err());
+    }
+}
