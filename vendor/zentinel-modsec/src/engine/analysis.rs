@@ -16,7 +16,7 @@ use std::sync::{Mutex, OnceLock};
 
 /// A pattern's syntax check and required literals: `Err` with the parser's
 /// message when it is not valid.
-pub(crate) type Analysis = Result<Option<Vec<Vec<u8>>>, String>;
+pub type Analysis = Result<Option<Vec<Vec<u8>>>, String>;
 
 /// The analysis of a valid pattern, made before the process started.
 #[derive(Debug, Clone, Copy)]
@@ -74,7 +74,7 @@ pub fn use_known_analyses(table: &'static [KnownAnalysis]) -> bool {
 
 /// Parses `pattern` and factors its literals, with no table or cache: what a
 /// [`KnownAnalysis`] of it must say.
-pub fn fresh_analysis(pattern: &str) -> Result<Option<Vec<Vec<u8>>>, String> {
+pub fn fresh_analysis(pattern: &str) -> Analysis {
     match regex_syntax::Parser::new().parse(pattern) {
         Ok(hir) => Ok(super::prefilter::literals_of(&hir)),
         Err(e) => Err(e.to_string()),
