@@ -114,9 +114,13 @@ fn every_corpus_config_parses_or_fails_with_a_position() {
 }
 
 /// h5bp's nginx.conf with its template site enabled (as its README says:
-/// copy a template into conf.d/).
+/// copy a template into conf.d/). Each call gets its own copy: tests run in
+/// parallel threads of one process, and a shared directory was removed under
+/// a parse in progress.
 fn h5bp_site() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("h5bp-site-{}", std::process::id()));
+    static COPIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COPIES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("h5bp-site-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     copy_dir(&corpus("h5bp"), &dir);
     std::fs::copy(dir.join("conf.d/templates/no-ssl.example.com.conf"), dir.join("conf.d/example.com.conf")).unwrap();
