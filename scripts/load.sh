@@ -10,9 +10,10 @@
 # proxy and inspector, which cost more than the workers do; the configs are
 # written below. Load: tests/examples/load.rs.
 #   scripts/load.sh [SECONDS_PER_RUN] [CONCURRENCY]     (defaults 20, 16)
-# PROFILE=1 also keeps the wasm names and, after edge-mixed, takes a CPU
-# profile of the edge's isolate over the inspector during one more plain run
-# (edge-profile; tests/examples/profile.rs): target/load/edge-profile.summary.json.
+# PROFILE=1 also keeps the wasm names and takes a CPU profile of each of the
+# edge's, the pass-through's and js-edge's isolates over the inspector during
+# one more plain run (LABEL-profile; tests/examples/profile.rs):
+# target/load/*-profile.summary.json, and their CPU per request.
 # Each worker first gets a warm-up of 80,000 requests. Prints one JSON line per run,
 # then a summary. Exits 1 when a run saw answers other than the intended ones,
 # the global limit was not exact, the edge's wasm heap grew during a run, or
@@ -220,6 +221,21 @@ warm_up() { # URL: plain traffic until workerd's memory has mostly settled
   "$LOAD" --url "$1" --mix plain --seconds 120 --max-requests 80000 --concurrency "$CONC" >/dev/null || true
 }
 
+# profile_run LABEL URL: a CPU profile of the isolate on $INSPECT during one
+# more plain run of its own (the sampling profiler slows the isolate, so the
+# measured runs stay unprofiled): $OUT/LABEL.summary.json, .cpuprofile.
+profile_run() {
+  local label=$1 url=$2 prof
+  "$PROFILER" --inspector "$INSPECT" --seconds $(( SECS > 4 ? SECS - 2 : SECS )) \
+    --out "$OUT/$label.cpuprofile" >"$OUT/$label.summary.json" &
+  prof=$!
+  sleep 1
+  run "$label" "$url" plain "" || STATUS=1
+  wait "$prof" || { echo "profile of $label failed" >&2; STATUS=1; }
+  python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); print(sys.argv[2], "phases:", json.dumps(v["phases_pct"]))' \
+    "$OUT/$label.summary.json" "$label" || true
+}
+
 STATUS=0
 run direct "$ORIGIN" plain "" || STATUS=1
 
@@ -230,28 +246,21 @@ export STATS_LOG=$OUT/edge/edge.log
 run edge-plain "http://127.0.0.1:$EDGE_PORT" plain "$EDGE_PID" || STATUS=1
 run edge-mixed "http://127.0.0.1:$EDGE_PORT" mixed "$EDGE_PID" --limit "$LIMIT" || STATUS=1
 unset STATS_LOG
-if [ -n "$PROFILE" ]; then
-  # Its own run: the sampling profiler slows the isolate, so edge-plain stays unprofiled.
-  "$PROFILER" --inspector "$INSPECT" --seconds $(( SECS > 4 ? SECS - 2 : SECS )) \
-    --out "$OUT/edge-profile.cpuprofile" >"$OUT/edge-profile.summary.json" &
-  PROF=$!
-  sleep 1
-  run edge-profile "http://127.0.0.1:$EDGE_PORT" plain "" || STATUS=1
-  wait "$PROF" || { echo "profile failed" >&2; STATUS=1; }
-  python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); print("edge-profile phases:", json.dumps(v["phases_pct"]))' "$OUT/edge-profile.summary.json" || true
-fi
+[ -n "$PROFILE" ] && profile_run edge-profile "http://127.0.0.1:$EDGE_PORT"
 kill -TERM -- "-$EDGE_PID" 2>/dev/null || true
 
 start_workerd "$OUT/passthrough/passthrough.capnp" "$PASS_PORT"
 PASS_PID=${PIDS[-1]}
 warm_up "http://127.0.0.1:$PASS_PORT"
 run passthrough "http://127.0.0.1:$PASS_PORT" plain "$PASS_PID" || STATUS=1
+[ -n "$PROFILE" ] && profile_run passthrough-profile "http://127.0.0.1:$PASS_PORT"
 kill -TERM -- "-$PASS_PID" 2>/dev/null || true
 
 start_workerd "$OUT/js-edge/js-edge.capnp" "$JS_PORT"
 JS_PID=${PIDS[-1]}
 warm_up "http://127.0.0.1:$JS_PORT"
 run js-edge "http://127.0.0.1:$JS_PORT" plain "$JS_PID" || STATUS=1
+[ -n "$PROFILE" ] && profile_run js-edge-profile "http://127.0.0.1:$JS_PORT"
 kill -TERM -- "-$JS_PID" 2>/dev/null || true
 
 start_workerd "$OUT/cache-baseline/cache-baseline.capnp" "$CACHE_PORT"
@@ -275,6 +284,21 @@ j = r["js-edge"]
 print(f"edge / js-edge: throughput {e['rps']/j['rps']:.2f}x, p50 {e['p50_ms']/j['p50_ms']:.2f}x, p99 {e['p99_ms']/j['p99_ms']:.2f}x")
 print(f"js-edge / passthrough: throughput {j['rps']/p['rps']:.2f}x, p50 {j['p50_ms']/p['p50_ms']:.2f}x")
 print(f"passthrough / direct: throughput {p['rps']/r['direct']['rps']:.2f}x, p50 {p['p50_ms']/r['direct']['p50_ms']:.2f}x (harness: workerd)")
+# With PROFILE=1: the isolate's own CPU per request (what Workers bill), from
+# each profiled run: the busy share of the samples over its request rate.
+# Unlike throughput it leaves out what the runs share (the load generator,
+# the origin, workerd's HTTP), so it moves less with the machine's load.
+busy = {}
+for k in ["edge", "passthrough", "js-edge"]:
+    try:
+        v, run_ = json.load(open(f"{out}/{k}-profile.summary.json")), json.load(open(f"{out}/{k}-profile.json"))
+    except (OSError, ValueError):
+        continue
+    idle = sum(x["pct"] for x in v["kinds_pct"] if x["kind"] == "idle")
+    busy[k] = (100 - idle) / 100 * 1000 / max(run_["rps"], 1)
+    print(f"{k}: isolate busy {busy[k]:.3f} ms per request ({100 - idle:.1f} % of samples at {run_['rps']:.0f} req/s, profiled)")
+if {"edge", "passthrough", "js-edge"} <= busy.keys():
+    print(f"isolate CPU per request: edge / passthrough {busy['edge'] / busy['passthrough']:.2f}x, edge / js-edge {busy['edge'] / busy['js-edge']:.2f}x")
 m = r["edge-mixed"]
 print(f"mixed: {m['answers']}; limit admitted {m['limited_admitted']} of {m['limit_expected']} expected")
 

@@ -43,7 +43,7 @@ fn request_info_reads_url_headers_and_client_ip() {
         &[("CF-Connecting-IP", " 2001:db8::7 "), ("X-Mixed-Case", "Value Kept")],
         None,
     );
-    let info = convert::request_info(&req);
+    let info = convert::request_info(req.inner());
     assert_eq!(info.method, "POST");
     assert_eq!((info.scheme.as_str(), info.host.as_str(), info.port), ("https", "api.example.com", Some(8443)));
     assert_eq!((info.path.as_str(), info.query.as_deref()), ("/v1/items", Some("q=1&b=2")));
@@ -61,7 +61,7 @@ fn request_cf_fields_are_read_and_odd_ones_ignored() {
         r#"{"country":"DE","continent":"EU","regionCode":"BY","asn":3320,"colo":"FRA",
             "botManagement":{"score":12,"verifiedBot":true},"clientAcceptEncoding":"","unknownField":[1,2]}"#,
     );
-    let cf = convert::request_info(&req).cf;
+    let cf = convert::request_info(req.inner()).cf;
     assert_eq!(cf.country.as_deref(), Some("DE"));
     assert_eq!(cf.continent.as_deref(), Some("EU"));
     assert_eq!(cf.region_code.as_deref(), Some("BY"));
@@ -73,10 +73,10 @@ fn request_cf_fields_are_read_and_odd_ones_ignored() {
     // A field of the wrong type makes the whole object unusable, never an exception.
     let odd = request(Method::Get, "https://example.com/", &[], None);
     with_cf(&odd, r#"{"country":7,"asn":"not a number"}"#);
-    assert_eq!(convert::request_info(&odd).cf, Default::default());
+    assert_eq!(convert::request_info(odd.inner()).cf, Default::default());
     let not_object = request(Method::Get, "https://example.com/", &[], None);
     with_cf(&not_object, r#""a string""#);
-    assert_eq!(convert::request_info(&not_object).cf, Default::default());
+    assert_eq!(convert::request_info(not_object.inner()).cf, Default::default());
 }
 
 #[wasm_bindgen_test]
@@ -114,17 +114,46 @@ async fn edge_response_carries_status_headers_and_body() {
         headers: vec![("content-type".into(), "application/json".into()), ("retry-after".into(), "3".into())],
         body: r#"{"error":"slow down"}"#.into(),
     };
-    let mut resp = convert::edge_response(&r, &[HeaderOp::Set("x-edge-cache".into(), "BYPASS".into())]).unwrap();
+    let made = convert::edge_response(&r);
+    let mut resp = worker::Response::from(convert::finish(&made, &[HeaderOp::Set("x-edge-cache".into(), "BYPASS".into())]));
     assert_eq!(resp.status_code(), 429);
     assert_eq!(resp.headers().get("retry-after").unwrap().as_deref(), Some("3"));
     assert_eq!(resp.headers().get("x-edge-cache").unwrap().as_deref(), Some("BYPASS"));
     assert_eq!(resp.text().await.unwrap(), r#"{"error":"slow down"}"#);
 
+    // A body without a declared type gets none (a JS string body would add text/plain).
+    let plain = EdgeResponse { status: 403, headers: vec![], body: "forbidden".into() };
+    let resp = worker::Response::from(convert::edge_response(&plain));
+    assert_eq!(resp.headers().get("content-type").unwrap(), None);
+
     // 204 carries no body at all (a body, even empty, would be a runtime error).
     let empty = EdgeResponse { status: 204, headers: vec![], body: String::new() };
-    let resp = convert::edge_response(&empty, &[]).unwrap();
+    let resp = worker::Response::from(convert::finish(&convert::edge_response(&empty), &[]));
     assert_eq!(resp.status_code(), 204);
     assert!(matches!(resp.body(), worker::ResponseBody::Empty));
+}
+
+#[wasm_bindgen_test]
+async fn finish_edits_a_copy_and_streams_the_body() {
+    let origin = worker::web_sys::ResponseInit::new();
+    origin.set_status(201);
+    origin.set_status_text("Made");
+    let h = Headers::new();
+    h.set("vary", "Accept-Encoding").unwrap();
+    h.set("server", "nginx").unwrap();
+    origin.set_headers(&h.0);
+    let fetched = worker::web_sys::Response::new_with_opt_str_and_init(Some("payload"), &origin).unwrap();
+    // With an edit that reads the header first (the glue's second path).
+    let ops = [HeaderOp::Remove("server".into()), HeaderOp::AppendToken("vary".into(), "Origin".into()), HeaderOp::Set("x-a".into(), "1".into())];
+    let out = convert::finish(&fetched, &ops);
+    assert_eq!((out.status(), out.status_text().as_str()), (201, "Made"));
+    let mut out = worker::Response::from(out);
+    assert_eq!(out.headers().get("server").unwrap(), None);
+    assert_eq!(out.headers().get("vary").unwrap().as_deref(), Some("Accept-Encoding, Origin"));
+    assert_eq!(out.headers().get("x-a").unwrap().as_deref(), Some("1"));
+    // The original's headers are untouched (for a fetched response they are immutable).
+    assert_eq!(fetched.headers().get("server").unwrap().as_deref(), Some("nginx"));
+    assert_eq!(out.text().await.unwrap(), "payload");
 }
 
 async fn read_all(stream: worker::web_sys::ReadableStream) -> String {
@@ -136,19 +165,19 @@ async fn read_all(stream: worker::web_sys::ReadableStream) -> String {
 async fn body_tee_gives_the_waf_the_head_and_the_origin_every_byte() {
     let text = "field=".to_string() + &"x".repeat(10_000);
     let req = request(Method::Post, "https://example.com/form", &[("content-type", "text/plain")], Some(&text));
-    let (head, rest) = body::read_head(&req, 64).await;
+    let (head, rest) = body::read_head(req.inner(), 64).await;
     assert_eq!(head, text.as_bytes()[..64]);
     assert_eq!(read_all(rest.expect("forwarded branch")).await, text);
 
     // A body shorter than the cap: the head is all of it.
     let short = request(Method::Post, "https://example.com/form", &[], Some("a=1"));
-    let (head, rest) = body::read_head(&short, 64).await;
+    let (head, rest) = body::read_head(short.inner(), 64).await;
     assert_eq!(head, b"a=1");
     assert_eq!(read_all(rest.unwrap()).await, "a=1");
 
     // No body: nothing to inspect, nothing to forward.
     let get = request(Method::Get, "https://example.com/", &[], None);
-    let (head, rest) = body::read_head(&get, 64).await;
+    let (head, rest) = body::read_head(get.inner(), 64).await;
     assert!(head.is_empty() && rest.is_none());
 }
 

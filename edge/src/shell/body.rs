@@ -7,13 +7,12 @@ use wasm_bindgen::{JsCast, JsValue};
 use worker::js_sys::{Array, Object, Reflect, Uint8Array};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys::{AbortController, ReadableStream, ReadableStreamDefaultReader};
-use worker::Request;
 
 /// The first `cap` bytes of the body, and the stream to forward in its place.
 /// On any stream error the head is what was read so far (inspection is best
 /// effort; the forwarded branch reports its own errors to the origin fetch).
-pub async fn read_head(req: &Request, cap: usize) -> (Vec<u8>, Option<ReadableStream>) {
-    let Some(stream) = req.inner().body() else {
+pub async fn read_head(req: &worker::web_sys::Request, cap: usize) -> (Vec<u8>, Option<ReadableStream>) {
+    let Some(stream) = req.body() else {
         return (Vec::new(), None);
     };
     let branches: Array = stream.tee();

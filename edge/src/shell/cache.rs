@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use worker::{console_log, Cache, CacheDeletionOutcome, Context, Env, Method, Request, Response, Result};
+use worker::{console_log, web_sys, Cache, CacheDeletionOutcome, Context, Env, Request, Response};
 
 use super::{convert, forward};
 use crate::phases::cache::{
@@ -21,18 +21,18 @@ const MAX_PURGE_BODY: usize = 64 * 1024;
 /// what may be stored, without delaying the client).
 #[allow(clippy::too_many_arguments)]
 pub async fn serve(
-    req: Request,
-    body: Option<worker::web_sys::ReadableStream>,
+    req: &web_sys::Request,
+    body: Option<web_sys::ReadableStream>,
     env: &Env,
     rules: &Rc<Rules>,
     info: &RequestInfo,
     ctx: &mut Ctx,
     origin: &str,
     wctx: &Context,
-) -> Result<Response> {
+) -> web_sys::Response {
     let Some(CachePlan::Lookup { key, policy, .. }) = ctx.cache_plan.clone() else {
         ctx.cache_status = Some(CacheStatus::Bypass);
-        return forward::send(req, body, env, rules, info, ctx, origin).await;
+        return forward::send(Some(req), body, env, rules, info, ctx, origin).await;
     };
     let cache = Cache::default();
     let mut status = CacheStatus::Miss;
@@ -42,12 +42,12 @@ pub async fn serve(
             match meta.map(|m| m.freshness(super::now_ms())) {
                 Some(Freshness::Fresh { age_s }) => {
                     ctx.cache_status = Some(CacheStatus::Hit);
-                    return Ok(served(hit, age_s));
+                    return served(hit, age_s).into();
                 }
                 Some(Freshness::Stale { age_s }) => {
                     ctx.cache_status = Some(CacheStatus::Stale);
                     revalidate_later(wctx, env, rules, info, ctx, origin, &key, &policy);
-                    return Ok(served(hit, age_s));
+                    return served(hit, age_s).into();
                 }
                 Some(Freshness::Expired) => status = CacheStatus::Expired,
                 None => {}
@@ -56,7 +56,8 @@ pub async fn serve(
         Ok(None) => {}
         Err(e) => console_log!("{}", serde_json::json!({"msg": "cache_error", "level": "warn", "request_id": ctx.request_id, "error": e.to_string()})),
     }
-    let mut resp = forward::send(req, body, env, rules, info, ctx, origin).await?;
+    let fetched = forward::send(Some(req), body, env, rules, info, ctx, origin).await;
+    let mut resp = Response::from(fetched);
     if info.method.eq_ignore_ascii_case("GET") {
         match store_later(wctx, &mut resp, &key, &policy) {
             Ok(()) => {}
@@ -67,7 +68,7 @@ pub async fn serve(
         }
     }
     ctx.cache_status = Some(status);
-    Ok(resp)
+    resp.into()
 }
 
 /// Puts a copy of `resp` into the cache in the background, or says why not.
@@ -107,14 +108,9 @@ fn revalidate_later(wctx: &Context, env: &Env, rules: &Rc<Rules>, info: &Request
     let (env, rules, info, mut ctx, origin, key, policy) =
         (env.clone(), rules.clone(), info.clone(), ctx.clone(), origin.to_string(), key.to_string(), policy.clone());
     wctx.wait_until(async move {
-        let Ok(req) = Request::new(&key, Method::Get) else { return };
-        match forward::send(req, None, &env, &rules, &info, &mut ctx, &origin).await {
-            Ok(resp) => {
-                if let Ok(meta) = storable(&resp, &policy) {
-                    put(&key, resp, meta).await;
-                }
-            }
-            Err(e) => console_log!("{}", serde_json::json!({"msg": "revalidate_failed", "level": "warn", "error": e.to_string()})),
+        let resp = Response::from(forward::send(None, None, &env, &rules, &info, &mut ctx, &origin).await);
+        if let Ok(meta) = storable(&resp, &policy) {
+            put(&key, resp, meta).await;
         }
     });
 }
@@ -139,10 +135,10 @@ fn served(hit: Response, age_s: u64) -> Response {
 
 /// The purge endpoint: `POST` with `Authorization: Bearer <EDGE_PURGE_TOKEN>`
 /// and `{"urls": [...]}`; answers how many entries were deleted.
-pub async fn purge(mut req: Request, env: &Env, rules: &Rules, info: &RequestInfo, ctx: &mut Ctx) -> Result<Response> {
+pub async fn purge(req: &web_sys::Request, env: &Env, rules: &Rules, info: &RequestInfo, ctx: &mut Ctx) -> web_sys::Response {
     let answer = |ctx: &mut Ctx, status: u16, why: &str, note: &str| {
         ctx.record(Phase::Cache, "purge_refused", None, Some(note));
-        convert::edge_response(&EdgeResponse::error(status, why, None, &ctx.request_id), &[])
+        convert::edge_response(&EdgeResponse::error(status, why, None, &ctx.request_id))
     };
     // No secret configured: the endpoint is closed (fails closed, like auth).
     let secret = env.secret(PURGE_SECRET).map(|s| s.to_string()).unwrap_or_default();
@@ -156,7 +152,8 @@ pub async fn purge(mut req: Request, env: &Env, rules: &Rules, info: &RequestInf
     if declared > MAX_PURGE_BODY {
         return answer(ctx, 413, "purge body too large", "too large");
     }
-    let body = req.bytes().await.unwrap_or_default();
+    // The same JS object (not `Request.clone()`, which would tee the body).
+    let body = Request::from(<web_sys::Request as Clone>::clone(req)).bytes().await.unwrap_or_default();
     if body.len() > MAX_PURGE_BODY {
         return answer(ctx, 413, "purge body too large", "too large");
     }
@@ -179,6 +176,5 @@ pub async fn purge(mut req: Request, env: &Env, rules: &Rules, info: &RequestInf
             headers: vec![("content-type".into(), "application/json".into()), ("cache-control".into(), "no-store".into())],
             body: body.to_string(),
         },
-        &[],
     )
 }

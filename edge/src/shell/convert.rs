@@ -1,6 +1,7 @@
 //! `worker` types ↔ core types.
 
-use worker::{Headers, Request, Response, Result};
+use worker::web_sys;
+use worker::Headers;
 
 use super::glue;
 use crate::phases::respond::{with_token, HeaderOp};
@@ -11,8 +12,8 @@ use crate::wire;
 /// The request as the core sees it, read in one call to the glue: method,
 /// URL, the `request.cf` fields the core uses (an absent or odd field becomes
 /// `None`, never an exception) and the headers.
-pub fn request_info(req: &Request) -> RequestInfo {
-    let wire::RequestParts { method, url, cf, headers } = wire::parse_request(&glue::request_parts(req.inner()));
+pub fn request_info(req: &web_sys::Request) -> RequestInfo {
+    let wire::RequestParts { method, url, cf, headers } = wire::parse_request(&glue::request_parts(req));
     let (scheme, host, port, path, query) = match url::Url::parse(&url) {
         Ok(u) => (
             u.scheme().to_string(),
@@ -30,15 +31,23 @@ pub fn request_info(req: &Request) -> RequestInfo {
     RequestInfo { method, scheme, host, port, path, query, headers, client_ip, cf, ..RequestInfo::default() }
 }
 
-pub fn edge_response(r: &EdgeResponse, ops: &[HeaderOp]) -> Result<Response> {
-    let headers = Headers::new();
-    for (n, v) in &r.headers {
-        headers.set(n, v)?;
+/// A response the edge answers itself, in one call.
+pub fn edge_response(r: &EdgeResponse) -> web_sys::Response {
+    let lines = wire::header_lines(r.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+    glue::respond(r.status, &lines, r.body.as_bytes())
+}
+
+/// The response as the client gets it: `resp` (fetched, cached or the edge's
+/// own) with the response phases' edits, in one call unless an edit must
+/// read a header first.
+pub fn finish(resp: &web_sys::Response, ops: &[HeaderOp]) -> web_sys::Response {
+    let mut lines = String::new();
+    if ops.iter().all(|op| wire::op_line(op, &mut lines)) {
+        return glue::finish(resp, &lines);
     }
-    apply_header_ops(&headers, ops);
-    // 204 and 304 responses may not carry a body, not even an empty string.
-    let response = if r.body.is_empty() { Response::empty()? } else { Response::ok(r.body.clone())? };
-    Ok(response.with_status(r.status).with_headers(headers))
+    let out = glue::finish(resp, "");
+    apply_header_ops(&Headers(out.headers()), ops);
+    out
 }
 
 /// Applies edits in place, in order, in one glue call per run of plain

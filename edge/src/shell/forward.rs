@@ -1,11 +1,12 @@
 //! `forward`: the signed request to the origin, bodies streamed both ways.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use origin_sdk::sign::{SignError, SignatureHeaders, Signer, DEFAULT_LABEL};
 use wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::{console_log, js_sys, Env, Method, Request, Response, Result};
+use worker::{console_log, js_sys, web_sys, Env, Method};
 
 use super::{body as body_stream, convert, glue};
 use crate::pipeline::{Ctx, EdgeResponse, Phase};
@@ -16,9 +17,10 @@ use crate::trust;
 use crate::upstream::{self, Health, Outcome};
 
 thread_local! {
-    /// The parsed signing key, keyed by the secret's text so a rotated secret
-    /// is picked up by new isolates and by this one alike.
-    static SIGNER: RefCell<Option<(String, Signer)>> = const { RefCell::new(None) };
+    /// The parsed signing key, and its Ed25519 seed (base64) for WebCrypto,
+    /// read from the secret once per isolate: a changed secret is a new
+    /// deployment, so new isolates.
+    static SIGNER: RefCell<Option<(Signer, Option<Rc<str>>)>> = const { RefCell::new(None) };
     /// Passive health of origin servers, per isolate (like nginx's per-worker state).
     static HEALTH: RefCell<Health> = RefCell::new(Health::default());
 }
@@ -29,45 +31,49 @@ thread_local! {
 ///
 /// Also the secret's Ed25519 seed (base64) when it is an Ed25519 key, for
 /// WebCrypto; [`signing::signing_key`] has checked it is a 32-byte seed.
-fn signer(env: &Env, validity: u64) -> std::result::Result<(Signer, Option<String>), String> {
+fn signer(env: &Env, validity: u64) -> std::result::Result<(Signer, Option<Rc<str>>), String> {
+    if let Some((s, seed)) = SIGNER.with(|cell| cell.borrow().clone()) {
+        return Ok((s.validity(validity), seed));
+    }
     let spec = env.secret(signing::SECRET_NAME).map_err(|_| format!("secret {} is not set", signing::SECRET_NAME))?.to_string();
-    let signer = SIGNER.with(|cell| {
-        let mut cell = cell.borrow_mut();
-        if let Some((cached, s)) = cell.as_ref() {
-            if *cached == spec {
-                return Ok(s.clone().validity(validity));
-            }
-        }
-        let s = Signer::new(signing::signing_key(&spec)?).components(trust::signed_components());
-        *cell = Some((spec.clone(), s.clone()));
-        Ok::<_, String>(s.validity(validity))
-    })?;
-    let seed = match spec.trim().splitn(3, ':').collect::<Vec<_>>()[..] {
-        [_, "ed25519", seed] => Some(seed.to_string()),
+    let s = Signer::new(signing::signing_key(&spec)?).components(trust::signed_components());
+    let seed: Option<Rc<str>> = match spec.trim().splitn(3, ':').collect::<Vec<_>>()[..] {
+        [_, "ed25519", seed] => Some(seed.into()),
         _ => None,
     };
-    Ok((signer, seed))
+    SIGNER.with(|cell| *cell.borrow_mut() = Some((s.clone(), seed.clone())));
+    Ok((s.validity(validity), seed))
 }
 
-/// The signature headers for `out`: the base and parameters built in Rust
-/// as always, the Ed25519 signature itself by the runtime's WebCrypto when
-/// the key is Ed25519 (natively several times faster than in wasm), else, or
-/// when WebCrypto fails, by the Rust signer.
-async fn sign(signer: &Signer, seed: Option<&str>, out: &Outgoing<'_>, created: u64, nonce: &str) -> std::result::Result<SignatureHeaders, SignError> {
-    if let Some(seed) = seed {
+/// What an attempt sends besides the request: the signature to make in the
+/// glue (Ed25519 through WebCrypto, natively several times faster than in
+/// wasm), or none because the Rust signer already added its headers.
+struct GlueSignature {
+    seed: Rc<str>,
+    base: Vec<u8>,
+    input: String,
+}
+
+/// The signature for `out`: its base and parameters are built in Rust as
+/// always; for an Ed25519 key the signing itself is left to the glue's
+/// `forward`, else (or after WebCrypto failed, `rust_only`) the Rust signer
+/// makes the headers.
+fn prepare_signature(
+    signer: &Signer,
+    seed: Option<&Rc<str>>,
+    rust_only: bool,
+    out: &Outgoing<'_>,
+    created: u64,
+    nonce: &str,
+) -> std::result::Result<std::result::Result<GlueSignature, SignatureHeaders>, SignError> {
+    if let (Some(seed), false) = (seed, rust_only) {
         let params = signer.params(created, nonce)?;
         let base = origin_sdk::signature_base(out, &params).map_err(SignError::Base)?;
-        if let Ok(sig) = JsFuture::from(glue::sign_ed25519(seed, &base)).await {
-            if let (Some(sig), Ok(input)) = (sig.as_string(), params.serialize()) {
-                return Ok(SignatureHeaders {
-                    signature_input: format!("{DEFAULT_LABEL}={input}"),
-                    signature: format!("{DEFAULT_LABEL}=:{sig}:"),
-                    base,
-                });
-            }
+        if let Ok(input) = params.serialize() {
+            return Ok(Ok(GlueSignature { seed: seed.clone(), base, input: format!("{DEFAULT_LABEL}={input}") }));
         }
     }
-    signing::sign(signer, out, created, nonce)
+    signing::sign(signer, out, created, nonce).map(Err)
 }
 
 /// Sends the request to the named origin's pool: GET and HEAD fail over to
@@ -78,17 +84,17 @@ async fn sign(signer: &Signer, seed: Option<&str>, out: &Outgoing<'_>, created: 
 /// `body`, when given, replaces the client's body stream (the WAF read the
 /// other branch of a tee).
 pub async fn send(
-    req: Request,
-    body: Option<worker::web_sys::ReadableStream>,
+    req: Option<&web_sys::Request>,
+    body: Option<web_sys::ReadableStream>,
     env: &Env,
     rules: &Rules,
     info: &RequestInfo,
     ctx: &mut Ctx,
     origin: &str,
-) -> Result<Response> {
+) -> web_sys::Response {
     let fail = |ctx: &mut Ctx, status: u16, why: &str, note: &str| {
         ctx.record(Phase::Forward, "error", None, Some(note));
-        convert::edge_response(&EdgeResponse::error(status, why, None, &ctx.request_id), &[])
+        convert::edge_response(&EdgeResponse::error(status, why, None, &ctx.request_id))
     };
     let (signer, seed) = match signer(env, rules.settings.signature_validity_seconds) {
         Ok(s) => s,
@@ -107,11 +113,11 @@ pub async fn send(
     let method = Method::from(info.method.clone());
     let stream = match method {
         Method::Get | Method::Head => None,
-        _ => body.or_else(|| req.inner().body()),
+        _ => body.or_else(|| req.and_then(web_sys::Request::body)),
     };
     // A `limits` rule caps a body streamed without Content-Length: the same
     // controller aborts the fetch when the count passes the limit.
-    let abort = ctx.body_limit.and_then(|_| worker::web_sys::AbortController::new().ok());
+    let abort = ctx.body_limit.and_then(|_| web_sys::AbortController::new().ok());
     let (stream, counted) = match (stream, ctx.body_limit, abort.clone()) {
         (Some(s), Some(limit), Some(abort)) => match body_stream::count_limited(s.clone(), limit, abort) {
             Some((limited, seen)) => (Some(limited), Some((limit, seen))),
@@ -130,31 +136,47 @@ pub async fn send(
         let Ok(parsed) = url::Url::parse(&url) else {
             return fail(ctx, 502, "bad origin URL", "bad url");
         };
-        let mut headers = base_headers.clone();
-        let out = Outgoing::new(&info.method, &parsed, &headers);
-        let sig = match sign(&signer, seed.as_deref(), &out, ctx.now_ms / 1000, &ctx.request_id).await {
-            Ok(s) => s,
-            Err(e) => {
-                console_log!("{}", serde_json::json!({"msg": "sign_failed", "level": "error", "error": e.to_string()}));
-                return fail(ctx, 500, "could not sign the forwarded request", "sign failed");
-            }
-        };
-        headers.push(("signature-input".into(), sig.signature_input));
-        headers.push(("signature".into(), sig.signature));
-        let lines = crate::wire::header_lines(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+        let headers = &base_headers;
+        let out = Outgoing::new(&info.method, &parsed, headers);
         // The body stream goes with the first attempt only (failover is GET/HEAD).
         let attempt_body = std::mem::replace(&mut body, JsValue::UNDEFINED);
-        let result = match fetch_with_timeout(&url, &info.method, &lines, &attempt_body, pool.timeout_ms, abort.as_ref()).await {
-            // A header value the runtime refuses cannot be forwarded faithfully.
-            Err(Failure::BadHeader) => return fail(ctx, 400, "request header not forwardable", "bad header"),
-            Err(Failure::Outcome(o)) => Err(o),
-            Ok(resp) => Ok(resp),
+        let mut rust_only = false;
+        let result = loop {
+            let signature = match prepare_signature(&signer, seed.as_ref(), rust_only, &out, ctx.now_ms / 1000, &ctx.request_id) {
+                Ok(s) => s,
+                Err(e) => {
+                    console_log!("{}", serde_json::json!({"msg": "sign_failed", "level": "error", "error": e.to_string()}));
+                    return fail(ctx, 500, "could not sign the forwarded request", "sign failed");
+                }
+            };
+            let mut lines = crate::wire::header_lines(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+            let glue_signature = match signature {
+                Ok(glue_signature) => Some(glue_signature),
+                Err(sig) => {
+                    for (n, v) in [("signature-input", &sig.signature_input), ("signature", &sig.signature)] {
+                        lines.push_str(n);
+                        lines.push('\n');
+                        lines.push_str(v);
+                        lines.push('\n');
+                    }
+                    None
+                }
+            };
+            match fetch_with_timeout(&url, &info.method, &lines, &attempt_body, pool.timeout_ms, abort.as_ref(), glue_signature.as_ref()).await {
+                // WebCrypto could not sign: the Rust signer does (the body was not sent).
+                Err(Failure::Sign) if !rust_only => rust_only = true,
+                Err(Failure::Sign) => return fail(ctx, 500, "could not sign the forwarded request", "sign failed"),
+                // A header value the runtime refuses cannot be forwarded faithfully.
+                Err(Failure::BadHeader) => return fail(ctx, 400, "request header not forwardable", "bad header"),
+                Err(Failure::Outcome(o)) => break Err(o),
+                Ok(resp) => break Ok(resp),
+            }
         };
         if over_limit() {
             return fail(ctx, 413, "request body too large", "streamed body over limit");
         }
         let outcome = match &result {
-            Ok(resp) => Outcome::from_status(resp.status_code()),
+            Ok(resp) => Outcome::from_status(resp.status()),
             Err(o) => *o,
         };
         HEALTH.with(|h| {
@@ -166,7 +188,7 @@ pub async fn send(
         match result {
             Ok(resp) if !outcome.is_failure() || n + 1 == attempts => {
                 ctx.record(Phase::Forward, "forwarded", None, Some(&server.base));
-                return Ok(resp);
+                return resp;
             }
             _ => {
                 last = outcome;
@@ -188,29 +210,35 @@ const MAX_FAIL_WINDOW_MS: u64 = 3_600_000;
 
 enum Failure {
     BadHeader,
+    Sign,
     Outcome(Outcome),
 }
 
-/// One upstream attempt in one glue call: the fetch raced with the pool's
-/// timeout in JavaScript (to response headers; the body then streams), a
-/// timed-out fetch aborted. Replaces a `Delay` race, whose closure, timer and
-/// select cost more boundary calls than the fetch itself.
+/// One upstream attempt in one glue call: signed there when `signature` is
+/// given, the fetch raced with the pool's timeout in JavaScript (to response
+/// headers; the body then streams), a timed-out fetch aborted. Replaces a
+/// `Delay` race, whose closure, timer and select cost more boundary calls
+/// than the fetch itself, and a separate await for the signature.
 async fn fetch_with_timeout(
     url: &str,
     method: &str,
     header_lines: &str,
     body: &JsValue,
     timeout_ms: u64,
-    controller: Option<&worker::web_sys::AbortController>,
-) -> std::result::Result<Response, Failure> {
-    let promise = glue::forward(url, method, header_lines, body, timeout_ms as f64, controller);
+    controller: Option<&web_sys::AbortController>,
+    signature: Option<&GlueSignature>,
+) -> std::result::Result<web_sys::Response, Failure> {
+    let (seed, base, input) = match signature {
+        Some(s) => (Some(&*s.seed), s.base.as_slice(), s.input.as_str()),
+        None => (None, &[][..], ""),
+    };
+    let prefix = format!("{DEFAULT_LABEL}=:");
+    let promise = glue::forward(url, method, header_lines, body, timeout_ms as f64, controller, seed, base, input, &prefix);
     match JsFuture::from(promise).await {
-        Ok(resp) => match resp.dyn_into::<worker::web_sys::Response>() {
-            Ok(resp) => Ok(Response::from(resp)),
-            Err(_) => Err(Failure::Outcome(Outcome::ConnectError)),
-        },
+        Ok(resp) => resp.dyn_into::<web_sys::Response>().map_err(|_| Failure::Outcome(Outcome::ConnectError)),
         Err(why) => Err(match why.as_string().as_deref() {
             Some("bad_header") => Failure::BadHeader,
+            Some("sign") => Failure::Sign,
             Some("timeout") => Failure::Outcome(Outcome::Timeout),
             _ => Failure::Outcome(Outcome::ConnectError),
         }),

@@ -23,6 +23,7 @@ export function request_parts(req) {
 const BAD_HEADER = "bad_header";
 const TIMEOUT = "timeout";
 const CONNECT = "connect";
+const SIGN = "sign";
 
 /**
  * Sends one upstream request: headers from `name\nvalue\n` lines, no redirects
@@ -31,8 +32,14 @@ const CONNECT = "connect";
  * still streams (AbortSignal.timeout would cut it). `controller` also lets a
  * body-size limit abort the upload. Rejects with "bad_header" when the
  * runtime refuses a header, "connect" for any other fetch failure.
+ *
+ * With `seed` (an Ed25519 seed, base64) the request is signed here first:
+ * `base` signed by WebCrypto, then `signature-input: sigInput` and
+ * `signature: sigPrefix<base64>:` appended, in one call and one promise
+ * with the fetch. Rejects with "sign" when WebCrypto cannot sign (the
+ * Rust side then signs in wasm and calls again without a seed).
  */
-export function forward(url, method, headerLines, body, timeoutMs, controller) {
+export function forward(url, method, headerLines, body, timeoutMs, controller, seed, base, sigInput, sigPrefix) {
   const headers = new Headers();
   const lines = headerLines.split("\n");
   try {
@@ -43,10 +50,25 @@ export function forward(url, method, headerLines, body, timeoutMs, controller) {
   const abort = controller ?? new AbortController();
   const init = { method, headers, redirect: "manual", signal: abort.signal };
   if (body !== undefined && body !== null) init.body = body;
-  // One promise settled by whichever comes first (a later settle is a no-op),
-  // not a race of a timer promise with the fetch and its catch and finally:
-  // every request's promises outlive a few scavenges while it waits on the
-  // origin, so each one avoided is old-generation garbage avoided.
+  if (!seed) return send(url, init, abort, timeoutMs);
+  return signature(seed, base).then(
+    (sig) => {
+      headers.append("signature-input", sigInput);
+      headers.append("signature", sigPrefix + sig + ":");
+      return send(url, init, abort, timeoutMs);
+    },
+    () => Promise.reject(SIGN),
+  );
+}
+
+/**
+ * The fetch and its timer as one promise settled by whichever comes first (a
+ * later settle is a no-op), not a race of a timer promise with the fetch and
+ * its catch and finally: every request's promises outlive a few scavenges
+ * while it waits on the origin, so each one avoided is old-generation
+ * garbage avoided.
+ */
+function send(url, init, abort, timeoutMs) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       abort.abort();
@@ -65,6 +87,35 @@ export function forward(url, method, headerLines, body, timeoutMs, controller) {
       failed();
     }
   });
+}
+
+/**
+ * The Response the client gets: `resp`'s status, body (streamed, not read)
+ * and WebSocket with a mutable copy of its headers, `opLines` edits applied
+ * (a fetched response's headers are immutable). One call instead of
+ * workers-rs' field-by-field conversion there and back.
+ */
+export function finish(resp, opLines) {
+  const headers = new Headers(resp.headers);
+  edit_headers(headers, opLines);
+  const init = { status: resp.status, statusText: resp.statusText, headers };
+  if (resp.webSocket) init.webSocket = resp.webSocket;
+  return new Response(resp.status === 101 || resp.status === 204 || resp.status === 304 ? null : resp.body, init);
+}
+
+/** A Response the edge makes itself: status, `name\nvalue\n` header lines (set in order), body bytes (a view into wasm memory; none when empty). */
+export function respond(status, headerLines, body) {
+  const headers = new Headers();
+  const lines = headerLines.split("\n");
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    try {
+      headers.set(lines[i], lines[i + 1]);
+    } catch {
+      // skipped, as before (validation refused malformed ones)
+    }
+  }
+  // Bytes, not a string: a string body would add `content-type: text/plain`.
+  return new Response(body.length === 0 ? null : body.slice(), { status, headers });
 }
 
 /**
@@ -92,13 +143,12 @@ const PKCS8_ED25519 = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2
 let ed25519 = { seed: "", key: null, pending: null };
 
 /**
- * Signs `base` (bytes) with the Ed25519 key whose seed is `seedB64`, through
- * WebCrypto: the runtime's native Ed25519 signs several times faster than the
- * curve arithmetic compiled to wasm. Resolves with the signature in base64;
- * rejects when the runtime cannot (the Rust side then signs in wasm). The key
- * is imported once per isolate and seed.
+ * The base64 Ed25519 signature of `base` (bytes) by the key whose seed is
+ * `seedB64`, through WebCrypto: the runtime's native Ed25519 signs several
+ * times faster than the curve arithmetic compiled to wasm. Rejects when the
+ * runtime cannot. The key is imported once per isolate and seed.
  */
-export function sign_ed25519(seedB64, base) {
+function signature(seedB64, base) {
   const data = base.slice(); // `base` is a view into wasm memory
   if (ed25519.seed !== seedB64) {
     const seed = Uint8Array.from(atob(seedB64), (c) => c.charCodeAt(0));

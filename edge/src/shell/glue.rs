@@ -1,5 +1,5 @@
-//! Bindings to `glue.js`: one JS↔wasm call per request read, per upstream
-//! attempt, per signature and per response's header edits (framing in [`crate::wire`]).
+//! Bindings to `glue.js`: one JS↔wasm call per request read, per signed
+//! upstream attempt and per response (framing in [`crate::wire`]).
 
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
@@ -10,7 +10,9 @@ extern "C" {
     pub fn request_parts(req: &worker::web_sys::Request) -> String;
 
     /// A Promise of the origin's `Response`; rejects with `"timeout"`,
-    /// `"connect"` or `"bad_header"`.
+    /// `"connect"`, `"bad_header"`, or `"sign"` when `seed` is given and
+    /// WebCrypto could not sign `base` with it (see `glue.js`).
+    #[allow(clippy::too_many_arguments)]
     pub fn forward(
         url: &str,
         method: &str,
@@ -18,11 +20,18 @@ extern "C" {
         body: &JsValue,
         timeout_ms: f64,
         controller: Option<&worker::web_sys::AbortController>,
+        seed: Option<&str>,
+        base: &[u8],
+        signature_input: &str,
+        signature_prefix: &str,
     ) -> worker::js_sys::Promise;
 
-    /// A Promise of the base64 Ed25519 signature of `base` by the key with
-    /// this base64 seed, made by WebCrypto; rejects when the runtime cannot.
-    pub fn sign_ed25519(seed_b64: &str, base: &[u8]) -> worker::js_sys::Promise;
+    /// The client's Response: `resp` with a mutable copy of its headers and
+    /// these framed edits applied.
+    pub fn finish(resp: &worker::web_sys::Response, op_lines: &str) -> worker::web_sys::Response;
+
+    /// A Response the edge makes: status, framed header lines, body.
+    pub fn respond(status: u16, header_lines: &str, body: &[u8]) -> worker::web_sys::Response;
 
     /// `stream` through a byte counter (`counter.seen`) that aborts
     /// `controller` and errors the stream past `limit` bytes.

@@ -18,7 +18,7 @@ mod rules_source;
 mod stats;
 mod status_object;
 
-use worker::{console_log, event, Context, Env, Request, Response, Result};
+use worker::{console_log, event, web_sys, Context, Env, Result};
 
 use crate::log::RequestLog;
 use crate::pipeline::{Ctx, Decision, EdgeResponse, Pipeline};
@@ -49,8 +49,11 @@ pub(crate) fn now_ms() -> u64 {
     worker::js_sys::Date::now() as u64
 }
 
+/// The runtime's own `Request` and `Response`, not workers-rs' wrappers: the
+/// request is read in one glue call and the response built in one, where the
+/// wrappers read (and rebuild) every field across the boundary.
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, wctx: Context) -> Result<Response> {
+async fn fetch(req: web_sys::Request, env: Env, wctx: Context) -> Result<web_sys::Response> {
     let start = now_ms();
     let request_id = random_uuid();
     let mut info = convert::request_info(&req);
@@ -58,7 +61,7 @@ async fn fetch(req: Request, env: Env, wctx: Context) -> Result<Response> {
         Ok(found) => found,
         Err(why) => {
             console_log!("{}", serde_json::json!({"msg": "no_rules", "level": "error", "request_id": request_id, "error": why}));
-            return convert::edge_response(&EdgeResponse::error(503, why, None, &request_id), &[]);
+            return Ok(convert::edge_response(&EdgeResponse::error(503, why, None, &request_id)));
         }
     };
     if !observations.is_empty() {
@@ -80,22 +83,18 @@ async fn fetch(req: Request, env: Env, wctx: Context) -> Result<Response> {
 
     let io = io::WorkerIo { env: &env };
     let response = match pipeline.request_filter(&info, &mut ctx, &io).await {
-        Decision::Respond(r) => convert::edge_response(&r, &[])?,
-        Decision::Forward { origin, .. } => {
-            cache::serve(req, body_stream, &env, &rules, &info, &mut ctx, &origin, &wctx).await?
-        }
-        Decision::Purge { .. } => cache::purge(req, &env, &rules, &info, &mut ctx).await?,
+        Decision::Respond(r) => convert::edge_response(&r),
+        Decision::Forward { origin, .. } => cache::serve(&req, body_stream, &env, &rules, &info, &mut ctx, &origin, &wctx).await,
+        Decision::Purge { .. } => cache::purge(&req, &env, &rules, &info, &mut ctx).await,
     };
     let ops = pipeline.response_filter(&info, &mut ctx);
-    // A fetched response's headers are immutable: edit a copy.
-    let headers = response.headers().clone();
-    convert::apply_header_ops(&headers, &ops);
-    let response = response.with_headers(headers);
+    let response = convert::finish(&response, &ops);
+    let status = response.status();
     let end = now_ms();
     if rules.settings.log_requests {
-        console_log!("{}", RequestLog::new(&info, &ctx, response.status_code(), end).to_line());
+        console_log!("{}", RequestLog::new(&info, &ctx, status, end).to_line());
     }
-    analytics::write(&env, &crate::analytics::data_point(&info, &ctx, response.status_code(), end));
+    analytics::write(&env, &crate::analytics::data_point(&info, &ctx, status, end));
     stats::count(end, rules.settings.isolate_stats_every);
     Ok(response)
 }
