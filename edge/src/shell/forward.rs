@@ -45,19 +45,17 @@ fn signer(env: &Env, validity: u64) -> std::result::Result<(Signer, Option<Rc<st
     Ok((s.validity(validity), seed))
 }
 
-/// What an attempt sends besides the request: the signature to make in the
-/// glue (Ed25519 through WebCrypto, natively several times faster than in
-/// wasm), or none because the Rust signer already added its headers.
-struct GlueSignature {
-    seed: Rc<str>,
-    base: Vec<u8>,
-    input: String,
+/// An attempt's signature: left to the glue's `forward` (Ed25519 through
+/// WebCrypto, natively several times faster than in wasm), or already made
+/// by the Rust signer.
+enum Signature {
+    InGlue { seed: Rc<str>, base: Vec<u8>, input: String },
+    Made(SignatureHeaders),
 }
 
 /// The signature for `out`: its base and parameters are built in Rust as
-/// always; for an Ed25519 key the signing itself is left to the glue's
-/// `forward`, else (or after WebCrypto failed, `rust_only`) the Rust signer
-/// makes the headers.
+/// always; for an Ed25519 key the signing itself is left to the glue, else
+/// (or after WebCrypto failed, `rust_only`) the Rust signer signs.
 fn prepare_signature(
     signer: &Signer,
     seed: Option<&Rc<str>>,
@@ -65,15 +63,15 @@ fn prepare_signature(
     out: &Outgoing<'_>,
     created: u64,
     nonce: &str,
-) -> std::result::Result<std::result::Result<GlueSignature, SignatureHeaders>, SignError> {
+) -> std::result::Result<Signature, SignError> {
     if let (Some(seed), false) = (seed, rust_only) {
         let params = signer.params(created, nonce)?;
         let base = origin_sdk::signature_base(out, &params).map_err(SignError::Base)?;
         if let Ok(input) = params.serialize() {
-            return Ok(Ok(GlueSignature { seed: seed.clone(), base, input: format!("{DEFAULT_LABEL}={input}") }));
+            return Ok(Signature::InGlue { seed: seed.clone(), base, input: format!("{DEFAULT_LABEL}={input}") });
         }
     }
-    signing::sign(signer, out, created, nonce).map(Err)
+    signing::sign(signer, out, created, nonce).map(Signature::Made)
 }
 
 /// Sends the request to the named origin's pool: GET and HEAD fail over to
@@ -136,8 +134,7 @@ pub async fn send(
         let Ok(parsed) = url::Url::parse(&url) else {
             return fail(ctx, 502, "bad origin URL", "bad url");
         };
-        let headers = &base_headers;
-        let out = Outgoing::new(&info.method, &parsed, headers);
+        let out = Outgoing::new(&info.method, &parsed, &base_headers);
         // The body stream goes with the first attempt only (failover is GET/HEAD).
         let attempt_body = std::mem::replace(&mut body, JsValue::UNDEFINED);
         let mut rust_only = false;
@@ -149,20 +146,14 @@ pub async fn send(
                     return fail(ctx, 500, "could not sign the forwarded request", "sign failed");
                 }
             };
-            let mut lines = crate::wire::header_lines(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
-            let glue_signature = match signature {
-                Ok(glue_signature) => Some(glue_signature),
-                Err(sig) => {
-                    for (n, v) in [("signature-input", &sig.signature_input), ("signature", &sig.signature)] {
-                        lines.push_str(n);
-                        lines.push('\n');
-                        lines.push_str(v);
-                        lines.push('\n');
-                    }
-                    None
-                }
+            let pairs = base_headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+            let lines = match &signature {
+                Signature::Made(sig) => crate::wire::header_lines(
+                    pairs.chain([("signature-input", sig.signature_input.as_str()), ("signature", sig.signature.as_str())]),
+                ),
+                Signature::InGlue { .. } => crate::wire::header_lines(pairs),
             };
-            match fetch_with_timeout(&url, &info.method, &lines, &attempt_body, pool.timeout_ms, abort.as_ref(), glue_signature.as_ref()).await {
+            match fetch_with_timeout(&url, &info.method, &lines, &attempt_body, pool.timeout_ms, abort.as_ref(), &signature).await {
                 // WebCrypto could not sign: the Rust signer does (the body was not sent).
                 Err(Failure::Sign) if !rust_only => rust_only = true,
                 Err(Failure::Sign) => return fail(ctx, 500, "could not sign the forwarded request", "sign failed"),
@@ -215,7 +206,7 @@ enum Failure {
 }
 
 /// One upstream attempt in one glue call: signed there when `signature` is
-/// given, the fetch raced with the pool's timeout in JavaScript (to response
+/// left to the glue, the fetch raced with the pool's timeout in JavaScript (to response
 /// headers; the body then streams), a timed-out fetch aborted. Replaces a
 /// `Delay` race, whose closure, timer and select cost more boundary calls
 /// than the fetch itself, and a separate await for the signature.
@@ -226,14 +217,13 @@ async fn fetch_with_timeout(
     body: &JsValue,
     timeout_ms: u64,
     controller: Option<&web_sys::AbortController>,
-    signature: Option<&GlueSignature>,
+    signature: &Signature,
 ) -> std::result::Result<web_sys::Response, Failure> {
     let (seed, base, input) = match signature {
-        Some(s) => (Some(&*s.seed), s.base.as_slice(), s.input.as_str()),
-        None => (None, &[][..], ""),
+        Signature::InGlue { seed, base, input } => (Some(&**seed), base.as_slice(), input.as_str()),
+        Signature::Made(_) => (None, &[][..], ""),
     };
-    let prefix = format!("{DEFAULT_LABEL}=:");
-    let promise = glue::forward(url, method, header_lines, body, timeout_ms as f64, controller, seed, base, input, &prefix);
+    let promise = glue::forward(url, method, header_lines, body, timeout_ms as f64, controller, seed, base, input, DEFAULT_LABEL);
     match JsFuture::from(promise).await {
         Ok(resp) => resp.dyn_into::<web_sys::Response>().map_err(|_| Failure::Outcome(Outcome::ConnectError)),
         Err(why) => Err(match why.as_string().as_deref() {

@@ -19,6 +19,12 @@ export function request_parts(req) {
   return out;
 }
 
+/** Calls `f(name, value)` for each pair of `name\nvalue\n` lines. */
+function eachHeader(headerLines, f) {
+  const lines = headerLines.split("\n");
+  for (let i = 0; i + 1 < lines.length; i += 2) f(lines[i], lines[i + 1]);
+}
+
 /** Why `forward` failed: the Rust side maps these to its outcomes. */
 const BAD_HEADER = "bad_header";
 const TIMEOUT = "timeout";
@@ -35,15 +41,14 @@ const SIGN = "sign";
  *
  * With `seed` (an Ed25519 seed, base64) the request is signed here first:
  * `base` signed by WebCrypto, then `signature-input: sigInput` and
- * `signature: sigPrefix<base64>:` appended, in one call and one promise
+ * `signature: <sigLabel>=:<base64>:` appended, in one call and one promise
  * with the fetch. Rejects with "sign" when WebCrypto cannot sign (the
  * Rust side then signs in wasm and calls again without a seed).
  */
-export function forward(url, method, headerLines, body, timeoutMs, controller, seed, base, sigInput, sigPrefix) {
+export function forward(url, method, headerLines, body, timeoutMs, controller, seed, base, sigInput, sigLabel) {
   const headers = new Headers();
-  const lines = headerLines.split("\n");
   try {
-    for (let i = 0; i + 1 < lines.length; i += 2) headers.append(lines[i], lines[i + 1]);
+    eachHeader(headerLines, (name, value) => headers.append(name, value));
   } catch {
     return Promise.reject(BAD_HEADER);
   }
@@ -54,7 +59,7 @@ export function forward(url, method, headerLines, body, timeoutMs, controller, s
   return signature(seed, base).then(
     (sig) => {
       headers.append("signature-input", sigInput);
-      headers.append("signature", sigPrefix + sig + ":");
+      headers.append("signature", `${sigLabel}=:${sig}:`);
       return send(url, init, abort, timeoutMs);
     },
     () => Promise.reject(SIGN),
@@ -106,14 +111,13 @@ export function finish(resp, opLines) {
 /** A Response the edge makes itself: status, `name\nvalue\n` header lines (set in order), body bytes (a view into wasm memory; none when empty). */
 export function respond(status, headerLines, body) {
   const headers = new Headers();
-  const lines = headerLines.split("\n");
-  for (let i = 0; i + 1 < lines.length; i += 2) {
+  eachHeader(headerLines, (name, value) => {
     try {
-      headers.set(lines[i], lines[i + 1]);
+      headers.set(name, value);
     } catch {
       // skipped, as before (validation refused malformed ones)
     }
-  }
+  });
   // Bytes, not a string: a string body would add `content-type: text/plain`.
   return new Response(body.length === 0 ? null : body.slice(), { status, headers });
 }

@@ -23,7 +23,7 @@ extern "C" {
         seed: Option<&str>,
         base: &[u8],
         signature_input: &str,
-        signature_prefix: &str,
+        signature_label: &str,
     ) -> worker::js_sys::Promise;
 
     /// The client's Response: `resp` with a mutable copy of its headers and
