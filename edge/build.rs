@@ -1,5 +1,6 @@
 //! With the `owasp-crs` feature: copies the vendored CRS files (`crs/`) into
-//! `OUT_DIR` without their comment and blank lines, for `src/waf/crs/bundle.rs`
+//! `OUT_DIR` without their comment and blank lines and their log-only actions
+//! (`msg`, `logdata`, `ver`), for `src/waf/crs/bundle.rs`
 //! to embed. Comments are two thirds of CRS's text and a sixth of the gzipped
 //! worker; SecLang and the word lists ignore them, and the files in `crs/`
 //! stay byte for byte as published.
@@ -29,7 +30,8 @@ fn main() {
 }
 
 /// `text` without the lines that are blank or start with `#` — except inside
-/// a directive continued with a trailing backslash, where a line is content.
+/// a directive continued with a trailing backslash, where a line is content —
+/// and without the action lines only a log reads (see [`log_only_action`]).
 fn without_comments(text: &str) -> String {
     let mut out = String::with_capacity(text.len() / 2);
     let mut continued = false;
@@ -38,9 +40,28 @@ fn without_comments(text: &str) -> String {
         if !continued && (t.is_empty() || t.starts_with('#')) {
             continue;
         }
+        continued = line.trim_end().ends_with('\\');
+        if continued && log_only_action(t.trim_end()) {
+            continue;
+        }
         out.push_str(line);
         out.push('\n');
-        continued = line.trim_end().ends_with('\\');
     }
     out
+}
+
+/// A continued line holding one `msg`, `logdata` or `ver` action and nothing
+/// else (`msg:'…',\`). These only feed ModSecurity's audit log: the edge logs
+/// rule ids, and no CRS rule reads them back (`%{rule.msg}`), so the worker
+/// need not carry them (~100 KB of the rule text).
+fn log_only_action(line: &str) -> bool {
+    let Some(rest) = ["msg:'", "logdata:'", "ver:'"].iter().find_map(|p| line.strip_prefix(p)) else { return false };
+    let Some(value) = rest.strip_suffix("',\\") else { return false };
+    // One quoted value: no unescaped quote inside it.
+    let mut escaped = false;
+    value.chars().all(|c| {
+        let ok = escaped || c != '\'';
+        escaped = !escaped && c == '\\';
+        ok
+    })
 }

@@ -154,7 +154,7 @@ fn crs_regression_suite() {
         println!("\nfailing:\n  {}", failures.join("\n  "));
     }
     // Raise when a fix lands; lowering it needs a reason in the commit.
-    const MIN_RATE: f64 = 99.0;
+    const MIN_RATE: f64 = 99.2;
     assert!(n > 4500, "only {n} applicable stages: is the corpus vendored whole?");
     assert!(rate >= MIN_RATE, "CRS conformance {rate:.1}% < {MIN_RATE}% (CRS_FAILURES=1 lists the failing tests)");
 }

@@ -195,42 +195,12 @@ async fn go_ftw_sample_decides_as_natively(http: &reqwest::Client, edge: &Edge, 
     Ok(())
 }
 
-/// The default worker is built without CRS (bundle size): this suite builds
-/// the `owasp-crs` worker into edge/build-crs and runs wrangler on a config
-/// pointing there (in target/, so paths are relative to it).
-fn crs_worker_config() -> Result<PathBuf, String> {
-    let root = repo_root();
-    let out = std::process::Command::new("bash")
-        .arg("scripts/build-worker.sh")
-        .current_dir(&root)
-        .env("EDGE_FEATURES", "owasp-crs")
-        .env("EDGE_OUT_DIR", "build-crs")
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(format!("owasp-crs worker build failed: {}", String::from_utf8_lossy(&out.stderr)));
-    }
-    let text = std::fs::read_to_string(root.join("wrangler.toml")).map_err(|e| e.to_string())?;
-    let text = text
-        .replace("main = \"edge/build/worker/shim.mjs\"", "main = \"../edge/build-crs/worker/shim.mjs\"")
-        .replace("command = \"bash scripts/build-worker.sh\"", "command = \"true\"")
-        .replace("watch_dir = [\"edge/src\", \"origin-sdk/src\"]", "watch_dir = [\"../edge/build-crs\"]");
-    let path = root.join("target/e2e-crs.wrangler.toml");
-    std::fs::write(&path, text).map_err(|e| e.to_string())?;
-    Ok(path)
-}
-
 pub async fn run(report: &mut Report) {
     let cases = sample(4);
-    let config = match crs_worker_config() {
-        Ok(c) => c,
-        Err(e) => {
-            report.check("crs::worker_builds", async { Err::<(), String>(e) }).await;
-            return;
-        }
-    };
+    // The default worker carries CRS; a wrangler dev of its own gives the
+    // timing a fresh isolate.
     let origin_port = start_origin().await;
-    let edge = Edge::start_with_config(&rules(origin_port), &format!("http://127.0.0.1:{origin_port}"), &[], Some(&config));
+    let edge = Edge::start(&rules(origin_port), &format!("http://127.0.0.1:{origin_port}"));
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .redirect(reqwest::redirect::Policy::none())

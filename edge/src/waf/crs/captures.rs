@@ -34,6 +34,7 @@ use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
 
 use regex::Regex;
+use zentinel_modsec::engine::match_text as text;
 use zentinel_modsec::parser::{Action, DataAction, Directive, FlowAction, OperatorName, SecRule, Selection, SetVarValue, VariableName, VariableSpec};
 use zentinel_modsec::transformations::TransformationPipeline;
 use zentinel_modsec::variables::{MutableCollection, RequestData, ResponseData, TxCollection, VariableResolver};
@@ -161,7 +162,8 @@ struct LazyRx {
     pattern: Arc<str>,
     /// `None` inside: no literal set, every value goes to the regex.
     literals: Arc<OnceLock<Option<aho_corasick::AhoCorasick>>>,
-    regex: Arc<OnceLock<Option<Regex>>>,
+    /// Compiled as every SecLang pattern: on bytes, ASCII classes (PCRE).
+    regex: Arc<OnceLock<Option<regex::bytes::Regex>>>,
 }
 
 impl LazyRx {
@@ -169,7 +171,7 @@ impl LazyRx {
         LazyRx { pattern: pattern.into(), literals: Arc::default(), regex: Arc::default() }
     }
 
-    fn captures<'t>(&self, text: &'t str) -> Option<regex::Captures<'t>> {
+    fn captures<'t>(&self, text: &'t str) -> Option<regex::bytes::Captures<'t>> {
         let literals = self.literals.get_or_init(|| {
             zentinel_modsec::engine::required_literals(&self.pattern)
                 .and_then(|l| aho_corasick::AhoCorasick::builder().ascii_case_insensitive(true).build(l).ok())
@@ -177,7 +179,7 @@ impl LazyRx {
         if literals.as_ref().is_some_and(|ac| !ac.is_match(text)) {
             return None;
         }
-        self.regex.get_or_init(|| Regex::new(&self.pattern).ok()).as_ref()?.captures(text)
+        self.regex.get_or_init(|| zentinel_modsec::engine::compile_regex(&self.pattern).ok()).as_ref()?.captures(text.as_bytes())
     }
 }
 
@@ -790,7 +792,7 @@ impl Probes {
                     for (name, value) in cached(&mut resolved, &resolver, spec).iter() {
                         let t = p.transformations.apply(value);
                         if let Some(c) = p.regex.captures(&t) {
-                            let groups = (0..c.len().min(10)).map(|i| c.get(i).map_or(String::new(), |m| m.as_str().to_string())).collect();
+                            let groups = (0..c.len().min(10)).map(|i| c.get(i).map_or(String::new(), |m| text(m.as_bytes()))).collect();
                             found = Some((name.clone(), groups));
                             break 'vars;
                         }
@@ -813,7 +815,7 @@ impl Probes {
                     let t = c.transformations.apply(value);
                     let Some(caps) = c.regex.captures(&t) else { continue };
                     let group = |m: &regex::Captures<'_>| match capture_group_macro(&m[1]) {
-                        Some(n) => Some(caps.get(n).map_or(String::new(), |g| g.as_str().to_string())),
+                        Some(n) => Some(caps.get(n).map_or(String::new(), |g| text(g.as_bytes()))),
                         None if m[1].eq_ignore_ascii_case("matched_var_name") => Some(name.clone()),
                         None => None,
                     };

@@ -72,10 +72,67 @@ pub fn use_known_analyses(table: &'static [KnownAnalysis]) -> bool {
     KNOWN.set(table).is_ok()
 }
 
+/// Parses a SecLang pattern as ModSecurity's PCRE reads it (no UTF mode): on
+/// bytes, `\w` `\d` `\s` `\b` and `(?i)` ASCII only, `\xHH` one byte, `.` any
+/// byte (edge patch; upstream used `regex`'s Unicode mode, which also needs
+/// its Unicode tables, ~30 KB of a gzipped worker).
+pub(crate) fn parse(pattern: &str) -> Result<regex_syntax::hir::Hir, Box<regex_syntax::Error>> {
+    regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(&byte_escapes(pattern)).map_err(Box::new)
+}
+
+/// Compiles a SecLang pattern with the semantics of [`parse`]; values are
+/// matched as their UTF-8 bytes.
+pub fn compile(pattern: &str) -> Result<regex::bytes::Regex, regex::Error> {
+    regex::bytes::RegexBuilder::new(&byte_escapes(pattern)).unicode(false).build()
+}
+
+/// `pattern` with each `\x{H}`/`\x{HH}` written `\xHH`: in PCRE's byte mode
+/// both are one byte (CRS spells UTF-8 sequences that way, 934110's
+/// `\x{e2}\x91[\xa0-\x{bf}]`), where `regex` reads the braced form as a code
+/// point, which byte mode refuses inside a class. Longer braced values stay
+/// code points (their UTF-8 bytes).
+fn byte_escapes(pattern: &str) -> std::borrow::Cow<'_, str> {
+    if !pattern.contains("\\x{") {
+        return std::borrow::Cow::Borrowed(pattern);
+    }
+    let b = pattern.as_bytes();
+    let mut out = String::with_capacity(pattern.len());
+    let mut i = 0;
+    let mut copied = 0;
+    while i < b.len() {
+        if b[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        // `\x{` + one or two hex digits + `}`; any other escape is a pair.
+        let digits = b.get(i + 3..).map_or(0, |r| r.iter().take(3).take_while(|c| c.is_ascii_hexdigit()).count());
+        if b.get(i + 1) == Some(&b'x') && b.get(i + 2) == Some(&b'{') && (1..=2).contains(&digits) && b.get(i + 3 + digits) == Some(&b'}') {
+            out.push_str(&pattern[copied..i]);
+            out.push_str("\\x");
+            if digits == 1 {
+                out.push('0');
+            }
+            out.push_str(&pattern[i + 3..i + 3 + digits]);
+            i += 4 + digits;
+            copied = i;
+        } else {
+            i += 2;
+        }
+    }
+    out.push_str(&pattern[copied.min(pattern.len())..]);
+    std::borrow::Cow::Owned(out)
+}
+
+/// `bytes` of a match or capture as text (a match may end inside a multi-byte
+/// character, as a PCRE byte match can).
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 /// Parses `pattern` and factors its literals, with no table or cache: what a
 /// [`KnownAnalysis`] of it must say.
 pub fn fresh_analysis(pattern: &str) -> Analysis {
-    match regex_syntax::Parser::new().parse(pattern) {
+    match parse(pattern) {
         Ok(hir) => Ok(super::prefilter::literals_of(&hir)),
         Err(e) => Err(e.to_string()),
     }
@@ -130,6 +187,19 @@ pub(crate) fn analyse(pattern: &str) -> Analysis {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn braced_hex_escapes_are_bytes_as_in_pcre() {
+        assert_eq!(byte_escapes(r"\x{e2}\x91[\xa0-\x{bf}]\x{9}"), r"\xe2\x91[\xa0-\xbf]\x09");
+        assert_eq!(byte_escapes(r"\\x{e2}"), r"\\x{e2}", "an escaped backslash, then literal text");
+        assert_eq!(byte_escapes(r"\x{2019}"), r"\x{2019}");
+        let circled_one = compile(r"^\x{e2}\x91[\xa0-\x{bf}]$").unwrap_or_else(|e| panic!("{e}"));
+        assert!(circled_one.is_match("\u{2460}".as_bytes()));
+        assert!(!circled_one.is_match("\u{e2}".as_bytes()));
+        // A wider braced value is the code point's UTF-8 (PCRE's byte mode
+        // refuses it; outside a class `regex` takes it).
+        assert!(compile(r"\x{2019}").is_ok_and(|r| r.is_match("it\u{2019}s".as_bytes())));
+    }
 
     #[test]
     fn keys_are_stable_and_length_sensitive() {

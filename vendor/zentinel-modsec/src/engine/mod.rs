@@ -14,7 +14,7 @@ pub use control::{CtlDirective, TransactionControls};
 pub use intervention::Intervention;
 pub use ruleset::{CompiledRuleset, Rules};
 pub use transaction::Transaction;
-pub use analysis::{fresh_analysis, forget_analyses, pattern_key, patterns_analysed_during, use_known_analyses, KnownAnalysis};
+pub use analysis::{compile as compile_regex, fresh_analysis, forget_analyses, pattern_key, patterns_analysed_during, text as match_text, use_known_analyses, KnownAnalysis};
 pub use prefilter::required_literals;
 
 use crate::error::Result;

@@ -711,7 +711,7 @@ impl TxWrites {
     /// decided for patterns anchored on a literal head (`^edge_files_\d+$`);
     /// anything else counts as written.
     fn may_write_matching(&self, pattern: &str) -> bool {
-        let Ok(re) = regex::Regex::new(pattern) else { return true };
+        let Ok(re) = super::analysis::compile(pattern) else { return true };
         let body = pattern.strip_prefix("(?i)").unwrap_or(pattern);
         let Some(body) = body.strip_prefix('^') else { return true };
         let head: String =
@@ -722,7 +722,7 @@ impl TxWrites {
             _ => head.as_str(),
         };
         head.is_empty()
-            || self.exact.iter().any(|k| re.is_match(k))
+            || self.exact.iter().any(|k| re.is_match(k.as_bytes()))
             || self.prefixes.iter().any(|p| p.starts_with(head) || head.starts_with(p.as_str()))
     }
 

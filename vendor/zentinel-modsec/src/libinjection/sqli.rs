@@ -6,7 +6,13 @@
 
 use super::DetectionResult;
 use once_cell::sync::Lazy;
-use regex::Regex;
+use regex::bytes::Regex;
+
+/// A pattern as every SecLang one (edge patch: bytes, ASCII classes, see
+/// `engine::analysis::compile`); these are fixed and known to compile.
+fn rx(pattern: &str) -> Regex {
+    crate::engine::analysis::compile(pattern).unwrap_or_else(|e| unreachable!("{pattern}: {e}"))
+}
 use std::collections::HashSet;
 
 /// SQL token types.
@@ -348,50 +354,47 @@ static SQLI_FINGERPRINTS: Lazy<HashSet<&'static str>> = Lazy::new(|| {
 static SQLI_PATTERNS: Lazy<Vec<Regex>> = Lazy::new(|| {
     vec![
         // Classic OR/AND injection with quotes
-        Regex::new(r"(?i)'\s*(or|and)\s*'").unwrap(),
-        Regex::new(r"(?i)'\s*(or|and)\s+\d").unwrap(),
-        Regex::new(r"(?i)'\s*(or|and)\s+\w+\s*=").unwrap(),
-        Regex::new(r"(?i)\d\s*(or|and)\s+\d\s*=\s*\d").unwrap(),
-        Regex::new(r"(?i)'\s*=\s*'").unwrap(),
+        rx(r"(?i)'\s*(or|and)\s*'"),
+        rx(r"(?i)'\s*(or|and)\s+\d"),
+        rx(r"(?i)'\s*(or|and)\s+\w+\s*="),
+        rx(r"(?i)\d\s*(or|and)\s+\d\s*=\s*\d"),
+        rx(r"(?i)'\s*=\s*'"),
         // Tautologies (without backreferences)
-        Regex::new(r"(?i)\b1\s*=\s*1\b").unwrap(),
-        Regex::new(r"(?i)\b2\s*=\s*2\b").unwrap(),
-        Regex::new(r"(?i)\bor\s+1\s*=\s*1").unwrap(),
-        Regex::new(r"(?i)\bor\s+'[^']*'\s*=\s*'[^']*'").unwrap(),
-        Regex::new(r"(?i)\bor\s+true\b").unwrap(),
-        Regex::new(r"(?i)\band\s+1\s*=\s*1").unwrap(),
+        rx(r"(?i)\b1\s*=\s*1\b"),
+        rx(r"(?i)\b2\s*=\s*2\b"),
+        rx(r"(?i)\bor\s+1\s*=\s*1"),
+        rx(r"(?i)\bor\s+'[^']*'\s*=\s*'[^']*'"),
+        rx(r"(?i)\bor\s+true\b"),
+        rx(r"(?i)\band\s+1\s*=\s*1"),
         // UNION-based injection
-        Regex::new(r"(?i)\bunion\s+(all\s+)?select\b").unwrap(),
-        Regex::new(r"(?i)'\s*union\s+(all\s+)?select\b").unwrap(),
-        Regex::new(r"(?i)\d\s+union\s+(all\s+)?select\b").unwrap(),
+        rx(r"(?i)\bunion\s+(all\s+)?select\b"),
+        rx(r"(?i)'\s*union\s+(all\s+)?select\b"),
+        rx(r"(?i)\d\s+union\s+(all\s+)?select\b"),
         // Comment injection
-        Regex::new(r"(?i)'[^']*--").unwrap(),
-        Regex::new(r"(?i)'[^']*/\*").unwrap(),
-        Regex::new(r"(?i)\d\s*--").unwrap(),
-        Regex::new(r"(?i)--\s*(select|drop|delete|update|insert|union)\b").unwrap(),
-        Regex::new(r"/\*.*\*/").unwrap(),
+        rx(r"(?i)'[^']*--"),
+        rx(r"(?i)'[^']*/\*"),
+        rx(r"(?i)\d\s*--"),
+        rx(r"(?i)--\s*(select|drop|delete|update|insert|union)\b"),
+        rx(r"/\*.*\*/"),
         // Stacked queries
-        Regex::new(r"(?i)';\s*(drop|delete|update|insert|select|exec|execute)\b").unwrap(),
-        Regex::new(r"(?i)\d;\s*(drop|delete|update|insert|select|exec|execute)\b").unwrap(),
-        Regex::new(r"(?i);\s*(drop|delete|truncate)\s+").unwrap(),
+        rx(r"(?i)';\s*(drop|delete|update|insert|select|exec|execute)\b"),
+        rx(r"(?i)\d;\s*(drop|delete|update|insert|select|exec|execute)\b"),
+        rx(r"(?i);\s*(drop|delete|truncate)\s+"),
         // Time-based injection
-        Regex::new(r"(?i)\b(sleep|benchmark|waitfor|delay|pg_sleep)\s*\(").unwrap(),
+        rx(r"(?i)\b(sleep|benchmark|waitfor|delay|pg_sleep)\s*\("),
         // Error-based injection
-        Regex::new(r"(?i)\b(extractvalue|updatexml|xmltype)\s*\(").unwrap(),
+        rx(r"(?i)\b(extractvalue|updatexml|xmltype)\s*\("),
         // Dangerous keywords after quote
-        Regex::new(
-            r"(?i)'\s*(select|insert|update|delete|drop|truncate|exec|execute|create|alter)\b",
-        )
-        .unwrap(),
+        rx(r"(?i)'\s*(select|insert|update|delete|drop|truncate|exec|execute|create|alter)\b"),
         // Information gathering
-        Regex::new(r"(?i)\b(information_schema|sys\.tables|sysobjects)\b").unwrap(),
+        rx(r"(?i)\b(information_schema|sys\.tables|sysobjects)\b"),
         // Typical SQLi endings
-        Regex::new(r"(?i)'\s*or\s*'").unwrap(),
-        Regex::new(r"(?i)'\s*;\s*--").unwrap(),
+        rx(r"(?i)'\s*or\s*'"),
+        rx(r"(?i)'\s*;\s*--"),
         // Quote followed by logical operator
-        Regex::new(r"(?i)'\s*(and|or|xor)\s").unwrap(),
+        rx(r"(?i)'\s*(and|or|xor)\s"),
         // Number followed by OR/AND
-        Regex::new(r"(?i)\d\s+(or|and)\s+").unwrap(),
+        rx(r"(?i)\d\s+(or|and)\s+"),
     ]
 });
 
@@ -416,7 +419,7 @@ pub fn detect_sqli(input: &str) -> DetectionResult {
 
     // Check against regex patterns
     for pattern in SQLI_PATTERNS.iter() {
-        if pattern.is_match(input) {
+        if pattern.is_match(input.as_bytes()) {
             // Generate a simple fingerprint based on what we found
             let fingerprint = generate_simple_fingerprint(input);
             return DetectionResult::detected(fingerprint);
@@ -616,7 +619,7 @@ fn tokenize(input: &str) -> Vec<Token> {
                 i += 1;
             }
 
-            let upper = value.to_uppercase();
+            let upper = value.to_ascii_uppercase();
             let token_type = if value.starts_with('@') {
                 TokenType::Variable
             } else if upper == "AND" || upper == "OR" || upper == "NOT" || upper == "XOR" {
@@ -696,7 +699,7 @@ fn generate_fingerprint(tokens: &[Token]) -> String {
 /// Check for dangerous patterns in tokens.
 fn has_dangerous_patterns(tokens: &[Token]) -> bool {
     let values: Vec<&str> = tokens.iter().map(|t| t.value.as_str()).collect();
-    let upper_values: Vec<String> = values.iter().map(|v| v.to_uppercase()).collect();
+    let upper_values: Vec<String> = values.iter().map(|v| v.to_ascii_uppercase()).collect();
 
     // Check for UNION SELECT
     for i in 0..upper_values.len().saturating_sub(1) {

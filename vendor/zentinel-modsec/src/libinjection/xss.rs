@@ -11,7 +11,7 @@
 use super::DetectionResult;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use once_cell::sync::Lazy;
-use regex::{Regex, RegexSet};
+use regex::bytes::{Regex, RegexSet, RegexSetBuilder};
 
 // ============================================================================
 // Static Pattern Matchers (compiled once at first use)
@@ -20,7 +20,8 @@ use regex::{Regex, RegexSet};
 /// RegexSet for fast multi-pattern XSS detection.
 /// All patterns checked in a single pass.
 static XSS_REGEX_SET: Lazy<RegexSet> = Lazy::new(|| {
-    RegexSet::new([
+    // Edge patch: bytes and ASCII classes, as every SecLang pattern.
+    RegexSetBuilder::new([
         // Script tags
         r"(?i)<script[^>]*>",
         r"(?i)</script>",
@@ -71,6 +72,8 @@ static XSS_REGEX_SET: Lazy<RegexSet> = Lazy::new(|| {
         // document.cookie
         r"(?i)document\s*\.\s*cookie",
     ])
+    .unicode(false)
+    .build()
     .expect("XSS regex patterns should compile")
 });
 
@@ -270,11 +273,11 @@ static QUICK_CHECK_AC: Lazy<AhoCorasick> = Lazy::new(|| {
 
 /// Regex for normalizing whitespace in tags (compiled once).
 static NORMALIZE_TAG_WS: Lazy<Regex> =
-    Lazy::new(|| Regex::new(r"<\s+").expect("Tag whitespace regex should compile"));
+    Lazy::new(|| crate::engine::analysis::compile(r"<\s+").expect("Tag whitespace regex should compile"));
 
 /// Regex for normalizing attribute spacing (compiled once).
 static NORMALIZE_ATTR_WS: Lazy<Regex> =
-    Lazy::new(|| Regex::new(r"\s*=\s*").expect("Attribute whitespace regex should compile"));
+    Lazy::new(|| crate::engine::analysis::compile(r"\s*=\s*").expect("Attribute whitespace regex should compile"));
 
 // ============================================================================
 // Public API
@@ -318,7 +321,7 @@ pub fn detect_xss(input: &str) -> DetectionResult {
 #[inline]
 fn check_patterns(input: &str) -> Option<DetectionResult> {
     // RegexSet check - single pass through all patterns
-    if XSS_REGEX_SET.is_match(input) {
+    if XSS_REGEX_SET.is_match(input.as_bytes()) {
         return Some(DetectionResult::detected("XSS pattern match".to_string()));
     }
 
@@ -346,7 +349,9 @@ fn normalize_input(input: &str) -> String {
     let mut result = input.to_string();
 
     // Decode HTML entities
-    let decoded = html_escape::decode_html_entities(&result);
+    // Edge patch: ModSecurity's entity grammar, as `t:htmlEntityDecode`
+    // (upstream used the whole HTML5 table through `html-escape`).
+    let decoded = crate::transformations::decode::decode_html_entities(&result);
     if decoded != result {
         result = decoded.into_owned();
     }
@@ -365,12 +370,12 @@ fn normalize_input(input: &str) -> String {
 
     // Normalize whitespace in tags: "< script" -> "<script"
     if result.contains("< ") {
-        result = NORMALIZE_TAG_WS.replace_all(&result, "<").into_owned();
+        result = crate::engine::analysis::text(&NORMALIZE_TAG_WS.replace_all(result.as_bytes(), &b"<"[..]));
     }
 
     // Normalize attribute spacing: "on click = " -> "onclick="
     if result.contains(" =") || result.contains("= ") {
-        result = NORMALIZE_ATTR_WS.replace_all(&result, "=").into_owned();
+        result = crate::engine::analysis::text(&NORMALIZE_ATTR_WS.replace_all(result.as_bytes(), &b"="[..]));
     }
 
     result

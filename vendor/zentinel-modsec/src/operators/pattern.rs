@@ -6,7 +6,7 @@ use super::traits::{Operator, OperatorResult};
 use crate::error::{Error, Result};
 use aho_corasick::AhoCorasick;
 use once_cell::sync::OnceCell;
-use regex::Regex;
+use regex::bytes::Regex;
 
 /// Regex operator (@rx) with lazy compilation.
 ///
@@ -60,7 +60,7 @@ impl RxOperator {
     #[inline]
     fn get_regex(&self) -> Option<&Regex> {
         self.compiled
-            .get_or_init(|| match Regex::new(&self.pattern_str) {
+            .get_or_init(|| match crate::engine::analysis::compile(&self.pattern_str) {
                 Ok(regex) => Some(regex),
                 Err(e) => {
                     tracing::error!(
@@ -81,12 +81,13 @@ impl Operator for RxOperator {
             return OperatorResult::no_match();
         };
 
-        if let Some(captures) = regex.captures(value) {
-            let matched_value = captures.get(0).map(|m| m.as_str().to_string());
+        if let Some(captures) = regex.captures(value.as_bytes()) {
+            let text = crate::engine::analysis::text;
+            let matched_value = captures.get(0).map(|m| text(m.as_bytes()));
             let capture_groups: Vec<String> = captures
                 .iter()
                 .skip(1) // Skip the full match
-                .filter_map(|c| c.map(|m| m.as_str().to_string()))
+                .filter_map(|c| c.map(|m| text(m.as_bytes())))
                 .collect();
 
             OperatorResult {

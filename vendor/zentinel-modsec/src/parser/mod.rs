@@ -113,7 +113,16 @@ impl Parser {
         self.parse_with_location(&content, Some(path))
     }
 
+    /// Parse `pattern` as one file: without the `fs` feature (edge patch) no
+    /// wildcards are expanded, and the `glob` crate is not built (an embedder
+    /// without a file system, a Worker, passes its rules as text).
+    #[cfg(not(feature = "fs"))]
+    pub fn parse_glob(&mut self, pattern: &str) -> Result<()> {
+        self.parse_file(Path::new(pattern))
+    }
+
     /// Parse files matching a glob pattern.
+    #[cfg(feature = "fs")]
     pub fn parse_glob(&mut self, pattern: &str) -> Result<()> {
         let paths = glob::glob(pattern)
             .map_err(|e| Error::parse(format!("invalid glob pattern: {}", e), pattern))?;
@@ -614,6 +623,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "fs")]
     fn test_relative_include_glob_resolves() {
         // `Include rules/*.conf` must resolve relative to the including file,
         // not the process CWD.

@@ -1,6 +1,6 @@
 //! Transformation functions for ModSecurity.
 
-mod decode;
+pub(crate) mod decode;
 mod encode;
 mod normalize;
 mod pipeline;

@@ -10,11 +10,14 @@ impl Transformation for Lowercase {
     // Edge patch: a cheap necessary condition for a change (see
     // `Transformation::may_change`; `tests::may_change_is_necessary`).
     fn may_change(&self, input: &str) -> bool {
-        input.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80)
+        input.bytes().any(|b| b.is_ascii_uppercase())
     }
 
+    // Edge patch: ASCII, as ModSecurity's `tolower` per byte (upstream folded
+    // Unicode, which ModSecurity does not, and which pulls in the Unicode
+    // case tables).
     fn transform<'a>(&self, input: &'a str) -> Cow<'a, str> {
-        let lower = input.to_lowercase();
+        let lower = input.to_ascii_lowercase();
         if lower == input {
             Cow::Borrowed(input)
         } else {
@@ -31,8 +34,9 @@ impl Transformation for Lowercase {
 pub struct Uppercase;
 
 impl Transformation for Uppercase {
+    // Edge patch: ASCII, as ModSecurity's `toupper` per byte.
     fn transform<'a>(&self, input: &'a str) -> Cow<'a, str> {
-        let upper = input.to_uppercase();
+        let upper = input.to_ascii_uppercase();
         if upper == input {
             Cow::Borrowed(input)
         } else {

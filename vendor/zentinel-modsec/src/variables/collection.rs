@@ -1,6 +1,6 @@
 //! Collection trait and implementations.
 
-use regex::Regex;
+use regex::bytes::Regex;
 use std::collections::HashMap;
 
 /// A collection of key-value pairs.
@@ -76,7 +76,7 @@ impl Collection for HashMapCollection {
     fn get_regex(&self, pattern: &Regex) -> Vec<(&str, &str)> {
         self.data
             .iter()
-            .filter(|(k, _)| pattern.is_match(k))
+            .filter(|(k, _)| pattern.is_match(k.as_bytes()))
             .flat_map(|(k, vs)| vs.iter().map(move |v| (k.as_str(), v.as_str())))
             .collect()
     }

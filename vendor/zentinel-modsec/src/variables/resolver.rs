@@ -3,7 +3,7 @@
 use super::{RequestData, ResponseData, TxCollection};
 use crate::parser::{Selection, VariableName, VariableSpec, XmlTarget};
 use once_cell::sync::Lazy;
-use regex::Regex;
+use regex::bytes::Regex;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -25,7 +25,7 @@ fn cached_regex(pattern: &str) -> Option<Arc<Regex>> {
     if let Some(hit) = CACHE.read().unwrap_or_else(|e| e.into_inner()).get(pattern) {
         return hit.clone();
     }
-    let compiled = Regex::new(pattern).ok().map(Arc::new);
+    let compiled = crate::engine::analysis::compile(pattern).ok().map(Arc::new);
     CACHE
         .write()
         .unwrap_or_else(|e| e.into_inner())
@@ -455,7 +455,7 @@ impl<'a> VariableResolver<'a> {
                 let selected = match selection {
                     Some(Selection::Key(sel)) => key.eq_ignore_ascii_case(sel),
                     Some(Selection::Regex(pattern)) => cached_regex(pattern)
-                        .map(|re| re.is_match(key))
+                        .map(|re| re.is_match(key.as_bytes()))
                         .unwrap_or(false),
                     None => true,
                 };
@@ -522,7 +522,7 @@ fn exclusion_matches(key: &str, exclusion: &str) -> bool {
             }
             if excl_sel.len() > 2 && excl_sel.starts_with('/') && excl_sel.ends_with('/') {
                 cached_regex(&excl_sel[1..excl_sel.len() - 1])
-                    .map(|re| re.is_match(key_member))
+                    .map(|re| re.is_match(key_member.as_bytes()))
                     .unwrap_or(false)
             } else {
                 key_member.eq_ignore_ascii_case(excl_sel)
@@ -543,7 +543,7 @@ mod tests {
     fn test_cached_regex_compiles_once_and_keeps_invalid_patterns_dead() {
         let a = cached_regex(r"^user_\d+$").expect("valid pattern");
         let b = cached_regex(r"^user_\d+$").expect("valid pattern");
-        assert!(a.is_match("user_42") && b.is_match("user_42"));
+        assert!(a.is_match(b"user_42") && b.is_match(b"user_42"));
         // An invalid pattern stays a never-matching selection, cached or not.
         assert!(cached_regex("(unclosed").is_none());
         assert!(cached_regex("(unclosed").is_none());

@@ -1,7 +1,7 @@
 //! TX (transaction) collection.
 
 use super::collection::{Collection, HashMapCollection, MutableCollection};
-use regex::Regex;
+use regex::bytes::Regex;
 use std::borrow::Cow;
 
 /// Transaction collection for storing intermediate values.
