@@ -14,6 +14,8 @@
 # edge's, the pass-through's and js-edge's isolates over the inspector during
 # one more plain run (LABEL-profile; tests/examples/profile.rs):
 # target/load/*-profile.summary.json, and their CPU per request.
+# ROUNDS=N (default 3) then measures the three plain workers again, running
+# at once, in N alternating rounds (ratios the machine's load moves less).
 # Each worker first gets a warm-up of 80,000 requests. Prints one JSON line per run,
 # then a summary. Exits 1 when a run saw answers other than the intended ones,
 # the global limit was not exact, the edge's wasm heap grew during a run, or
@@ -268,8 +270,36 @@ CACHE_PID=${PIDS[-1]}
 warm_up "http://127.0.0.1:$CACHE_PORT"
 run cache-baseline "http://127.0.0.1:$CACHE_PORT" cached "$CACHE_PID" || STATUS=1
 
+# Interleaved (ROUNDS, default 3; 0 skips): the edge, the pass-through and
+# js-edge all running at once, measured in alternating plain rounds of
+# SECONDS/2, so a change in the machine's load between runs (another process,
+# the CPU's clock) falls on all three alike. The sequential runs above moved
+# ±10 % between runs of one build, more than most changes' effect; they stay
+# the judge of memory and the limit.
+ROUNDS=${ROUNDS:-3}
+RSECS=$(( SECS / 2 > 5 ? SECS / 2 : 5 ))
+if [ "$ROUNDS" -gt 0 ]; then
+  echo "==> interleaved: $ROUNDS rounds of ${RSECS}s per worker"
+  declare -A IURL=()
+  for w in edge passthrough js-edge; do
+    case $w in edge) old=$EDGE_PORT ;; passthrough) old=$PASS_PORT ;; js-edge) old=$JS_PORT ;; esac
+    port=$(free_port)
+    sed "s/127.0.0.1:$old\"/127.0.0.1:$port\"/" "$OUT/$w/$w.capnp" >"$OUT/$w/$w-interleaved.capnp"
+    start_workerd "$OUT/$w/$w-interleaved.capnp" "$port"
+    IURL[$w]="http://127.0.0.1:$port"
+    "$LOAD" --url "${IURL[$w]}" --mix plain --seconds 60 --max-requests 30000 --concurrency "$CONC" >/dev/null || true
+  done
+  for r in $(seq 1 "$ROUNDS"); do
+    for w in edge passthrough js-edge; do
+      "$LOAD" --url "${IURL[$w]}" --mix plain --seconds "$RSECS" --concurrency "$CONC" --max-requests 5000000 \
+        >"$OUT/interleaved-$w-$r.json" || STATUS=1
+    done
+  done
+fi
+export ROUNDS
+
 python3 - "$OUT" <<'PY' || STATUS=1
-import json, sys
+import json, os, statistics, sys
 out = sys.argv[1]
 r = {k: json.load(open(f"{out}/{k}.json")) for k in ["direct", "passthrough", "js-edge", "edge-plain", "edge-mixed", "cache-baseline"]}
 print("\n| run | requests | req/s | p50 ms | p90 ms | p99 ms | workerd RSS MiB start → end |")
@@ -284,6 +314,19 @@ j = r["js-edge"]
 print(f"edge / js-edge: throughput {e['rps']/j['rps']:.2f}x, p50 {e['p50_ms']/j['p50_ms']:.2f}x, p99 {e['p99_ms']/j['p99_ms']:.2f}x")
 print(f"js-edge / passthrough: throughput {j['rps']/p['rps']:.2f}x, p50 {j['p50_ms']/p['p50_ms']:.2f}x")
 print(f"passthrough / direct: throughput {p['rps']/r['direct']['rps']:.2f}x, p50 {p['p50_ms']/r['direct']['p50_ms']:.2f}x (harness: workerd)")
+rounds = int(os.environ.get("ROUNDS", "0"))
+if rounds > 0:
+    iv = {w: [json.load(open(f"{out}/interleaved-{w}-{i}.json")) for i in range(1, rounds + 1)] for w in ["edge", "passthrough", "js-edge"]}
+    rps = {w: sum(x["requests"] for x in v) / sum(x["seconds"] for x in v) for w, v in iv.items()}
+    p50 = {w: statistics.median(x["p50_ms"] for x in v) for w, v in iv.items()}
+    per_round = ", ".join(f"{a['rps'] / b['rps']:.2f}" for a, b in zip(iv["edge"], iv["passthrough"]))
+    print(f"\ninterleaved ({rounds} rounds, all three workerd running): req/s edge {rps['edge']:.0f}, passthrough {rps['passthrough']:.0f}, js-edge {rps['js-edge']:.0f}")
+    print(f"interleaved edge / passthrough: throughput {rps['edge'] / rps['passthrough']:.2f}x (rounds {per_round}), p50 {p50['edge'] / p50['passthrough']:.2f}x")
+    print(f"interleaved edge / js-edge: throughput {rps['edge'] / rps['js-edge']:.2f}x, p50 {p50['edge'] / p50['js-edge']:.2f}x")
+    for w, v in iv.items():
+        if any(x.get("unexpected", 0) for x in v):
+            print(f"interleaved {w}: unexpected answers")
+            sys.exit(1)
 # With PROFILE=1: the isolate's own CPU per request (what Workers bill), from
 # each profiled run: the busy share of the samples over its request rate.
 # Unlike throughput it leaves out what the runs share (the load generator,

@@ -16,11 +16,14 @@ use crate::signing::{self, Outgoing};
 use crate::trust;
 use crate::upstream::{self, Health, Outcome};
 
+/// The isolate's signer: the parsed key with the validity it was last asked
+/// for, and the key's Ed25519 seed (base64) for WebCrypto.
+type CachedSigner = (u64, Rc<Signer>, Option<Rc<str>>);
+
 thread_local! {
-    /// The parsed signing key, and its Ed25519 seed (base64) for WebCrypto,
-    /// read from the secret once per isolate: a changed secret is a new
-    /// deployment, so new isolates.
-    static SIGNER: RefCell<Option<(Signer, Option<Rc<str>>)>> = const { RefCell::new(None) };
+    /// Read from the secret once per isolate (a changed secret is a new
+    /// deployment, so new isolates); shared, not cloned, by each request.
+    static SIGNER: RefCell<Option<CachedSigner>> = const { RefCell::new(None) };
     /// Passive health of origin servers, per isolate (like nginx's per-worker state).
     static HEALTH: RefCell<Health> = RefCell::new(Health::default());
 }
@@ -31,18 +34,25 @@ thread_local! {
 ///
 /// Also the secret's Ed25519 seed (base64) when it is an Ed25519 key, for
 /// WebCrypto; [`signing::signing_key`] has checked it is a 32-byte seed.
-fn signer(env: &Env, validity: u64) -> std::result::Result<(Signer, Option<Rc<str>>), String> {
-    if let Some((s, seed)) = SIGNER.with(|cell| cell.borrow().clone()) {
-        return Ok((s.validity(validity), seed));
-    }
-    let spec = env.secret(signing::SECRET_NAME).map_err(|_| format!("secret {} is not set", signing::SECRET_NAME))?.to_string();
-    let s = Signer::new(signing::signing_key(&spec)?).components(trust::signed_components());
-    let seed: Option<Rc<str>> = match spec.trim().splitn(3, ':').collect::<Vec<_>>()[..] {
-        [_, "ed25519", seed] => Some(seed.into()),
-        _ => None,
+fn signer(env: &Env, validity: u64) -> std::result::Result<(Rc<Signer>, Option<Rc<str>>), String> {
+    let cached = SIGNER.with(|cell| cell.borrow().clone());
+    let (signer, seed) = match cached {
+        Some((v, s, seed)) if v == validity => return Ok((s, seed)),
+        // A rules document with another validity: the same key, re-set once.
+        Some((_, s, seed)) => (Signer::clone(&s).validity(validity), seed),
+        None => {
+            let spec = env.secret(signing::SECRET_NAME).map_err(|_| format!("secret {} is not set", signing::SECRET_NAME))?.to_string();
+            let s = Signer::new(signing::signing_key(&spec)?).components(trust::signed_components()).validity(validity);
+            let seed: Option<Rc<str>> = match spec.trim().splitn(3, ':').collect::<Vec<_>>()[..] {
+                [_, "ed25519", seed] => Some(seed.into()),
+                _ => None,
+            };
+            (s, seed)
+        }
     };
-    SIGNER.with(|cell| *cell.borrow_mut() = Some((s.clone(), seed.clone())));
-    Ok((s.validity(validity), seed))
+    let signer = Rc::new(signer);
+    SIGNER.with(|cell| *cell.borrow_mut() = Some((validity, signer.clone(), seed.clone())));
+    Ok((signer, seed))
 }
 
 /// An attempt's signature: left to the glue's `forward` (Ed25519 through
