@@ -13,7 +13,7 @@ if [ -x "$ROOT/node_modules/@esbuild/linux-x64/bin/esbuild" ]; then
 fi
 cd "${1:-edge}"
 # EDGE_FEATURES / EDGE_OUT_DIR: another build of the same crate beside the
-# default one (the e2e `crs` suite: `owasp-crs` into edge/build-crs).
+# default one (extra cargo features, into another directory of edge/).
 OUT="${EDGE_OUT_DIR:-build}"
 worker-build --release --out-dir "$OUT" ${EDGE_FEATURES:+--features "$EDGE_FEATURES"}
 # The edge's wasm-opt pass (its Cargo metadata turns worker-build's off): -Oz

@@ -3,7 +3,7 @@
 # worker that wrangler config CONFIG (default wrangler.toml) deploys, from
 # `wrangler deploy --dry-run`; exits 1 when it reaches the project's budget
 # (BUNDLE_BUDGET_KIB, 1024 KiB = 1 MB). scripts/test.sh checks the default
-# worker and the owasp-crs build of the e2e suite with it.
+# worker (CRS included) with it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONFIG="${1:-wrangler.toml}"

@@ -233,7 +233,7 @@ fn compile_keys(raw: RawKeys, path: &JsonPath, errors: &mut Errors) -> Option<Ke
 
 /// JWKS over HTTPS; plain HTTP only to this machine (local development).
 fn check_jwks_url(url: &str) -> Result<(), String> {
-    let u = url::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
+    let u = crate::rules::parse_url(url)?;
     let loopback = matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
     match u.scheme() {
         "https" => Ok(()),

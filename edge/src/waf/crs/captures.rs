@@ -34,7 +34,7 @@ use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
 
 use regex::Regex;
-use zentinel_modsec::engine::match_text as text;
+use zentinel_modsec::engine::match_text;
 use zentinel_modsec::parser::{Action, DataAction, Directive, FlowAction, OperatorName, SecRule, Selection, SetVarValue, VariableName, VariableSpec};
 use zentinel_modsec::transformations::TransformationPipeline;
 use zentinel_modsec::variables::{MutableCollection, RequestData, ResponseData, TxCollection, VariableResolver};
@@ -792,7 +792,7 @@ impl Probes {
                     for (name, value) in cached(&mut resolved, &resolver, spec).iter() {
                         let t = p.transformations.apply(value);
                         if let Some(c) = p.regex.captures(&t) {
-                            let groups = (0..c.len().min(10)).map(|i| c.get(i).map_or(String::new(), |m| text(m.as_bytes()))).collect();
+                            let groups = (0..c.len().min(10)).map(|i| c.get(i).map_or(String::new(), |m| match_text(m.as_bytes()))).collect();
                             found = Some((name.clone(), groups));
                             break 'vars;
                         }
@@ -815,7 +815,7 @@ impl Probes {
                     let t = c.transformations.apply(value);
                     let Some(caps) = c.regex.captures(&t) else { continue };
                     let group = |m: &regex::Captures<'_>| match capture_group_macro(&m[1]) {
-                        Some(n) => Some(caps.get(n).map_or(String::new(), |g| text(g.as_bytes()))),
+                        Some(n) => Some(caps.get(n).map_or(String::new(), |g| match_text(g.as_bytes()))),
                         None if m[1].eq_ignore_ascii_case("matched_var_name") => Some(name.clone()),
                         None => None,
                     };

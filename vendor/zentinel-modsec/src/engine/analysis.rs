@@ -119,7 +119,7 @@ fn byte_escapes(pattern: &str) -> std::borrow::Cow<'_, str> {
             i += 2;
         }
     }
-    out.push_str(&pattern[copied.min(pattern.len())..]);
+    out.push_str(&pattern[copied..]);
     std::borrow::Cow::Owned(out)
 }
 

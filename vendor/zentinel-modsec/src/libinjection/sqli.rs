@@ -7,13 +7,13 @@
 use super::DetectionResult;
 use once_cell::sync::Lazy;
 use regex::bytes::Regex;
+use std::collections::HashSet;
 
 /// A pattern as every SecLang one (edge patch: bytes, ASCII classes, see
 /// `engine::analysis::compile`); these are fixed and known to compile.
 fn rx(pattern: &str) -> Regex {
     crate::engine::analysis::compile(pattern).unwrap_or_else(|e| unreachable!("{pattern}: {e}"))
 }
-use std::collections::HashSet;
 
 /// SQL token types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
