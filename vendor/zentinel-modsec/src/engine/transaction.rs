@@ -81,19 +81,35 @@ pub struct Transaction {
 
 /// Per-transaction caches of the edge patch: CRS reads the same few variable
 /// lists through the same few transformation pipelines in hundreds of rules.
+/// The per-phase tables are indexed by the small numbers the ruleset gives
+/// static lists, variables and pipelines: no hashing, no copies of values.
 #[derive(Default)]
 struct Memo {
-    /// Every distinct value seen, numbered.
-    ids: HashMap<String, u32>,
+    /// Every distinct value seen, numbered (SipHash: the keys are request
+    /// data, so a collision-resistant hasher stays).
+    ids: HashMap<Rc<str>, u32>,
+    /// `[value id]`: the value.
+    values: Vec<Rc<str>>,
     /// `[pipeline][value id]`: the value after that pipeline.
     transformed: Vec<Vec<Option<Rc<Transformed>>>>,
-    /// Per phase: what a static variable list resolved to, values numbered.
-    lists: HashMap<u32, Rc<Vec<(String, String, u32)>>>,
-    /// Per phase: what one static variable resolved to.
-    specs: HashMap<u32, Rc<Vec<(String, String, u32)>>>,
-    /// Per phase: for a static list and a pipeline, which prefiltered rules
-    /// could match any of its values.
-    list_hits: HashMap<(u32, u32), Rc<Vec<u64>>>,
+    /// `[static list]`, per phase: what each of its variables resolved to.
+    lists: Vec<Option<Rc<[Rc<Resolved>]>>>,
+    /// `[static variable]`, per phase: what it resolved to.
+    specs: Vec<Option<Rc<Resolved>>>,
+    /// `[static list][pipeline]`, per phase: which prefiltered rules could
+    /// match any of the list's values.
+    list_hits: Vec<Vec<Option<Vec<u64>>>>,
+}
+
+/// One variable's values: each name with its value's number.
+type Resolved = Vec<(String, u32)>;
+
+/// `v[i]`, the vector grown with `None`s to hold it.
+fn slot<T>(v: &mut Vec<Option<T>>, i: usize) -> &mut Option<T> {
+    if v.len() <= i {
+        v.resize_with(i + 1, || None);
+    }
+    &mut v[i]
 }
 
 impl Memo {
@@ -101,15 +117,18 @@ impl Memo {
         if let Some(id) = self.ids.get(value) {
             return *id;
         }
-        let id = self.ids.len() as u32;
-        self.ids.insert(value.to_string(), id);
+        let id = self.values.len() as u32;
+        let value: Rc<str> = Rc::from(value);
+        self.ids.insert(Rc::clone(&value), id);
+        self.values.push(value);
         id
     }
 }
 
 /// One value after one transformation pipeline.
 struct Transformed {
-    value: String,
+    /// The value itself (shared, not copied) when the pipeline left it as it was.
+    value: Rc<str>,
     /// Which of the pipeline's prefiltered rules could match `value`.
     hits: OnceCell<Vec<u64>>,
 }
@@ -452,7 +471,9 @@ impl Transaction {
             let mut memo = self.memo.borrow_mut();
             memo.lists.clear();
             memo.specs.clear();
-            memo.list_hits.clear();
+            for row in &mut memo.list_hits {
+                row.clear();
+            }
         }
 
         let mut chain_state = ChainState::new();
@@ -757,7 +778,7 @@ impl Transaction {
         }
 
         let no_values = match &cached {
-            Some((_, values)) => values.is_empty(),
+            Some((_, values)) => values.iter().all(|v| v.is_empty()),
             None => all_values.is_empty(),
         };
         if no_values {
@@ -812,21 +833,11 @@ impl Transaction {
         };
 
         // Apply transformations and match
-        let fresh: Vec<(&str, &str, Option<u32>)>;
-        let values: &[(String, String, u32)];
-        match &cached {
-            Some((_, v)) => {
-                values = v.as_slice();
-                fresh = Vec::new();
-            }
-            None => {
-                values = &[];
-                fresh = all_values.iter().map(|(n, v)| (n.as_str(), v.as_str(), None)).collect();
-            }
-        }
-        let iter = values.iter().map(|(n, v, id)| (n.as_str(), v.as_str(), Some(*id))).chain(fresh.iter().copied());
-        for (name, value, id) in iter {
-            let transformed = self.transformed(rule, value, id);
+        let fresh = all_values.iter().map(|(n, v)| (n.as_str(), self.memo.borrow_mut().id(v)));
+        let listed = cached.as_ref().map(|(_, v)| &v[..]).unwrap_or(&[]);
+        let iter = listed.iter().flat_map(|r| r.iter().map(|(n, id)| (n.as_str(), *id))).chain(fresh);
+        for (name, id) in iter {
+            let transformed = self.transformed(rule, id);
             let result = match (rule.prefilter_slot, self.ruleset.prefilter(rule.pipeline)) {
                 // None of the literals every match of this regex contains is
                 // in the value: the regex cannot match, so it is not run.
@@ -835,7 +846,8 @@ impl Transaction {
                 {
                     crate::operators::OperatorResult::no_match()
                 }
-                _ => operator.execute(&transformed.value),
+                // No rule's capture groups are stored (and nothing reads them).
+                _ => operator.execute_uncaptured(&transformed.value),
             };
 
             let final_match = if rule.operator_negated {
@@ -851,7 +863,7 @@ impl Transaction {
                     // the portion the operator hit. The portion is reported
                     // separately, since an audit log wants both: the value to
                     // judge the match, the portion to see what triggered it.
-                    value: transformed.value.clone(),
+                    value: transformed.value.to_string(),
                     portion: result.matched_value,
                 };
                 return Ok(RuleOutcome {
@@ -872,45 +884,49 @@ impl Transaction {
         list: u32,
         rule: &CompiledRule,
         resolver: &VariableResolver<'_>,
-    ) -> (u32, Rc<Vec<(String, String, u32)>>) {
-        if let Some(v) = self.memo.borrow().lists.get(&list) {
+    ) -> (u32, Rc<[Rc<Resolved>]>) {
+        if let Some(Some(v)) = self.memo.borrow().lists.get(list as usize) {
             return (list, Rc::clone(v));
         }
         let mut memo = self.memo.borrow_mut();
-        let mut values = Vec::new();
+        let memo = &mut *memo;
+        let mut values = Vec::with_capacity(rule.variables.len());
         for (spec, spec_id) in rule.variables.iter().zip(&rule.static_specs) {
-            let resolved = match memo.specs.get(spec_id) {
+            let resolved = match slot(&mut memo.specs, *spec_id as usize) {
                 Some(r) => Rc::clone(r),
                 None => {
-                    let r: Vec<(String, String, u32)> =
-                        resolver.resolve(spec).into_iter().map(|(n, v)| {
+                    let r: Resolved = resolver
+                        .resolve(spec)
+                        .into_iter()
+                        .map(|(n, v)| {
                             let id = memo.id(&v);
-                            (n, v, id)
-                        }).collect();
+                            (n, id)
+                        })
+                        .collect();
                     let r = Rc::new(r);
-                    memo.specs.insert(*spec_id, Rc::clone(&r));
+                    memo.specs[*spec_id as usize] = Some(Rc::clone(&r));
                     r
                 }
             };
-            values.extend(resolved.iter().cloned());
+            values.push(resolved);
         }
-        let values = Rc::new(values);
-        memo.lists.insert(list, Rc::clone(&values));
+        let values: Rc<[Rc<Resolved>]> = values.into();
+        *slot(&mut memo.lists, list as usize) = Some(Rc::clone(&values));
         (list, values)
     }
 
     /// Whether `rule` (non-negated, over static list `list`) is a
     /// prefiltered one none of whose literals is in any of the list's values.
-    fn cannot_match(&self, rule: &CompiledRule, list: u32, values: &[(String, String, u32)]) -> bool {
-        let (Some(slot), Some(filter)) = (rule.prefilter_slot, self.ruleset.prefilter(rule.pipeline)) else {
+    fn cannot_match(&self, rule: &CompiledRule, list: u32, values: &[Rc<Resolved>]) -> bool {
+        let (Some(slot_no), Some(filter)) = (rule.prefilter_slot, self.ruleset.prefilter(rule.pipeline)) else {
             return false;
         };
-        if let Some(bits) = self.memo.borrow().list_hits.get(&(list, rule.pipeline)) {
-            return !super::prefilter::has(bits, slot);
+        if let Some(Some(bits)) = self.memo.borrow().list_hits.get(list as usize).and_then(|row| row.get(rule.pipeline as usize)) {
+            return !super::prefilter::has(bits, slot_no);
         }
         let mut bits: Vec<u64> = Vec::new();
-        for (_, value, id) in values {
-            let t = self.transformed(rule, value, Some(*id));
+        for (_, id) in values.iter().flat_map(|r| r.iter()) {
+            let t = self.transformed(rule, *id);
             let hits = t.hits.get_or_init(|| filter.hits(&t.value));
             if bits.len() < hits.len() {
                 bits.resize(hits.len(), 0);
@@ -919,32 +935,35 @@ impl Transaction {
                 *b |= h;
             }
         }
-        let skip = !super::prefilter::has(&bits, slot);
-        self.memo.borrow_mut().list_hits.insert((list, rule.pipeline), Rc::new(bits));
+        let skip = !super::prefilter::has(&bits, slot_no);
+        let mut memo = self.memo.borrow_mut();
+        if memo.list_hits.len() <= list as usize {
+            memo.list_hits.resize_with(list as usize + 1, Vec::new);
+        }
+        *slot(&mut memo.list_hits[list as usize], rule.pipeline as usize) = Some(bits);
         skip
     }
 
-    /// `value` after `rule`'s transformations, computed once per pipeline and
-    /// value in this transaction. `id` is the value's number, if known.
-    fn transformed(&self, rule: &CompiledRule, value: &str, id: Option<u32>) -> Rc<Transformed> {
+    /// Value `id` after `rule`'s transformations, computed once per pipeline
+    /// and value in this transaction.
+    fn transformed(&self, rule: &CompiledRule, id: u32) -> Rc<Transformed> {
         let mut memo = self.memo.borrow_mut();
-        let id = match id {
-            Some(id) => id,
-            None => memo.id(value),
-        } as usize;
+        let memo = &mut *memo;
+        let id = id as usize;
         let pipeline = rule.pipeline as usize;
         if memo.transformed.len() <= pipeline {
             memo.transformed.resize_with(pipeline + 1, Vec::new);
         }
-        let row = &mut memo.transformed[pipeline];
-        if row.len() <= id {
-            row.resize(id + 1, None);
-        }
-        if let Some(hit) = &row[id] {
+        if let Some(hit) = slot(&mut memo.transformed[pipeline], id) {
             return Rc::clone(hit);
         }
-        let t = Rc::new(Transformed { value: rule.transformations.apply(value).into_owned(), hits: OnceCell::new() });
-        row[id] = Some(Rc::clone(&t));
+        let input = &memo.values[id];
+        let value = match rule.transformations.apply(input) {
+            std::borrow::Cow::Borrowed(_) => Rc::clone(input),
+            std::borrow::Cow::Owned(s) => Rc::from(s),
+        };
+        let t = Rc::new(Transformed { value, hits: OnceCell::new() });
+        memo.transformed[pipeline][id] = Some(Rc::clone(&t));
         t
     }
 

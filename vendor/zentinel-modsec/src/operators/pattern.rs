@@ -100,6 +100,13 @@ impl Operator for RxOperator {
         }
     }
 
+    fn execute_uncaptured(&self, value: &str) -> OperatorResult {
+        match self.get_regex().and_then(|regex| regex.find(value.as_bytes())) {
+            Some(m) => OperatorResult::matched(crate::engine::analysis::text(m.as_bytes())),
+            None => OperatorResult::no_match(),
+        }
+    }
+
     fn name(&self) -> &'static str {
         "rx"
     }

@@ -45,6 +45,14 @@ pub trait Operator: Send + Sync {
     /// Execute the operator against a value.
     fn execute(&self, value: &str) -> OperatorResult;
 
+    /// [`execute`](Self::execute) for a caller that reads no capture groups
+    /// (the transaction stores none): an operator that can match without
+    /// computing them (`@rx`, which then needs only the lazy DFA, not the
+    /// PikeVM) leaves `captures` empty. Edge patch.
+    fn execute_uncaptured(&self, value: &str) -> OperatorResult {
+        self.execute(value)
+    }
+
     /// Get the operator name.
     fn name(&self) -> &'static str;
 
