@@ -137,7 +137,28 @@ pub fn execute_actions(
         captures: captures.to_vec(),
         ..Default::default()
     };
+    execute_into(actions, matched_value, &mut result, true);
+    result
+}
 
+/// [`execute_actions`] without the metadata (id, tags, …), which only an
+/// intervention reports: the transaction takes it from [`rule_metadata`]
+/// when it intervenes, instead of copying every matching rule's tags (edge
+/// patch).
+pub(crate) fn execute_actions_lean(actions: &[Action]) -> ActionResult {
+    let mut result = ActionResult::default();
+    execute_into(actions, None, &mut result, false);
+    result
+}
+
+/// The metadata [`execute_actions`] collects from `actions`.
+pub(crate) fn rule_metadata(actions: &[Action]) -> RuleMetadata {
+    let mut result = ActionResult::default();
+    execute_into(actions, None, &mut result, true);
+    result.metadata
+}
+
+fn execute_into(actions: &[Action], matched_value: Option<&str>, result: &mut ActionResult, metadata: bool) {
     for action in actions {
         match action {
             Action::Disruptive(d) => {
@@ -147,14 +168,15 @@ pub fn execute_actions(
                 result.flow = execute_flow(f);
             }
             Action::Data(d) => {
-                execute_data(d, &mut result, matched_value);
+                execute_data(d, result, matched_value);
             }
-            Action::Metadata(m) => {
+            Action::Metadata(m) if metadata => {
                 execute_metadata(m, &mut result.metadata);
             }
-            Action::Logging(l) => {
+            Action::Logging(l) if metadata => {
                 execute_logging(l, &mut result.metadata);
             }
+            Action::Metadata(_) | Action::Logging(_) => {}
             Action::Control(ctl) => {
                 // Applied by the transaction after this returns: ctl: changes
                 // per-transaction state, which is not reachable from here.
@@ -165,8 +187,6 @@ pub fn execute_actions(
             }
         }
     }
-
-    result
 }
 
 /// Execute a disruptive action.

@@ -12,7 +12,7 @@ use super::phase::Phase;
 use super::ruleset::{CompiledRule, CompiledRuleset, RuleEngineMode};
 use super::scoring::AnomalyScore;
 use crate::actions::{
-    execute_actions, ActionResult, DisruptiveOutcome, FlowOutcome, SetVarOp, SetVarOperation,
+    execute_actions_lean, ActionResult, DisruptiveOutcome, FlowOutcome, SetVarOp, SetVarOperation,
 };
 use crate::error::Result;
 use crate::operators::{compile_operator, Operator};
@@ -480,6 +480,9 @@ impl Transaction {
         // A chain is one logical rule: the starter's actions fire only when
         // every link matches, so they are held here until the chain completes.
         let mut pending_chain_actions: Option<ActionResult> = None;
+        // The rule those actions are from (its metadata goes into an
+        // intervention).
+        let mut pending_chain_rule: usize = 0;
         let mut skip_count: u32 = 0;
         let mut skip_after: Option<String> = None;
 
@@ -567,7 +570,7 @@ impl Transaction {
 
             if matched {
                 // Execute actions
-                let action_result = execute_actions(&rule.actions, None, &captures);
+                let action_result = execute_actions_lean(&rule.actions);
 
                 // Track matched rule
                 if let Some(ref id) = rule.id {
@@ -581,6 +584,7 @@ impl Transaction {
                     if !chain_state.in_chain {
                         chain_state.start_chain(idx);
                         pending_chain_actions = Some(action_result);
+                        pending_chain_rule = idx;
                     }
                     chain_state.continue_chain(true, &captures);
                     idx += 1;
@@ -590,12 +594,16 @@ impl Transaction {
                 // Either a standalone rule, or the final link of a chain that
                 // has now matched in full. A completed chain executes the
                 // starter's actions, not the last link's.
-                let action_result = if chain_state.in_chain {
+                let (action_result, source) = if chain_state.in_chain {
                     chain_state.reset();
-                    pending_chain_actions.take().unwrap_or(action_result)
+                    match pending_chain_actions.take() {
+                        Some(held) => (held, pending_chain_rule),
+                        None => (action_result, idx),
+                    }
                 } else {
-                    action_result
+                    (action_result, idx)
                 };
+                let metadata = || crate::actions::rule_metadata(&rules[source].actions);
 
                 // Apply setvar operations
                 for op in &action_result.setvar_ops {
@@ -636,7 +644,7 @@ impl Transaction {
                             if should_block {
                                 let mut intervention =
                                     Intervention::deny(status, phase, rule.id.clone());
-                                intervention.add_metadata(action_result.metadata);
+                                intervention.add_metadata(metadata());
                                 self.intervention = Some(intervention);
                                 return Ok(());
                             }
@@ -645,7 +653,7 @@ impl Transaction {
                             if should_block {
                                 let mut intervention =
                                     Intervention::deny(self.default_status, phase, rule.id.clone());
-                                intervention.add_metadata(action_result.metadata);
+                                intervention.add_metadata(metadata());
                                 self.intervention = Some(intervention);
                                 return Ok(());
                             }
@@ -658,7 +666,7 @@ impl Transaction {
                             if should_block {
                                 let mut intervention =
                                     Intervention::redirect(url, phase, rule.id.clone());
-                                intervention.add_metadata(action_result.metadata);
+                                intervention.add_metadata(metadata());
                                 self.intervention = Some(intervention);
                                 return Ok(());
                             }
@@ -666,7 +674,7 @@ impl Transaction {
                         DisruptiveOutcome::Drop => {
                             if should_block {
                                 let mut intervention = Intervention::drop(phase, rule.id.clone());
-                                intervention.add_metadata(action_result.metadata);
+                                intervention.add_metadata(metadata());
                                 self.intervention = Some(intervention);
                                 return Ok(());
                             }
@@ -973,28 +981,35 @@ impl Transaction {
     /// macros in CRS, e.g. thresholds and `tx.allowed_methods`); an unresolved
     /// macro expands to an empty string, matching ModSecurity behaviour.
     fn expand_operator_macros(&self, arg: &str) -> String {
-        // Compiled once: this runs on every evaluation of an operator whose
-        // argument contains `%{`.
-        static MACRO: once_cell::sync::Lazy<regex::Regex> = once_cell::sync::Lazy::new(|| {
-            regex::Regex::new(r"%\{([^}]+)\}").expect("static macro regex is valid")
-        });
-        MACRO
-            .replace_all(arg, |caps: &regex::Captures| {
-                let inner = &caps[1];
-                let (collection, name) = match inner.split_once('.') {
-                    Some((c, n)) => (c.to_ascii_lowercase(), n),
-                    None => ("tx".to_string(), inner),
-                };
-                if collection == "tx" {
-                    self.tx
-                        .get(name)
-                        .and_then(|v| v.first().map(|s| s.to_string()))
-                        .unwrap_or_default()
-                } else {
-                    String::new()
+        // Edge patch: a scan for `%{…}` instead of a regex `replace_all`
+        // (`%\{([^}]+)\}`, the same matches), which ran per evaluation of
+        // every rule with a macro in its operator.
+        let mut out = String::with_capacity(arg.len());
+        let mut rest = arg;
+        while let Some(start) = rest.find("%{") {
+            let after = &rest[start + 2..];
+            match after.find('}') {
+                Some(end) if end > 0 => {
+                    out.push_str(&rest[..start]);
+                    let inner = &after[..end];
+                    let (collection, name) = inner.split_once('.').unwrap_or(("tx", inner));
+                    if collection.eq_ignore_ascii_case("tx") {
+                        if let Some(v) = self.tx.get(name).and_then(|v| v.first().copied()) {
+                            out.push_str(v);
+                        }
+                    }
+                    rest = &after[end + 1..];
                 }
-            })
-            .into_owned()
+                // `%{}`: not a macro; the scan resumes after its `%`.
+                Some(_) => {
+                    out.push_str(&rest[..start + 1]);
+                    rest = &rest[start + 1..];
+                }
+                None => break,
+            }
+        }
+        out.push_str(rest);
+        out
     }
 
     /// Apply a setvar operation.

@@ -142,6 +142,20 @@ mod tests {
         out
     }
 
+    /// The ASCII paths of `cmdLine` and `removeWhitespace` are the
+    /// per-`char` ones on every ASCII sample.
+    #[test]
+    fn ascii_paths_agree_with_char_paths() {
+        let mut checked = 0;
+        for s in samples().iter().filter(|s| s.is_ascii()) {
+            assert_eq!(super::normalize::cmd_line_ascii(s).as_deref(), Some(super::normalize::cmd_line_chars(s).as_str()), "cmdLine {s:?}");
+            let chars: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+            assert_eq!(super::normalize::remove_ascii_space(s), chars, "removeWhitespace {s:?}");
+            checked += 1;
+        }
+        assert!(checked > 1000);
+    }
+
     /// The fast path is sound: whenever `may_change` says no, the
     /// transformation really leaves the value as it is.
     #[test]

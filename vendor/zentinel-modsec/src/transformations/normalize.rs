@@ -103,7 +103,10 @@ impl Transformation for RemoveWhitespace {
     }
 
     fn transform<'a>(&self, input: &'a str) -> Cow<'a, str> {
-        let result: String = input.chars().filter(|c| !c.is_whitespace()).collect();
+        // Edge patch: ASCII input is cut into runs between whitespace bytes
+        // and copied run by run (the same as the per-`char` filter below,
+        // whose `is_whitespace` on ASCII is exactly `ascii_space`).
+        let result = if input.is_ascii() { remove_ascii_space(input) } else { input.chars().filter(|c| !c.is_whitespace()).collect() };
         if result == input {
             Cow::Borrowed(input)
         } else {
@@ -114,6 +117,21 @@ impl Transformation for RemoveWhitespace {
     fn name(&self) -> &'static str {
         "removeWhitespace"
     }
+}
+
+/// `char::is_whitespace` of an ASCII byte (which, unlike
+/// `u8::is_ascii_whitespace`, includes the vertical tab).
+fn ascii_space(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ')
+}
+
+/// `t:removeWhitespace` of an ASCII value: the runs between spaces.
+pub(super) fn remove_ascii_space(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    for run in input.split(|c: char| c.is_ascii() && ascii_space(c as u8)) {
+        out.push_str(run);
+    }
+    out
 }
 
 /// Remove null bytes transformation.
@@ -219,7 +237,6 @@ impl Transformation for NormalizePath {
     }
 
     fn transform<'a>(&self, input: &'a str) -> Cow<'a, str> {
-        let mut result = String::new();
         let mut modified = false;
 
         // Replace backslashes with forward slashes
@@ -230,21 +247,28 @@ impl Transformation for NormalizePath {
             Cow::Borrowed(input)
         };
 
-        // Collapse multiple slashes
-        let mut last_was_slash = false;
-        for c in normalized.chars() {
-            if c == '/' {
-                if !last_was_slash {
-                    result.push('/');
+        // Collapse multiple slashes (edge patch: copied per `char` only when
+        // there is a run to collapse, not for every value with a `.`).
+        let result: Cow<'_, str> = if normalized.contains("//") {
+            let mut result = String::with_capacity(normalized.len());
+            let mut last_was_slash = false;
+            for c in normalized.chars() {
+                if c == '/' {
+                    if !last_was_slash {
+                        result.push('/');
+                    } else {
+                        modified = true;
+                    }
+                    last_was_slash = true;
                 } else {
-                    modified = true;
+                    result.push(c);
+                    last_was_slash = false;
                 }
-                last_was_slash = true;
-            } else {
-                result.push(c);
-                last_was_slash = false;
             }
-        }
+            Cow::Owned(result)
+        } else {
+            normalized
+        };
 
         // Remove . and .. components
         let parts: Vec<&str> = result.split('/').collect();
@@ -503,6 +527,64 @@ impl Transformation for CmdLine {
     /// `in\(`, with no space, so `for %v in (set) do cmd` only matches once
     /// `in (set)` has become `in(set)`.
     fn transform<'a>(&self, input: &'a str) -> Cow<'a, str> {
+        let result = match cmd_line_ascii(input) {
+            Some(r) => r,
+            None => cmd_line_chars(input),
+        };
+        if result == input {
+            Cow::Borrowed(input)
+        } else {
+            Cow::Owned(result)
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "cmdLine"
+    }
+}
+
+/// `t:cmdLine` of an ASCII value, byte by byte (edge patch: the same steps as
+/// [`cmd_line_chars`], without a `char` push per byte); `None` for any other.
+pub(super) fn cmd_line_ascii(input: &str) -> Option<String> {
+    if !input.is_ascii() {
+        return None;
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(input.len());
+    let mut pending_space = false;
+    for &b in input.as_bytes() {
+        match b {
+            b'\\' | b'"' | b'\'' | b'^' => {}
+            b',' | b';' => {
+                if !pending_space {
+                    out.push(b' ');
+                    pending_space = true;
+                }
+            }
+            b if ascii_space(b) => {
+                if !pending_space {
+                    out.push(b' ');
+                    pending_space = true;
+                }
+            }
+            b'/' | b'(' => {
+                if pending_space {
+                    out.pop();
+                }
+                pending_space = false;
+                out.push(b);
+            }
+            _ => {
+                pending_space = false;
+                out.push(b.to_ascii_lowercase());
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `t:cmdLine`, `char` by `char`.
+pub(super) fn cmd_line_chars(input: &str) -> String {
+    {
         let mut result = String::with_capacity(input.len());
         // Whether the last character written was a space we introduced, and so
         // may still be removed by a following `/` or `(`.
@@ -539,16 +621,7 @@ impl Transformation for CmdLine {
                 }
             }
         }
-
-        if result == input {
-            Cow::Borrowed(input)
-        } else {
-            Cow::Owned(result)
-        }
-    }
-
-    fn name(&self) -> &'static str {
-        "cmdLine"
+        result
     }
 }
 
