@@ -14,7 +14,8 @@
 //! ASCII case-insensitively, which only widens the filter), so a skipped rule
 //! is one whose regex would have said "no match".
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::{dfa, nfa::contiguous, nfa::noncontiguous, Anchored, MatchKind};
 use regex_syntax::hir::{Class, Hir, HirKind};
 use std::collections::BTreeSet;
 
@@ -216,11 +217,18 @@ fn facts(hir: &Hir) -> Facts {
 /// One automaton over the literals of every prefiltered rule of one
 /// transformation pipeline.
 pub(crate) struct GroupFilter {
-    ac: AhoCorasick,
+    scanner: Scanner,
     /// Pattern index → rule slot.
     slot_of: Vec<u32>,
     /// Slots in the group.
     slots: u32,
+}
+
+/// The automaton `AhoCorasick` would pick (a DFA for at most 100 patterns,
+/// else a contiguous NFA), held directly so a scan can walk it itself.
+enum Scanner {
+    Dfa(dfa::DFA),
+    Nfa(contiguous::NFA),
 }
 
 impl GroupFilter {
@@ -234,22 +242,55 @@ impl GroupFilter {
                 slot_of.push(slot as u32);
             }
         }
-        let ac = AhoCorasickBuilder::new()
+        let nfa = noncontiguous::Builder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
             .build(&patterns)
             .ok()?;
-        Some(GroupFilter { ac, slot_of, slots: rules.len() as u32 })
+        let dfa = (patterns.len() <= 100).then(|| dfa::Builder::new().build_from_noncontiguous(&nfa).ok()).flatten();
+        let scanner = match dfa {
+            Some(dfa) => Scanner::Dfa(dfa),
+            None => Scanner::Nfa(contiguous::Builder::new().build_from_noncontiguous(&nfa).ok()?),
+        };
+        Some(GroupFilter { scanner, slot_of, slots: rules.len() as u32 })
     }
 
     /// The slots whose rule could match `value`, as a bitset.
     pub(crate) fn hits(&self, value: &str) -> Vec<u64> {
         let mut bits = vec![0u64; (self.slots as usize).div_ceil(64)];
-        for m in self.ac.find_overlapping_iter(value) {
-            let slot = self.slot_of[m.pattern().as_usize()] as usize;
-            bits[slot / 64] |= 1 << (slot % 64);
+        match &self.scanner {
+            Scanner::Dfa(a) => scan(a, &self.slot_of, value.as_bytes(), &mut bits),
+            Scanner::Nfa(a) => scan(a, &self.slot_of, value.as_bytes(), &mut bits),
         }
         bits
+    }
+}
+
+/// Every pattern that occurs in `haystack` (overlapping, as
+/// `find_overlapping_iter` reports them: with `MatchKind::Standard` a state
+/// holds every pattern that ends there), its slot set in `bits`. Walking the
+/// automaton here instead of through the iterator costs a few instructions
+/// per occurrence instead of a search call, and CRS's short literals occur
+/// often in ordinary text (edge patch).
+fn scan<A: Automaton>(aut: &A, slot_of: &[u32], haystack: &[u8], bits: &mut [u64]) {
+    let Ok(mut sid) = aut.start_state(Anchored::No) else { return };
+    for &byte in haystack {
+        sid = aut.next_state(Anchored::No, sid, byte);
+        if !aut.is_special(sid) {
+            continue;
+        }
+        if aut.is_dead(sid) {
+            return;
+        }
+        if aut.is_match(sid) {
+            for i in 0..aut.match_len(sid) {
+                if let Some(&slot) = slot_of.get(aut.match_pattern(sid, i).as_usize()) {
+                    if let Some(w) = bits.get_mut(slot as usize / 64) {
+                        *w |= 1 << (slot % 64);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -284,6 +325,32 @@ mod tests {
         assert_eq!(lits("(?i)k"), Some(vec!["k".into()]));
         assert!(!crate::engine::analysis::compile("(?i)k").is_ok_and(|r| r.is_match("\u{212A}".as_bytes())));
         assert!(crate::engine::analysis::compile("’").is_ok_and(|r| r.is_match("it’s".as_bytes())));
+    }
+
+    /// The automaton walk reports the slots `find_overlapping_iter` does,
+    /// for a DFA-sized group and an NFA-sized one.
+    #[test]
+    fn scan_agrees_with_overlapping_iter() {
+        use aho_corasick::{AhoCorasick, MatchKind};
+        let words = ["on", "in", "or", "select", "<script", "ON", "a", "union", "/etc/", "sel", "lect", "x"];
+        let mut big: Vec<Vec<Vec<u8>>> = (0..40).map(|i| vec![format!("w{i}x").into_bytes(), format!("{i}z").into_bytes()]).collect();
+        big.extend(words.iter().map(|w| vec![w.as_bytes().to_vec()]));
+        let small: Vec<Vec<Vec<u8>>> = words.iter().map(|w| vec![w.as_bytes().to_vec()]).collect();
+        let values = ["", "Some ordinary text", "UNION SELECT", "<ScRiPt>", "/etc/passwd w3x 7z", "onononon", "xxx", "w39x w12z 0z"];
+        for rules in [&small, &big] {
+            let filter = super::GroupFilter::new(rules).expect("builds");
+            let patterns: Vec<&[u8]> = rules.iter().flatten().map(Vec::as_slice).collect();
+            let slot_of: Vec<usize> = rules.iter().enumerate().flat_map(|(s, l)| std::iter::repeat_n(s, l.len())).collect();
+            let ac = AhoCorasick::builder().ascii_case_insensitive(true).match_kind(MatchKind::Standard).build(&patterns).expect("builds");
+            for v in values {
+                let mut want = vec![0u64; rules.len().div_ceil(64)];
+                for m in ac.find_overlapping_iter(v) {
+                    let slot = slot_of[m.pattern().as_usize()];
+                    want[slot / 64] |= 1 << (slot % 64);
+                }
+                assert_eq!(filter.hits(v), want, "{v:?}");
+            }
+        }
     }
 
     /// The property that makes skipping sound, over a few hundred
