@@ -34,6 +34,17 @@ fn cached_regex(pattern: &str) -> Option<Arc<Regex>> {
         .clone()
 }
 
+/// `COLLECTION:key`, the name a resolved value is reported under (edge
+/// patch: built directly; `format!` was a visible share of resolving CRS's
+/// variables at `opt-level = "z"`).
+fn var_name(prefix: &str, key: &str) -> String {
+    let mut name = String::with_capacity(prefix.len() + 1 + key.len());
+    name.push_str(prefix);
+    name.push(':');
+    name.push_str(key);
+    name
+}
+
 /// Variable resolver for transaction context.
 pub struct VariableResolver<'a> {
     request: &'a RequestData,
@@ -359,7 +370,7 @@ impl<'a> VariableResolver<'a> {
                 if let Some(values) = collection.get(&lookup) {
                     values
                         .into_iter()
-                        .map(|v| (format!("{}:{}", prefix, key), v.to_string()))
+                        .map(|v| (var_name(prefix, key), v.to_string()))
                         .collect()
                 } else {
                     vec![]
@@ -370,7 +381,7 @@ impl<'a> VariableResolver<'a> {
                     collection
                         .get_regex(&re)
                         .into_iter()
-                        .map(|(k, v)| (format!("{}:{}", prefix, k), v.to_string()))
+                        .map(|(k, v)| (var_name(prefix, k), v.to_string()))
                         .collect()
                 } else {
                     vec![]
@@ -379,7 +390,7 @@ impl<'a> VariableResolver<'a> {
             None => collection
                 .all()
                 .into_iter()
-                .map(|(k, v)| (format!("{}:{}", prefix, k), v.to_string()))
+                .map(|(k, v)| (var_name(prefix, k), v.to_string()))
                 .collect(),
         }
     }
@@ -460,7 +471,7 @@ impl<'a> VariableResolver<'a> {
                     None => true,
                 };
                 if selected {
-                    result.push((format!("{}:{}", prefix, key), key.to_string()));
+                    result.push((var_name(prefix, key), key.to_string()));
                 }
             }
         }
@@ -476,7 +487,7 @@ impl<'a> VariableResolver<'a> {
                 if let Some(values) = self.tx.get(key) {
                     values
                         .into_iter()
-                        .map(|v| (format!("TX:{}", key), v.to_string()))
+                        .map(|v| (var_name("TX", key), v.to_string()))
                         .collect()
                 } else {
                     vec![]
@@ -487,7 +498,7 @@ impl<'a> VariableResolver<'a> {
                     self.tx
                         .get_regex(&re)
                         .into_iter()
-                        .map(|(k, v)| (format!("TX:{}", k), v.to_string()))
+                        .map(|(k, v)| (var_name("TX", k), v.to_string()))
                         .collect()
                 } else {
                     vec![]
@@ -497,7 +508,7 @@ impl<'a> VariableResolver<'a> {
                 .tx
                 .all()
                 .into_iter()
-                .map(|(k, v)| (format!("TX:{}", k), v.to_string()))
+                .map(|(k, v)| (var_name("TX", k), v.to_string()))
                 .collect(),
         }
     }
