@@ -88,8 +88,13 @@ struct Memo {
     /// Every distinct value seen, numbered (SipHash: the keys are request
     /// data, so a collision-resistant hasher stays).
     ids: HashMap<Rc<str>, u32>,
-    /// `[value id]`: the value.
+    /// `[text id]`: every value (its id is its text's), then what
+    /// transformations made of them.
     values: Vec<Rc<str>>,
+    /// `[text id]`: the text each transformation (by name) made of it, so a
+    /// step that pipelines share (`lowercase` after steps that left the value
+    /// alone, say) runs once per value, not once per pipeline.
+    steps: Vec<Vec<(&'static str, u32)>>,
     /// `[pipeline][value id]`: the value after that pipeline.
     transformed: Vec<Vec<Option<Rc<Transformed>>>>,
     /// `[static list]`, per phase: what each of its variables resolved to.
@@ -119,6 +124,7 @@ impl Memo {
         }
         let id = self.values.len() as u32;
         let value: Rc<str> = Rc::from(value);
+        // (Transformed texts are numbered here too, but never looked up.)
         self.ids.insert(Rc::clone(&value), id);
         self.values.push(value);
         id
@@ -965,12 +971,33 @@ impl Transaction {
         if let Some(hit) = slot(&mut memo.transformed[pipeline], id) {
             return Rc::clone(hit);
         }
-        let input = &memo.values[id];
-        let value = match rule.transformations.apply(input) {
-            std::borrow::Cow::Borrowed(_) => Rc::clone(input),
-            std::borrow::Cow::Owned(s) => Rc::from(s),
-        };
-        let t = Rc::new(Transformed { value, hits: OnceCell::new() });
+        // What `rule.transformations.apply` computes, step by step, each step
+        // of each text made once.
+        let mut node = id;
+        for step in rule.transformations.steps() {
+            let text = Rc::clone(&memo.values[node]);
+            if !step.may_change(&text) {
+                continue;
+            }
+            let name = step.name();
+            if memo.steps.len() <= node {
+                memo.steps.resize_with(node + 1, Vec::new);
+            }
+            if let Some(&(_, next)) = memo.steps[node].iter().find(|(n, _)| *n == name) {
+                node = next as usize;
+                continue;
+            }
+            let next = match step.transform(&text) {
+                std::borrow::Cow::Borrowed(_) => node,
+                std::borrow::Cow::Owned(s) => {
+                    memo.values.push(Rc::from(s));
+                    memo.values.len() - 1
+                }
+            };
+            memo.steps[node].push((name, next as u32));
+            node = next;
+        }
+        let t = Rc::new(Transformed { value: Rc::clone(&memo.values[node]), hits: OnceCell::new() });
         memo.transformed[pipeline][id] = Some(Rc::clone(&t));
         t
     }
@@ -1273,6 +1300,29 @@ mod tests {
             Some("0".to_string()),
             "unresolved macro increment should be a no-op"
         );
+    }
+
+    #[test]
+    fn shared_transformation_steps_give_each_pipeline_its_own_result() {
+        // The memo shares steps between pipelines (`lowercase` of the raw
+        // value is the first step of one and the last of another): each rule
+        // must still see exactly its own pipeline's output.
+        let ruleset = make_ruleset(
+            r#"
+            SecRule ARGS "@streq abc%41" "id:1,phase:1,pass,t:lowercase,setvar:tx.a=1"
+            SecRule ARGS "@streq abca" "id:2,phase:1,pass,t:urlDecode,t:lowercase,setvar:tx.b=1"
+            SecRule ARGS "@streq abcA" "id:3,phase:1,pass,t:lowercase,t:urlDecode,setvar:tx.c=1"
+            SecRule ARGS "@streq AbCA" "id:4,phase:1,pass,t:urlDecode,setvar:tx.d=1"
+            SecRule ARGS "@streq AbC%41" "id:5,phase:1,pass,t:none,setvar:tx.e=1"
+            SecRule ARGS "@streq abc%41" "id:6,phase:1,pass,t:urlDecode,setvar:tx.f=1"
+        "#,
+        );
+        let mut tx = Transaction::new(ruleset, 403);
+        tx.process_uri("/?x=AbC%2541", "GET", "HTTP/1.1").unwrap();
+        tx.process_request_headers().unwrap();
+        for (k, want) in [("a", true), ("b", true), ("c", true), ("d", true), ("e", true), ("f", false)] {
+            assert_eq!(tx.tx().get(k).is_some(), want, "tx.{k}");
+        }
     }
 
     #[test]

@@ -69,6 +69,11 @@ impl TransformationPipeline {
         current
     }
 
+    /// The transformations, in order.
+    pub(crate) fn steps(&self) -> &[Arc<dyn Transformation>] {
+        &self.transformations
+    }
+
     /// The transformation names in order: equal keys, equal pipelines.
     pub fn key(&self) -> String {
         self.transformations.iter().map(|t| t.name()).collect::<Vec<_>>().join(",")
