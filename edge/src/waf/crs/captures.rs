@@ -98,32 +98,88 @@ struct CollectProbe {
     regex: LazyRx,
     /// The setvar's key: a `%{tx.N}` in it is group N, any other macro the
     /// match's index.
-    key: String,
+    key: Template,
     value: Collected,
 }
 
 /// What a per-match setvar does with its variable.
 enum Collected {
     /// Set it to this text (its `%{tx.N}` are the match's groups).
-    Text(String),
+    Text(Template),
     /// Add to it (`=+1`, 921170's parameter counter).
     Add(i64),
 }
 
 /// A `setvar` whose key is named by a macro, run once per match.
-fn per_match(a: &Action) -> Option<(String, Collected)> {
+fn per_match(a: &Action) -> Option<(Template, Collected)> {
     let Action::Data(DataAction::SetVar(sv)) = a else { return None };
     if !sv.key.contains("%{") {
         return None;
     }
     let value = match &sv.value {
-        SetVarValue::Macro(m) => Collected::Text(m.clone()),
-        SetVarValue::String(t) => Collected::Text(t.clone()),
-        SetVarValue::Int(n) => Collected::Text(n.to_string()),
+        SetVarValue::Macro(m) => Collected::Text(Template::new(m)),
+        SetVarValue::String(t) => Collected::Text(Template::new(t)),
+        SetVarValue::Int(n) => Collected::Text(Template::new(&n.to_string())),
         SetVarValue::Increment(n) => Collected::Add(*n),
         _ => return None,
     };
-    Some((sv.key.to_ascii_lowercase(), value))
+    Some((Template::new(&sv.key.to_ascii_lowercase()), value))
+}
+
+/// A per-match setvar's key or value split at its macros at load, so a match
+/// fills it in without a regex pass per match.
+struct Template(Vec<Piece>);
+
+enum Piece {
+    Text(String),
+    /// `%{tx.N}`: the match's group N.
+    Group(usize),
+    /// `%{matched_var_name}`.
+    Name,
+    /// Any other macro, as written.
+    Other(String),
+}
+
+impl Template {
+    fn new(text: &str) -> Template {
+        let mut pieces = Vec::new();
+        let mut at = 0;
+        for m in self_macro_regex().captures_iter(text) {
+            let (Some(whole), Some(inner)) = (m.get(0), m.get(1)) else { continue };
+            if whole.start() > at {
+                pieces.push(Piece::Text(text[at..whole.start()].to_string()));
+            }
+            pieces.push(match capture_group_macro(inner.as_str()) {
+                Some(n) => Piece::Group(n),
+                None if inner.as_str().eq_ignore_ascii_case("matched_var_name") => Piece::Name,
+                None => Piece::Other(whole.as_str().to_string()),
+            });
+            at = whole.end();
+        }
+        if at < text.len() {
+            pieces.push(Piece::Text(text[at..].to_string()));
+        }
+        Template(pieces)
+    }
+
+    /// The text for one match (groups `caps`, variable `name`); `other` is
+    /// what any other macro becomes.
+    fn render(&self, caps: &regex::bytes::Captures<'_>, name: &str, other: impl Fn(&str) -> String) -> String {
+        let mut out = String::new();
+        for p in &self.0 {
+            match p {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Group(n) => {
+                    if let Some(g) = caps.get(*n) {
+                        out.push_str(&match_text(g.as_bytes()));
+                    }
+                }
+                Piece::Name => out.push_str(name),
+                Piece::Other(m) => out.push_str(&other(m)),
+            }
+        }
+        out
+    }
 }
 
 /// Move a rule's per-match setvars into collectors (see [`CollectProbe`]).
@@ -814,17 +870,9 @@ impl Probes {
                 for (name, value) in cached(&mut resolved, &resolver, spec).iter() {
                     let t = c.transformations.apply(value);
                     let Some(caps) = c.regex.captures(&t) else { continue };
-                    let group = |m: &regex::Captures<'_>| match capture_group_macro(&m[1]) {
-                        Some(n) => Some(caps.get(n).map_or(String::new(), |g| match_text(g.as_bytes()))),
-                        None if m[1].eq_ignore_ascii_case("matched_var_name") => Some(name.clone()),
-                        None => None,
-                    };
-                    let k = self_macro_regex().replace_all(&c.key, |m: &regex::Captures<'_>| group(m).unwrap_or_else(|| index.to_string())).into_owned();
+                    let k = c.key.render(&caps, name, |_| index.to_string());
                     match &c.value {
-                        Collected::Text(text) => {
-                            let v = self_macro_regex().replace_all(text, |m: &regex::Captures<'_>| group(m).unwrap_or_else(|| m[0].to_string()));
-                            tx.set(k, v.into_owned());
-                        }
+                        Collected::Text(text) => tx.set(k, text.render(&caps, name, str::to_string)),
                         Collected::Add(n) => tx.increment(&k, *n),
                     }
                     index += 1;
