@@ -3,10 +3,11 @@
 //! CRS runs a few hundred regexes over every argument, header and cookie, and
 //! on benign traffic almost none of them match. Most CRS patterns cannot match
 //! without one of a few literals (`union`, `<script`, `/etc/`, …) somewhere in
-//! the value, so the rules sharing a transformation pipeline get one
-//! Aho-Corasick automaton over all their literals: one pass per transformed
-//! value says which of those rules could match, and the others are skipped
-//! without running (or compiling) their regex. This is Hyperscan's literal
+//! the value, so the ruleset gets one Aho-Corasick automaton over all their
+//! literals: one pass per distinct transformed text says which rules could
+//! match (a rule reads only the pass over what its own pipeline made of the
+//! value), and the others are skipped without running (or compiling) their
+//! regex. This is Hyperscan's literal
 //! factoring, done with `regex-syntax`'s HIR.
 //!
 //! Soundness is the whole point: [`required_literals`] returns a set only when
@@ -214,8 +215,7 @@ fn facts(hir: &Hir) -> Facts {
     }
 }
 
-/// One automaton over the literals of every prefiltered rule of one
-/// transformation pipeline.
+/// One automaton over the literals of every prefiltered rule.
 pub(crate) struct GroupFilter {
     scanner: Scanner,
     /// Pattern index → rule slot.

@@ -40,7 +40,7 @@ pub struct CompiledRule {
     /// Which distinct transformation pipeline this rule uses (edge patch:
     /// transformed values are shared per pipeline within a transaction).
     pub pipeline: u32,
-    /// The rule's slot in its pipeline's literal prefilter, if it has one.
+    /// The rule's slot in the ruleset's literal prefilter, if it has one.
     pub prefilter_slot: Option<u32>,
     /// Which distinct variable list this rule reads, when every variable in
     /// it is request data that stays fixed within a phase (so its values can
@@ -129,8 +129,10 @@ pub struct CompiledRuleset {
     rules: Rules,
     /// Rule engine mode.
     engine_mode: RuleEngineMode,
-    /// Literal prefilter per transformation pipeline (edge patch).
-    prefilters: Vec<Option<GroupFilter>>,
+    /// Literal prefilter over the literals of every prefiltered rule (edge
+    /// patch): one automaton, so a text that several pipelines produce is
+    /// scanned once for all of them.
+    prefilter: Option<GroupFilter>,
 }
 
 /// Rule engine operating mode.
@@ -151,7 +153,7 @@ impl CompiledRuleset {
         Self {
             rules: Rules::new(),
             engine_mode: RuleEngineMode::default(),
-            prefilters: Vec::new(),
+            prefilter: None,
         }
     }
 
@@ -335,22 +337,19 @@ impl CompiledRuleset {
     }
 
     /// Number the distinct transformation pipelines and give every `@rx`
-    /// rule with a small required-literal set a slot in its pipeline's
+    /// rule with a small required-literal set a slot in the prefilter's
     /// automaton (edge patch, see `prefilter`).
     fn build_prefilters(&mut self) {
         let mut pipelines: HashMap<String, u32> = HashMap::new();
         let mut var_lists: HashMap<String, u32> = HashMap::new();
         let mut var_specs: HashMap<String, u32> = HashMap::new();
         let written = TxWrites::of(self.rules.by_phase.values().flatten());
-        let mut groups: Vec<Vec<Vec<Vec<u8>>>> = Vec::new();
+        let mut group: Vec<Vec<Vec<u8>>> = Vec::new();
         for rules in self.rules.by_phase.values_mut() {
             for rule in rules.iter_mut() {
                 let key = rule.transformations.key();
                 let next = pipelines.len() as u32;
                 let id = *pipelines.entry(key).or_insert(next);
-                if id as usize == groups.len() {
-                    groups.push(Vec::new());
-                }
                 rule.pipeline = id;
                 rule.prefilter_slot = None;
                 rule.static_vars = None;
@@ -384,29 +383,25 @@ impl CompiledRuleset {
                     _ => None,
                 };
                 if let Some(lits) = literals {
-                    let group = &mut groups[id as usize];
                     rule.prefilter_slot = Some(group.len() as u32);
                     group.push(lits);
                 }
             }
         }
-        self.prefilters = groups
-            .iter()
-            .map(|g| if g.is_empty() { None } else { GroupFilter::new(g) })
-            .collect();
-        // A group whose automaton could not be built prefilters nothing.
-        for rules in self.rules.by_phase.values_mut() {
-            for rule in rules.iter_mut() {
-                if self.prefilters.get(rule.pipeline as usize).is_none_or(|f| f.is_none()) {
+        self.prefilter = if group.is_empty() { None } else { GroupFilter::new(&group) };
+        // An automaton that could not be built prefilters nothing.
+        if self.prefilter.is_none() {
+            for rules in self.rules.by_phase.values_mut() {
+                for rule in rules.iter_mut() {
                     rule.prefilter_slot = None;
                 }
             }
         }
     }
 
-    /// The prefilter of pipeline `id`, if it has one.
-    pub(crate) fn prefilter(&self, id: u32) -> Option<&GroupFilter> {
-        self.prefilters.get(id as usize).and_then(Option::as_ref)
+    /// The prefilter, if any rule has a slot in it.
+    pub(crate) fn prefilter(&self) -> Option<&GroupFilter> {
+        self.prefilter.as_ref()
     }
 
     /// Get rules for a phase.

@@ -90,7 +90,7 @@ struct Memo {
     ids: HashMap<Rc<str>, u32>,
     /// `[text id]`: every value (its id is its text's), then what
     /// transformations made of them.
-    values: Vec<Rc<str>>,
+    values: Vec<Rc<Transformed>>,
     /// `[text id]`: the text each transformation (by name) made of it, so a
     /// step that pipelines share (`lowercase` after steps that left the value
     /// alone, say) runs once per value, not once per pipeline.
@@ -126,16 +126,16 @@ impl Memo {
         let value: Rc<str> = Rc::from(value);
         // (Transformed texts are numbered here too, but never looked up.)
         self.ids.insert(Rc::clone(&value), id);
-        self.values.push(value);
+        self.values.push(Rc::new(Transformed { value, hits: OnceCell::new() }));
         id
     }
 }
 
-/// One value after one transformation pipeline.
+/// One text: a value, or what transformations made of one. Every pipeline
+/// that produces it shares it, and so its one prefilter pass.
 struct Transformed {
-    /// The value itself (shared, not copied) when the pipeline left it as it was.
     value: Rc<str>,
-    /// Which of the pipeline's prefiltered rules could match `value`.
+    /// Which prefiltered rules' literals `value` holds.
     hits: OnceCell<Vec<u64>>,
 }
 
@@ -852,7 +852,7 @@ impl Transaction {
         let iter = listed.iter().flat_map(|r| r.iter().map(|(n, id)| (n.as_str(), *id))).chain(fresh);
         for (name, id) in iter {
             let transformed = self.transformed(rule, id);
-            let result = match (rule.prefilter_slot, self.ruleset.prefilter(rule.pipeline)) {
+            let result = match (rule.prefilter_slot, self.ruleset.prefilter()) {
                 // None of the literals every match of this regex contains is
                 // in the value: the regex cannot match, so it is not run.
                 (Some(slot), Some(filter))
@@ -932,7 +932,7 @@ impl Transaction {
     /// Whether `rule` (non-negated, over static list `list`) is a
     /// prefiltered one none of whose literals is in any of the list's values.
     fn cannot_match(&self, rule: &CompiledRule, list: u32, values: &[Rc<Resolved>]) -> bool {
-        let (Some(slot_no), Some(filter)) = (rule.prefilter_slot, self.ruleset.prefilter(rule.pipeline)) else {
+        let (Some(slot_no), Some(filter)) = (rule.prefilter_slot, self.ruleset.prefilter()) else {
             return false;
         };
         if let Some(Some(bits)) = self.memo.borrow().list_hits.get(list as usize).and_then(|row| row.get(rule.pipeline as usize)) {
@@ -975,7 +975,7 @@ impl Transaction {
         // of each text made once.
         let mut node = id;
         for step in rule.transformations.steps() {
-            let text = Rc::clone(&memo.values[node]);
+            let text = Rc::clone(&memo.values[node].value);
             if !step.may_change(&text) {
                 continue;
             }
@@ -990,14 +990,14 @@ impl Transaction {
             let next = match step.transform(&text) {
                 std::borrow::Cow::Borrowed(_) => node,
                 std::borrow::Cow::Owned(s) => {
-                    memo.values.push(Rc::from(s));
+                    memo.values.push(Rc::new(Transformed { value: Rc::from(s), hits: OnceCell::new() }));
                     memo.values.len() - 1
                 }
             };
             memo.steps[node].push((name, next as u32));
             node = next;
         }
-        let t = Rc::new(Transformed { value: Rc::clone(&memo.values[node]), hits: OnceCell::new() });
+        let t = Rc::clone(&memo.values[node]);
         memo.transformed[pipeline][id] = Some(Rc::clone(&t));
         t
     }
