@@ -76,10 +76,8 @@ fn prepare_signature(
 ) -> std::result::Result<Signature, SignError> {
     if let (Some(seed), false) = (seed, rust_only) {
         let params = signer.params(created, nonce)?;
-        let base = origin_sdk::signature_base(out, &params).map_err(SignError::Base)?;
-        if let Ok(input) = params.serialize() {
-            return Ok(Signature::InGlue { seed: seed.clone(), base, input: format!("{DEFAULT_LABEL}={input}") });
-        }
+        let (base, input) = origin_sdk::signature_base_and_params(out, &params).map_err(SignError::Base)?;
+        return Ok(Signature::InGlue { seed: seed.clone(), base, input: format!("{DEFAULT_LABEL}={input}") });
     }
     signing::sign(signer, out, created, nonce).map(Signature::Made)
 }
