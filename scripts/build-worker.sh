@@ -17,11 +17,12 @@ cd "${1:-edge}"
 OUT="${EDGE_OUT_DIR:-build}"
 worker-build --release --out-dir "$OUT" ${EDGE_FEATURES:+--features "$EDGE_FEATURES"}
 # The edge's wasm-opt pass (its Cargo metadata turns worker-build's off): -Oz
-# for size and, in the same pass, dropping the wasm names section (a sixth of
-# the module; the edge never panics on input and logs its own errors).
+# for size, repeated until it shrinks no more (--converge, about 1 KiB gzip),
+# and in the same pass dropping the wasm names section (a sixth of the
+# module; the edge never panics on input and logs its own errors).
 # EDGE_KEEP_WASM_NAMES=1 keeps the names for readable stack traces. Other
 # crates (bench/passthrough) keep worker-build's pass and only lose the names.
-OPT=-Oz
+OPT="-Oz --converge"
 [ "${1:-edge}" = edge ] || OPT=
 NAMES=--strip-debug
 [ -n "${EDGE_KEEP_WASM_NAMES:-}" ] && NAMES=--debuginfo

@@ -1,9 +1,13 @@
 //! Signing forwarded requests (RFC 9421) with origin-sdk's one implementation
 //! of the signature base, so the origin checks exactly what the edge signed.
 
+use std::borrow::Cow;
+
 use origin_sdk::base::Message;
 use origin_sdk::keys::SigningKey;
 use origin_sdk::sign::{SignError, SignatureHeaders, Signer};
+
+use crate::rules::Server;
 
 /// Name of the Worker secret holding the signing key, set with
 /// `wrangler secret put EDGE_SIGNING_KEY`. Never read from KV.
@@ -33,9 +37,11 @@ pub fn signing_key(spec: &str) -> Result<SigningKey, String> {
 #[derive(Debug)]
 pub struct Outgoing<'a> {
     pub method: &'a str,
-    pub url: &'a url::Url,
     pub headers: &'a [(String, String)],
-    authority: String,
+    scheme: Cow<'a, str>,
+    authority: Cow<'a, str>,
+    path: Cow<'a, str>,
+    query: Option<&'a str>,
 }
 
 impl<'a> Outgoing<'a> {
@@ -45,7 +51,16 @@ impl<'a> Outgoing<'a> {
             Some(p) => format!("{host}:{p}"),
             None => host.to_string(),
         };
-        Self { method, url, headers, authority }
+        Self { method, headers, scheme: url.scheme().into(), authority: authority.into(), path: url.path().into(), query: url.query() }
+    }
+
+    /// To `server` for a request's (parsed, so already normalized) path and
+    /// query: the parts [`Server::url_for`] joins, without parsing the joined
+    /// URL again (the server's base was parsed when the document was).
+    pub fn to_server(method: &'a str, server: &'a Server, path: &'a str, query: Option<&'a str>, headers: &'a [(String, String)]) -> Self {
+        let (scheme, authority) = server.base.split_once("://").unwrap_or(("", &server.base));
+        let path = if server.path_prefix.is_empty() { Cow::Borrowed(path) } else { Cow::Owned(format!("{}{path}", server.path_prefix)) };
+        Self { method, headers, scheme: scheme.into(), authority: authority.into(), path, query }
     }
 }
 
@@ -54,16 +69,16 @@ impl Message for Outgoing<'_> {
         Some(self.method)
     }
     fn scheme(&self) -> Option<&str> {
-        Some(self.url.scheme())
+        Some(&self.scheme)
     }
     fn authority(&self) -> Option<&str> {
         Some(&self.authority)
     }
     fn path(&self) -> Option<&str> {
-        Some(self.url.path())
+        Some(&self.path)
     }
     fn query(&self) -> Option<&str> {
-        self.url.query()
+        self.query
     }
     fn field_values(&self, name: &str) -> Vec<&[u8]> {
         self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_bytes()).collect()
@@ -76,4 +91,26 @@ impl Message for Outgoing<'_> {
 /// Signs an outgoing request; `created` in seconds, `nonce` the request id.
 pub fn sign(signer: &Signer, out: &Outgoing<'_>, created: u64, nonce: &str) -> Result<SignatureHeaders, SignError> {
     signer.signature_headers(out, created, nonce)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The parts handed over without a parse sign what the parsed joined URL
+    /// signs, for servers with and without a port and a path prefix.
+    #[test]
+    fn to_server_signs_what_the_joined_url_signs() {
+        let headers = vec![("accept".to_string(), "*/*".to_string())];
+        let params = origin_sdk::SignatureParams::new(["@method", "@authority", "@scheme", "@path", "@query", "@target-uri"].map(origin_sdk::Component::new));
+        for base in ["http://127.0.0.1:9000", "https://app.internal", "https://App.Example:8443/api/v1/", "http://app/p%20q"] {
+            let server = Server::parse(base, 1).expect("server");
+            for (path, query) in [("/", None), ("/a/b%2Fc", Some("x=1&y=%20")), ("/caf%C3%A9", Some(""))] {
+                let joined = url::Url::parse(&server.url_for(path, query)).expect("url");
+                let by_parse = origin_sdk::signature_base(&Outgoing::new("GET", &joined, &headers), &params);
+                let by_parts = origin_sdk::signature_base(&Outgoing::to_server("GET", &server, path, query, &headers), &params);
+                assert_eq!(by_parts, by_parse, "{base} {path} {query:?}");
+            }
+        }
+    }
 }

@@ -15,14 +15,12 @@ use crate::request::RequestInfo;
 /// Client headers never forwarded: the trust namespace, hop-by-hop headers and
 /// local-dev controls.
 pub fn is_stripped(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    trust::is_trust_header(&n)
-        || matches!(
-            n.as_str(),
-            "connection" | "keep-alive" | "proxy-connection" | "proxy-authenticate" | "proxy-authorization"
-                | "te" | "trailer" | "transfer-encoding" | "host" | "mf-cf-blob"
-                | "x-forwarded-host" | "x-forwarded-proto" | "forwarded"
-        )
+    const HOP_AND_EDGE: [&str; 13] = [
+        "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+        "transfer-encoding", "host", "mf-cf-blob", "x-forwarded-host", "x-forwarded-proto", "forwarded",
+    ];
+    // Any case, without a lowercased copy per header.
+    trust::is_trust_header(name) || HOP_AND_EDGE.iter().any(|h| h.eq_ignore_ascii_case(name))
 }
 
 /// The rule named in the log line for removed underscore twins: names that

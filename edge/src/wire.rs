@@ -94,9 +94,132 @@ pub fn op_line(op: &HeaderOp, out: &mut String) -> bool {
     true
 }
 
+/// An absolute URL split into the parts the core keeps: scheme, host, port,
+/// path, query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlParts<'a> {
+    pub scheme: &'a str,
+    pub host: &'a str,
+    pub port: Option<u16>,
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+}
+
+/// `request.url` split without a parse when it is in the canonical form the
+/// runtime serializes (lowercase `http(s)` scheme and host, no default port,
+/// no userinfo, dot segments or characters a parser would encode), where a
+/// URL parser would give back the same parts; `None` for anything else, which
+/// the caller parses in full. A test compares the two on generated URLs.
+pub fn split_canonical_url(url: &str) -> Option<UrlParts<'_>> {
+    let (scheme, rest) = url.split_once("://")?;
+    let default_port = match scheme {
+        "http" => 80,
+        "https" => 443,
+        _ => return None,
+    };
+    let slash = rest.find('/')?;
+    let (authority, target) = rest.split_at(slash);
+    let (host, port) = match authority.split_once(':') {
+        Some((h, p)) => {
+            let bytes = p.as_bytes();
+            if bytes.is_empty() || bytes.len() > 5 || bytes[0] == b'0' || !bytes.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            let port: u16 = p.parse().ok()?;
+            (h, (port != default_port).then_some(port)?.into())
+        }
+        None => (authority, None),
+    };
+    if !canonical_host(host) {
+        return None;
+    }
+    let (path, query) = match target.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (target, None),
+    };
+    let kept = |b: u8, extra: &[u8]| (0x21..0x7f).contains(&b) && !b"\"#<>`{}\\^|'".contains(&b) && !extra.contains(&b);
+    if !path.bytes().all(|b| kept(b, b"?")) || path.contains("/.") || path.to_ascii_lowercase().contains("%2e") {
+        return None;
+    }
+    if !query.unwrap_or("").bytes().all(|b| kept(b, b"")) {
+        return None;
+    }
+    Some(UrlParts { scheme, host, port, path, query })
+}
+
+/// A host a URL parser keeps as is: a lowercase ASCII domain of non-empty
+/// labels (no punycode, which it would check) not ending in a number, or a
+/// dotted-quad IPv4 address without leading zeros.
+fn canonical_host(host: &str) -> bool {
+    let labels: Vec<&str> = host.split('.').collect();
+    let ok_label = |l: &&str| !l.is_empty() && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if host.is_empty() || !labels.iter().all(ok_label) || host.contains("xn--") {
+        return false;
+    }
+    let last_is_number = labels.last().is_some_and(|l| l.as_bytes()[0].is_ascii_digit());
+    if !last_is_number {
+        return true;
+    }
+    labels.len() == 4
+        && labels.iter().all(|l| {
+            l.len() <= 3 && l.bytes().all(|b| b.is_ascii_digit()) && (l.len() == 1 || !l.starts_with('0')) && l.parse::<u16>().is_ok_and(|n| n <= 255)
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Where the split answers, it gives what a full parse gives, on URLs
+    /// built from the characters and shapes that parsers treat specially.
+    #[test]
+    fn canonical_split_agrees_with_a_parse() {
+        use proptest::prelude::*;
+        let plain = prop::sample::select(vec!["a", "b", "/", "-", "=", "&", "1", "%41", "~"]);
+        let odd = prop::sample::select(vec![
+                "a", "Z", "0", "9", "-", ".", "..", "/", "//", "%2e", "%2E", "%41", "%", "?", "#", "@", ":", "\\", " ", "\"", "'", "<",
+                "`", "{", "^", "|", "~", "!", "$", "&", "=", "+", ",", ";", "[", "]", "é", "\t", "xn--", "0x", "256", "08",
+        ]);
+        let part = prop::collection::vec(prop_oneof![6 => plain, 1 => odd], 0..8).prop_map(|v| v.concat());
+        let scheme = prop::sample::select(vec!["http", "https", "http", "https", "HTTP", "ftp", "ws"]);
+        let host = prop::sample::select(vec![
+            "shop.example", "shop.example", "shop.example", "127.0.0.1", "Shop.example", "127.0.0.1", "127.1", "0x7f.0.0.1", "010.0.0.1", "256.0.0.1", "a..b", "1.2.3", "app-1.internal",
+            "xn--caf-dma.example", "user@host", "[::1]", "example.com.", "9ab", "ab.9",
+        ]);
+        let port = prop::sample::select(vec!["", "", "", "", ":8080", ":80", ":443", ":8080", ":0", ":08080", ":65535", ":65536", ":"]);
+        let urls = (scheme, host, port, part.clone(), prop::option::of(part)).prop_map(|(s, h, p, path, q)| {
+            let mut u = format!("{s}://{h}{p}/{path}");
+            if let Some(q) = q {
+                u.push('?');
+                u.push_str(&q);
+            }
+            u
+        });
+        let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config { cases: 4000, ..Default::default() });
+        let fast = std::cell::Cell::new(0);
+        runner
+            .run(&urls, |u| {
+                if let Some(parts) = split_canonical_url(&u) {
+                    fast.set(fast.get() + 1);
+                    let parsed = url::Url::parse(&u).map_err(|e| TestCaseError::fail(format!("{u}: {e}")))?;
+                    let expected = UrlParts { scheme: parsed.scheme(), host: parsed.host_str().unwrap_or(""), port: parsed.port(), path: parsed.path(), query: parsed.query() };
+                    prop_assert_eq!(parts, expected, "{}", u);
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert!(fast.get() > 300, "the split should answer for plain URLs ({} of 4000)", fast.get());
+    }
+
+    #[test]
+    fn canonical_split_of_plain_urls() {
+        let p = split_canonical_url("https://shop.example:8443/a/b%20c?q=1&r").unwrap();
+        assert_eq!((p.scheme, p.host, p.port, p.path, p.query), ("https", "shop.example", Some(8443), "/a/b%20c", Some("q=1&r")));
+        assert_eq!(split_canonical_url("http://127.0.0.1/health").map(|p| p.port), Some(None));
+        for odd in ["http://a/./b", "http://a:80/", "http://A/", "http://a/b#f", "http://u@a/", "http://a/%2E%2E/", "file:///x", "http://a"] {
+            assert_eq!(split_canonical_url(odd), None, "{odd}");
+        }
+    }
 
     fn framed(cf: [&str; 13], headers: &[(&str, &str)]) -> String {
         let mut s = format!("GET\nhttps://shop.example/a?b=1\n{}\n", cf.join("\n"));

@@ -5,6 +5,7 @@ use crate::sf::{self, BareItem, Item, Parameters, SfError};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use core::fmt;
+use std::sync::Arc;
 
 /// What the signature base needs to know about an HTTP message.
 ///
@@ -123,14 +124,18 @@ impl<B> Message for http::Request<B> {
 /// component (`@method`, ...), with optional parameters (`;key`, `;bs`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Component {
-    name: String,
+    /// Shared: a signer copies its covered components into every request's
+    /// parameters.
+    name: Arc<str>,
     params: Parameters,
 }
 
 impl Component {
     /// A component without parameters; field names are lowercased.
     pub fn new(name: impl Into<String>) -> Self {
-        Component { name: name.into().to_ascii_lowercase(), params: Vec::new() }
+        let mut name = name.into();
+        name.make_ascii_lowercase();
+        Component { name: name.into(), params: Vec::new() }
     }
 
     /// Adds a parameter, e.g. `("key", BareItem::String("a".into()))`.
@@ -154,13 +159,16 @@ impl Component {
         self.name.starts_with('@')
     }
 
-    fn to_item(&self) -> Item {
-        Item { bare: BareItem::String(self.name.clone()), params: self.params.clone() }
+    /// Writes the serialized identifier (`"accept";bs`) without building an
+    /// intermediate structured-field item.
+    fn write_identifier(&self, out: &mut String) -> Result<(), BaseError> {
+        sf::write_string(out, &self.name).map_err(BaseError::Syntax)?;
+        sf::write_params(out, &self.params).map_err(BaseError::Syntax)
     }
 
     fn from_item(item: &Item) -> Result<Self, BaseError> {
         match &item.bare {
-            BareItem::String(name) => Ok(Component { name: name.clone(), params: item.params.clone() }),
+            BareItem::String(name) => Ok(Component { name: name.as_str().into(), params: item.params.clone() }),
             _ => Err(BaseError::Syntax(SfError::Syntax("component identifiers are strings"))),
         }
     }
@@ -178,7 +186,7 @@ impl Component {
     /// The serialized identifier as it appears in the signature base, e.g. `"accept";bs`.
     pub fn identifier(&self) -> Result<String, BaseError> {
         let mut s = String::new();
-        sf::write_item(&mut s, &self.to_item()).map_err(BaseError::Syntax)?;
+        self.write_identifier(&mut s)?;
         Ok(s)
     }
 }
@@ -255,9 +263,15 @@ impl SignatureParams {
     /// The `@signature-params` value: the serialized inner list, which is also
     /// the `Signature-Input` member value.
     pub fn serialize(&self) -> Result<String, BaseError> {
-        let mut out = String::new();
-        let member = sf::Member::InnerList(self.components.iter().map(Component::to_item).collect(), self.params.clone());
-        sf::write_member(&mut out, &member).map_err(BaseError::Syntax)?;
+        let mut out = String::from("(");
+        for (i, c) in self.components.iter().enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            c.write_identifier(&mut out)?;
+        }
+        out.push(')');
+        sf::write_params(&mut out, &self.params).map_err(BaseError::Syntax)?;
         Ok(out)
     }
 }
@@ -312,7 +326,7 @@ fn normalize_authority(authority: &str, scheme: Option<&str>) -> String {
 }
 
 fn derived_value<M: Message + ?Sized>(msg: &M, c: &Component) -> Result<String, BaseError> {
-    let unavailable = || BaseError::Unavailable(c.name.clone());
+    let unavailable = || BaseError::Unavailable(c.name.to_string());
     if !c.params.is_empty() {
         return Err(BaseError::Unsupported(c.to_string()));
     }
@@ -320,7 +334,7 @@ fn derived_value<M: Message + ?Sized>(msg: &M, c: &Component) -> Result<String, 
         Some("") | None => "/",
         Some(p) => p,
     };
-    let v = match c.name.as_str() {
+    let v = match &*c.name {
         "@method" => msg.method().ok_or_else(unavailable)?.to_string(),
         "@authority" => normalize_authority(msg.authority().ok_or_else(unavailable)?, msg.scheme()),
         "@scheme" => msg.scheme().ok_or_else(unavailable)?.to_ascii_lowercase(),
@@ -350,7 +364,7 @@ fn derived_value<M: Message + ?Sized>(msg: &M, c: &Component) -> Result<String, 
         _ => return Err(BaseError::Unsupported(c.to_string())),
     };
     if v.bytes().any(|b| b == b'\n' || b == b'\r') {
-        return Err(BaseError::InvalidValue(c.name.clone()));
+        return Err(BaseError::InvalidValue(c.name.to_string()));
     }
     Ok(v)
 }
@@ -380,12 +394,10 @@ fn canonical_line(v: &[u8]) -> Vec<u8> {
 }
 
 fn field_value<M: Message + ?Sized>(msg: &M, c: &Component) -> Result<Vec<u8>, BaseError> {
-    if c.name.is_empty() || !c.name.bytes().all(|b| b.is_ascii_graphic() && !b.is_ascii_uppercase() && b != b'"') {
-        return Err(BaseError::InvalidValue(c.name.clone()));
-    }
+    check_field_name(c)?;
     let lines = msg.field_values(&c.name);
     if lines.is_empty() {
-        return Err(BaseError::MissingField(c.name.clone()));
+        return Err(BaseError::MissingField(c.name.to_string()));
     }
     let lines: Vec<Vec<u8>> = lines.into_iter().map(canonical_line).collect();
     match c.params.as_slice() {
@@ -410,12 +422,55 @@ fn field_value<M: Message + ?Sized>(msg: &M, c: &Component) -> Result<Vec<u8>, B
     }
 }
 
-fn component_value<M: Message + ?Sized>(msg: &M, c: &Component) -> Result<Vec<u8>, BaseError> {
+/// Appends the component's value to `out`.
+fn write_component_value<M: Message + ?Sized>(msg: &M, c: &Component, out: &mut Vec<u8>) -> Result<(), BaseError> {
     if c.is_derived() {
-        Ok(derived_value(msg, c)?.into_bytes())
+        out.extend_from_slice(derived_value(msg, c)?.as_bytes());
+        Ok(())
+    } else if c.params.is_empty() {
+        plain_field_value(msg, c, out)
     } else {
-        field_value(msg, c)
+        out.extend_from_slice(&field_value(msg, c)?);
+        Ok(())
     }
+}
+
+/// A field without component parameters, the common case: its canonical
+/// lines joined with `, `, written in place (the bytes [`field_value`]
+/// builds).
+fn plain_field_value<M: Message + ?Sized>(msg: &M, c: &Component, out: &mut Vec<u8>) -> Result<(), BaseError> {
+    check_field_name(c)?;
+    let lines = msg.field_values(&c.name);
+    if lines.is_empty() {
+        return Err(BaseError::MissingField(c.name.to_string()));
+    }
+    for (i, line) in lines.into_iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b", ");
+        }
+        push_canonical_line(out, line);
+    }
+    Ok(())
+}
+
+/// [`canonical_line`] appended to `out`; a line that needs no change (no
+/// line break, no surrounding SP/HTAB) is copied as is.
+fn push_canonical_line(out: &mut Vec<u8>, v: &[u8]) {
+    let plain = !v.iter().any(|&b| b == b'\r' || b == b'\n')
+        && !matches!(v.first(), Some(b' ' | b'\t'))
+        && !matches!(v.last(), Some(b' ' | b'\t'));
+    if plain {
+        out.extend_from_slice(v);
+    } else {
+        out.extend_from_slice(&canonical_line(v));
+    }
+}
+
+fn check_field_name(c: &Component) -> Result<(), BaseError> {
+    if c.name.is_empty() || !c.name.bytes().all(|b| b.is_ascii_graphic() && !b.is_ascii_uppercase() && b != b'"') {
+        return Err(BaseError::InvalidValue(c.name.to_string()));
+    }
+    Ok(())
 }
 
 /// Builds the signature base for `params` over `msg` (RFC 9421 §2.5).
@@ -423,29 +478,42 @@ fn component_value<M: Message + ?Sized>(msg: &M, c: &Component) -> Result<Vec<u8
 /// Returns bytes because field values may carry obs-text; for ASCII messages
 /// it is valid UTF-8.
 pub fn signature_base<M: Message + ?Sized>(msg: &M, params: &SignatureParams) -> Result<Vec<u8>, BaseError> {
-    let mut out = Vec::new();
+    signature_base_and_params(msg, params).map(|(base, _)| base)
+}
+
+/// [`signature_base`] and the serialized parameters (the `Signature-Input`
+/// member value, which the base ends with), serialized once for both.
+pub fn signature_base_and_params<M: Message + ?Sized>(msg: &M, params: &SignatureParams) -> Result<(Vec<u8>, String), BaseError> {
+    let serialized = params.serialize()?;
+    let mut out = Vec::with_capacity(64 * params.components.len() + serialized.len());
+    // Reused for every line.
+    let (mut identifier, mut value) = (String::new(), Vec::new());
     let mut seen: Vec<&Component> = Vec::with_capacity(params.components.len());
     for c in &params.components {
         if seen.contains(&c) {
             return Err(BaseError::DuplicateComponent(c.to_string()));
         }
         seen.push(c);
-        let value = match c.without_req() {
+        // The value first, so a message lacking it reports that first.
+        value.clear();
+        match c.without_req() {
             // `;req`: the value comes from the request this response answers.
             Some(inner) => {
                 let req = msg.related_request().ok_or_else(|| BaseError::Unavailable(c.to_string()))?;
-                component_value(req, &inner)?
+                write_component_value(req, &inner, &mut value)?;
             }
-            None => component_value(msg, c)?,
-        };
-        out.extend_from_slice(c.identifier()?.as_bytes());
+            None => write_component_value(msg, c, &mut value)?,
+        }
+        identifier.clear();
+        c.write_identifier(&mut identifier)?;
+        out.extend_from_slice(identifier.as_bytes());
         out.extend_from_slice(b": ");
         out.extend_from_slice(&value);
         out.push(b'\n');
     }
     out.extend_from_slice(b"\"@signature-params\": ");
-    out.extend_from_slice(params.serialize()?.as_bytes());
-    Ok(out)
+    out.extend_from_slice(serialized.as_bytes());
+    Ok((out, serialized))
 }
 
 #[cfg(test)]
@@ -467,6 +535,46 @@ mod tests {
     fn base(components: &[&str]) -> Result<String, BaseError> {
         let p = SignatureParams::new(components.iter().map(|c| Component::new(*c))).with_param("created", BareItem::Integer(1));
         signature_base(&req(), &p).map(|b| String::from_utf8(b).unwrap())
+    }
+
+    /// The in-place path for plain fields writes what the general one builds,
+    /// for values with surrounding whitespace, obs-folds and several lines.
+    #[test]
+    fn plain_fields_match_the_general_path() {
+        struct Lines<'a>(&'a [&'a [u8]]);
+        impl Message for Lines<'_> {
+            fn method(&self) -> Option<&str> {
+                None
+            }
+            fn scheme(&self) -> Option<&str> {
+                None
+            }
+            fn authority(&self) -> Option<&str> {
+                None
+            }
+            fn path(&self) -> Option<&str> {
+                None
+            }
+            fn query(&self) -> Option<&str> {
+                None
+            }
+            fn field_values(&self, _: &str) -> Vec<&[u8]> {
+                self.0.to_vec()
+            }
+            fn field_names(&self) -> Vec<&str> {
+                vec!["x"]
+            }
+        }
+        let values: &[&[&[u8]]] = &[
+            &[b"a"], &[b""], &[b" a "], &[b"\ta\t"], &[b"a\r\n b"], &[b"a\n\n\tb "], &[b" x", b"y ", b""],
+            &[b"\r\n"], &[b"  "], &[b"caf\xc3\xa9"],
+        ];
+        let c = Component::new("x");
+        for v in values {
+            let mut fast = Vec::new();
+            plain_field_value(&Lines(v), &c, &mut fast).unwrap();
+            assert_eq!(fast, field_value(&Lines(v), &c).unwrap(), "{v:?}");
+        }
     }
 
     #[test]

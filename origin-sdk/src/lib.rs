@@ -49,7 +49,7 @@ pub mod verify;
 #[cfg(feature = "tower")]
 pub mod layer;
 
-pub use base::{signature_base, BaseError, Component, Message, SignatureParams};
+pub use base::{signature_base, signature_base_and_params, BaseError, Component, Message, SignatureParams};
 pub use facts::VerifiedFacts;
 pub use guard::{Accepted, Guard};
 pub use keys::{Algorithm, Ed25519Backend, KeyError, KeySet, SignatureFailure, SigningKey, VerifyingKey};

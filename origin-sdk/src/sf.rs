@@ -428,19 +428,7 @@ pub fn write_bare_item(out: &mut String, item: &BareItem) -> Result<(), SfError>
             let trimmed = frac.trim_end_matches('0');
             out.push_str(if trimmed.is_empty() { "0" } else { trimmed });
         }
-        BareItem::String(s) => {
-            out.push('"');
-            for c in s.chars() {
-                if !(' '..='~').contains(&c) {
-                    return Err(SfError::Unserializable("string with non-printable-ASCII"));
-                }
-                if c == '"' || c == '\\' {
-                    out.push('\\');
-                }
-                out.push(c);
-            }
-            out.push('"');
-        }
+        BareItem::String(s) => write_string(out, s)?,
         BareItem::Token(t) => {
             let b = t.as_bytes();
             let ok = matches!(b.first(), Some(c) if c.is_ascii_alphabetic() || *c == b'*')
@@ -457,6 +445,28 @@ pub fn write_bare_item(out: &mut String, item: &BareItem) -> Result<(), SfError>
         }
         BareItem::Boolean(b) => out.push_str(if *b { "?1" } else { "?0" }),
     }
+    Ok(())
+}
+
+/// Serializes a string (RFC 8941 §4.1.6): printable ASCII only, `"` and `\`
+/// escaped; a string with neither is copied in one go.
+pub fn write_string(out: &mut String, s: &str) -> Result<(), SfError> {
+    let b = s.as_bytes();
+    if !b.iter().all(|c| (b' '..=b'~').contains(c)) {
+        return Err(SfError::Unserializable("string with non-printable-ASCII"));
+    }
+    out.push('"');
+    if b.iter().any(|&c| c == b'"' || c == b'\\') {
+        for c in s.chars() {
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+    } else {
+        out.push_str(s);
+    }
+    out.push('"');
     Ok(())
 }
 

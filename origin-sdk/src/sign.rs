@@ -1,6 +1,6 @@
 //! Producing the edge's signature (used by the edge worker; origins only verify).
 
-use crate::base::{signature_base, BaseError, Component, Message, SignatureParams};
+use crate::base::{signature_base_and_params, BaseError, Component, Message, SignatureParams};
 use crate::keys::SigningKey;
 use crate::sf::{self, BareItem};
 use crate::trust;
@@ -157,11 +157,11 @@ impl Signer {
         if !sf::is_valid_key(&self.label) {
             return Err(SignError::InvalidLabel(self.label.clone()));
         }
-        let base = signature_base(msg, params)?;
+        let (base, serialized) = signature_base_and_params(msg, params)?;
         let sig = self.key.sign(&base);
         let mut signature = format!("{}=", self.label);
         sf::write_bare_item(&mut signature, &BareItem::ByteSeq(sig)).map_err(|e| SignError::Base(BaseError::Syntax(e)))?;
-        Ok(SignatureHeaders { signature_input: format!("{}={}", self.label, params.serialize()?), signature, base })
+        Ok(SignatureHeaders { signature_input: format!("{}={serialized}", self.label), signature, base })
     }
 
     /// Computes the header values without touching the message (for runtimes

@@ -2,14 +2,29 @@
 //! (Workers Analytics Engine). No binding, no write and no log: analytics are
 //! opt-in and must never affect the request.
 
+use std::cell::Cell;
+
 use worker::{AnalyticsEngineDataPointBuilder, Env};
 
 use crate::analytics::DataPoint;
 
 pub const BINDING: &str = "ANALYTICS";
 
-pub fn write(env: &Env, point: &DataPoint) {
-    let Ok(dataset) = env.analytics_engine(BINDING) else { return };
+thread_local! {
+    /// Whether the isolate has the binding: bindings are fixed for an
+    /// isolate's life, so a worker without one looks once, not per request.
+    static BOUND: Cell<Option<bool>> = const { Cell::new(None) };
+}
+
+/// `point` is only built when there is a dataset to write it to.
+pub fn write(env: &Env, point: impl FnOnce() -> DataPoint) {
+    if BOUND.get() == Some(false) {
+        return;
+    }
+    let dataset = env.analytics_engine(BINDING);
+    BOUND.set(Some(dataset.is_ok()));
+    let Ok(dataset) = dataset else { return };
+    let point = point();
     let built = AnalyticsEngineDataPointBuilder::new()
         .indexes([point.index.as_str()])
         .blobs(point.blobs.iter().map(String::as_str))

@@ -76,10 +76,8 @@ fn prepare_signature(
 ) -> std::result::Result<Signature, SignError> {
     if let (Some(seed), false) = (seed, rust_only) {
         let params = signer.params(created, nonce)?;
-        let base = origin_sdk::signature_base(out, &params).map_err(SignError::Base)?;
-        if let Ok(input) = params.serialize() {
-            return Ok(Signature::InGlue { seed: seed.clone(), base, input: format!("{DEFAULT_LABEL}={input}") });
-        }
+        let (base, input) = origin_sdk::signature_base_and_params(out, &params).map_err(SignError::Base)?;
+        return Ok(Signature::InGlue { seed: seed.clone(), base, input: format!("{DEFAULT_LABEL}={input}") });
     }
     signing::sign(signer, out, created, nonce).map(Signature::Made)
 }
@@ -141,10 +139,7 @@ pub async fn send(
     for (n, &i) in order.iter().take(attempts).enumerate() {
         let Some(server) = pool.servers.get(i) else { continue };
         let url = server.url_for(&info.path, info.query.as_deref());
-        let Ok(parsed) = url::Url::parse(&url) else {
-            return fail(ctx, 502, "bad origin URL", "bad url");
-        };
-        let out = Outgoing::new(&info.method, &parsed, &base_headers);
+        let out = Outgoing::to_server(&info.method, server, &info.path, info.query.as_deref(), &base_headers);
         // The body stream goes with the first attempt only (failover is GET/HEAD).
         let attempt_body = std::mem::replace(&mut body, JsValue::UNDEFINED);
         let mut rust_only = false;

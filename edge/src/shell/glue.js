@@ -2,7 +2,7 @@
 // workers-rs does in one call per header, per field or per timer (framing:
 // edge/src/wire.rs). Behaviour stays in Rust; these only move data.
 
-const str = (v) => (typeof v === "string" ? v.replace(/\n/g, " ") : "");
+const str = (v) => (typeof v !== "string" ? "" : v.includes("\n") ? v.replace(/\n/g, " ") : v);
 const num = (v) => (typeof v === "number" && Number.isFinite(v) ? String(v) : "");
 
 /** Method, URL, the request.cf fields the core reads, then every header. */

@@ -94,7 +94,7 @@ async fn fetch(req: web_sys::Request, env: Env, wctx: Context) -> Result<web_sys
     if rules.settings.log_requests {
         console_log!("{}", RequestLog::new(&info, &ctx, status, end).to_line());
     }
-    analytics::write(&env, &crate::analytics::data_point(&info, &ctx, status, end));
+    analytics::write(&env, || crate::analytics::data_point(&info, &ctx, status, end));
     stats::count(end, rules.settings.isolate_stats_every);
     Ok(response)
 }
