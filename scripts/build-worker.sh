@@ -27,11 +27,26 @@ OPT="-Oz --converge"
 NAMES=--strip-debug
 [ -n "${EDGE_KEEP_WASM_NAMES:-}" ] && NAMES=--debuginfo
 [ -z "$OPT" ] && [ "$NAMES" = --debuginfo ] && exit 0
+FLAGS="$OPT $NAMES --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int
+  --enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling"
+# Every `wrangler dev` runs this build (the e2e suites start several), and
+# worker-build's output is the same for the same code: the optimized module
+# is kept by the hash of its input, flags and wasm-opt version, so only a
+# changed module pays for the pass (minutes with --converge).
+CACHE=$ROOT/target/wasm-opt-cache
+key=$({ sha256sum <"$OUT/index_bg.wasm"; echo "$FLAGS"; "$WASM_OPT_BIN" --version; } | sha256sum | cut -c1-40)
+if [ -f "$CACHE/$key.wasm" ]; then
+  cp "$CACHE/$key.wasm" "$OUT/index_bg.wasm"
+  exit 0
+fi
 for attempt in 1 2 3; do
-  if "$WASM_OPT_BIN" "$OUT/index_bg.wasm" -o "$OUT/index_bg.opt.wasm" $OPT "$NAMES" \
-      --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
-      --enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling; then
+  # shellcheck disable=SC2086 # FLAGS is a list of flags
+  if "$WASM_OPT_BIN" "$OUT/index_bg.wasm" -o "$OUT/index_bg.opt.wasm" $FLAGS; then
     mv "$OUT/index_bg.opt.wasm" "$OUT/index_bg.wasm"
+    mkdir -p "$CACHE"
+    cp "$OUT/index_bg.wasm" "$CACHE/$key.wasm.tmp" && mv "$CACHE/$key.wasm.tmp" "$CACHE/$key.wasm"
+    # The newest few builds are enough (a few MB each).
+    ls -t "$CACHE"/*.wasm 2>/dev/null | tail -n +9 | xargs -r rm -f
     exit 0
   fi
   # binaryen's npm build is wasm under Node; a crash of it (seen once in CI,
