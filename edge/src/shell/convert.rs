@@ -16,18 +16,17 @@ pub fn request_info(req: &web_sys::Request) -> RequestInfo {
     let wire::RequestParts { method, url, cf, headers } = wire::parse_request(&glue::request_parts(req));
     // The runtime's URL is canonical, so it splits without a parse; anything
     // else is parsed in full.
-    let (scheme, host, port, path, query) = match wire::split_canonical_url(&url) {
+    let parsed;
+    let parts = match wire::split_canonical_url(&url) {
+        Some(u) => Some(u),
+        None => {
+            parsed = url::Url::parse(&url).ok();
+            parsed.as_ref().map(wire::UrlParts::of)
+        }
+    };
+    let (scheme, host, port, path, query) = match parts {
         Some(u) => (u.scheme.to_string(), u.host.to_string(), u.port, u.path.to_string(), u.query.map(str::to_string)),
-        None => match url::Url::parse(&url) {
-            Ok(u) => (
-                u.scheme().to_string(),
-                u.host_str().unwrap_or_default().to_ascii_lowercase(),
-                u.port(),
-                u.path().to_string(),
-                u.query().map(str::to_string),
-            ),
-            Err(_) => (String::new(), String::new(), None, String::new(), None),
-        },
+        None => (String::new(), String::new(), None, String::new(), None),
     };
     let client_ip = headers
         .iter()
