@@ -89,7 +89,7 @@ const PRODUCT: &[&str] = &[
 ];
 
 /// Feature phones and their WAP/J2ME browsers, TV profiles.
-const PHONE: &[&str] = &[
+pub(super) const PHONE: &[&str] = &[
     "profile/midp", "configuration/cldc", "up.browser", "up.link", "mmp/#", "obigo", "netfront", "docomo/", "kddi-", "j-phone/",
     "vodafone/", "softbank/", "opera mini", "ucweb", "ucbrowser", "semc-browser", "browser/", "wap2.0", "/wap1.", "hbbtv/#",
 ];
