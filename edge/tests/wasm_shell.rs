@@ -10,7 +10,7 @@
 
 use edge::phases::respond::HeaderOp;
 use edge::pipeline::EdgeResponse;
-use edge::shell::{body, convert, install_panic_hook};
+use edge::shell::{body, convert, install_panic_hook, task};
 use wasm_bindgen::prelude::*;
 use worker::wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -179,6 +179,82 @@ async fn body_tee_gives_the_waf_the_head_and_the_origin_every_byte() {
     let get = request(Method::Get, "https://example.com/", &[], None);
     let (head, rest) = body::read_head(get.inner(), 64).await;
     assert!(head.is_empty() && rest.is_none());
+}
+
+#[wasm_bindgen(inline_js = "
+export function later(value, ms, fail) {
+  return new Promise((resolve, reject) => setTimeout(() => (fail ? reject(value) : resolve(value)), ms));
+}")]
+extern "C" {
+    /// A promise settled with `value` after `ms` (rejected when `fail`).
+    fn later(value: JsValue, ms: u32, fail: bool) -> worker::js_sys::Promise;
+}
+
+fn status(code: u16) -> worker::web_sys::Response {
+    worker::Response::empty().unwrap().with_status(code).into()
+}
+
+/// What a task's `fetch` gave the runtime: a Response, or a Promise of one.
+async fn answered(value: JsValue) -> (bool, u16) {
+    let promised = value.is_instance_of::<worker::js_sys::Promise>();
+    let value = if promised { JsFuture::from(worker::js_sys::Promise::from(value)).await.unwrap() } else { value };
+    (promised, value.dyn_into::<worker::web_sys::Response>().expect("a Response").status())
+}
+
+#[wasm_bindgen_test]
+async fn a_task_that_never_waits_answers_without_a_promise() {
+    assert_eq!(answered(task::run(async { status(204) })).await, (false, 204));
+}
+
+#[wasm_bindgen_test]
+async fn a_task_resumes_from_each_promise_it_awaits() {
+    // Two awaits in a row, a fulfilled and a rejected one, each resumed by the glue.
+    let run = task::run(async {
+        let a = task::settled(later(JsValue::from(200), 5, false)).await;
+        let b = task::settled(later(JsValue::from_str("no"), 1, true)).await;
+        match (a.ok().and_then(|v| v.as_f64()), b.err().and_then(|v| v.as_string())) {
+            (Some(code), Some(why)) if why == "no" => status(code as u16 + 1),
+            _ => status(500),
+        }
+    });
+    assert_eq!(answered(run).await, (true, 201));
+}
+
+#[wasm_bindgen_test]
+async fn tasks_in_flight_at_once_get_their_own_answers() {
+    // Settled in the opposite order of their start; both wait in this
+    // executor (not handed over) until their promise settles.
+    let before = task::in_flight();
+    let slow = task::run(async { status(task::settled(later(JsValue::from(201), 20, false)).await.unwrap().as_f64().unwrap() as u16) });
+    let fast = task::run(async { status(task::settled(later(JsValue::from(202), 1, false)).await.unwrap().as_f64().unwrap() as u16) });
+    assert_eq!(task::in_flight(), before + 2);
+    assert_eq!(answered(fast).await, (true, 202));
+    assert_eq!(answered(slow).await, (true, 201));
+    assert_eq!(task::in_flight(), before);
+}
+
+#[wasm_bindgen_test]
+async fn other_futures_hand_the_task_to_wasm_bindgen_futures() {
+    // A JsFuture (as workers-rs' KV and Cache calls are), then a settled promise
+    // outside any task of this executor; and two promises awaited at once, one
+    // resumed by the glue and the other by its waker.
+    let before = task::in_flight();
+    let run = task::run(async {
+        let kv = JsFuture::from(later(JsValue::from(1), 2, false)).await.unwrap().as_f64().unwrap();
+        let after = task::settled(later(JsValue::from(2), 1, false)).await.unwrap().as_f64().unwrap();
+        status(200 + (kv + after) as u16)
+    });
+    assert_eq!(task::in_flight(), before, "handed over at its first await");
+    assert_eq!(answered(run).await, (true, 203));
+    let both = task::run(async {
+        let (a, b) = futures_util::future::join(
+            task::settled(later(JsValue::from(3), 3, false)),
+            task::settled(later(JsValue::from(4), 1, false)),
+        )
+        .await;
+        status(200 + (a.unwrap().as_f64().unwrap() + b.unwrap().as_f64().unwrap()) as u16)
+    });
+    assert_eq!(answered(both).await, (true, 207));
 }
 
 #[wasm_bindgen(inline_js = "

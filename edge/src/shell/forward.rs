@@ -5,10 +5,9 @@ use std::rc::Rc;
 
 use origin_sdk::sign::{SignError, SignatureHeaders, Signer, DEFAULT_LABEL};
 use wasm_bindgen::{JsCast, JsValue};
-use worker::wasm_bindgen_futures::JsFuture;
 use worker::{console_log, js_sys, web_sys, Env, Method};
 
-use super::{body as body_stream, convert, glue};
+use super::{body as body_stream, convert, glue, task};
 use crate::pipeline::{Ctx, EdgeResponse, Phase};
 use crate::request::RequestInfo;
 use crate::rules::Rules;
@@ -229,7 +228,7 @@ async fn fetch_with_timeout(
         Signature::Made(_) => (None, &[][..], ""),
     };
     let promise = glue::forward(url, method, header_lines, body, timeout_ms as f64, controller, seed, base, input, DEFAULT_LABEL);
-    match JsFuture::from(promise).await {
+    match task::settled(promise).await {
         Ok(resp) => resp.dyn_into::<web_sys::Response>().map_err(|_| Failure::Outcome(Outcome::ConnectError)),
         Err(why) => Err(match why.as_string().as_deref() {
             Some("bad_header") => Failure::BadHeader,

@@ -189,3 +189,62 @@ export function count_limited(stream, limit, controller, counter) {
   stream.pipeTo(counted.writable).catch(() => {});
   return counted.readable;
 }
+
+// The request executor's half in JavaScript (edge/src/shell/task.rs): the
+// client's promise of each task still running, and the reactions that resume
+// a task when the promise it awaits settles. `resume`, `poke` and `forget`
+// are Rust closures, set once per isolate.
+let resume = null;
+let poke = null;
+let forget = null;
+/** Task id to the resolve function of its client's promise. */
+const clients = new Map();
+/**
+ * A task's reactions are reachable only from the promise it awaits; collected
+ * unrun (the runtime dropped the request), they tell Rust to drop the task.
+ */
+const abandoned =
+  typeof FinalizationRegistry === "undefined" ? null : new FinalizationRegistry(([task, seq]) => forget(task, seq));
+
+export function set_driver(onSettle, onWake, onLost) {
+  resume = onSettle;
+  poke = onWake;
+  forget = onLost;
+}
+
+/** The promise the client's response will come in, for a task still running. */
+export function client_promise(task) {
+  return new Promise((resolve) => clients.set(task, resolve));
+}
+
+/** Resolves task's client promise with `response` (a Response, or a Promise of one). */
+export function settle_client(task, response) {
+  const resolve = clients.get(task);
+  clients.delete(task);
+  if (resolve) resolve(response);
+}
+
+export function drop_client(task) {
+  clients.delete(task);
+}
+
+/** Resumes task `task` once `promise` (its promise number `seq`) settles. */
+export function resume_on(promise, task, seq) {
+  const token = { task, seq };
+  abandoned?.register(token, [task, seq], token);
+  promise.then(
+    (value) => {
+      abandoned?.unregister(token);
+      resume(token.task, token.seq, true, value);
+    },
+    (error) => {
+      abandoned?.unregister(token);
+      resume(token.task, token.seq, false, error);
+    },
+  );
+}
+
+/** Polls task `task` from a microtask (a Rust waker fired). */
+export function wake_soon(task) {
+  queueMicrotask(() => poke(task));
+}

@@ -44,4 +44,12 @@ extern "C" {
 
     /// Applies framed header edits in place.
     pub fn edit_headers(headers: &worker::web_sys::Headers, op_lines: &str);
+
+    // The request executor's glue (see `super::task`).
+    pub fn set_driver(on_settle: &worker::js_sys::Function, on_wake: &worker::js_sys::Function, on_lost: &worker::js_sys::Function);
+    pub fn client_promise(task: u32) -> worker::js_sys::Promise;
+    pub fn settle_client(task: u32, response: &JsValue);
+    pub fn drop_client(task: u32);
+    pub fn resume_on(promise: &worker::js_sys::Promise, task: u32, seq: u32);
+    pub fn wake_soon(task: u32);
 }

@@ -17,8 +17,9 @@ mod jwks;
 mod rules_source;
 mod stats;
 mod status_object;
+pub mod task;
 
-use worker::{console_log, event, web_sys, Context, Env, Result};
+use worker::{console_log, event, web_sys, Context, Env};
 
 use crate::log::RequestLog;
 use crate::pipeline::{Ctx, Decision, EdgeResponse, Pipeline};
@@ -49,11 +50,19 @@ pub(crate) fn now_ms() -> u64 {
     worker::js_sys::Date::now() as u64
 }
 
+/// The Worker's `fetch` entry point, in place of `#[event(fetch)]`'s async
+/// export: the request runs as a [`task`], so a response made without waiting
+/// is returned without a Promise, and the origin's answer resumes the request
+/// straight from the fetch's promise.
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = fetch)]
+pub fn fetch_entry(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) -> wasm_bindgen::JsValue {
+    task::run(handle(req, env, Context::new(ctx)))
+}
+
 /// The runtime's own `Request` and `Response`, not workers-rs' wrappers: the
 /// request is read in one glue call and the response built in one, where the
 /// wrappers read (and rebuild) every field across the boundary.
-#[event(fetch)]
-async fn fetch(req: web_sys::Request, env: Env, wctx: Context) -> Result<web_sys::Response> {
+async fn handle(req: web_sys::Request, env: Env, wctx: Context) -> web_sys::Response {
     let start = now_ms();
     let request_id = random_uuid();
     let mut info = convert::request_info(&req);
@@ -61,7 +70,7 @@ async fn fetch(req: web_sys::Request, env: Env, wctx: Context) -> Result<web_sys
         Ok(found) => found,
         Err(why) => {
             console_log!("{}", serde_json::json!({"msg": "no_rules", "level": "error", "request_id": request_id, "error": why}));
-            return Ok(convert::edge_response(&EdgeResponse::error(503, why, None, &request_id)));
+            return convert::edge_response(&EdgeResponse::error(503, why, None, &request_id));
         }
     };
     if !observations.is_empty() {
@@ -96,5 +105,5 @@ async fn fetch(req: web_sys::Request, env: Env, wctx: Context) -> Result<web_sys
     }
     analytics::write(&env, || crate::analytics::data_point(&info, &ctx, status, end));
     stats::count(end, rules.settings.isolate_stats_every);
-    Ok(response)
+    response
 }
