@@ -11,6 +11,11 @@ export WASM_OPT_BIN="${WASM_OPT_BIN:-$ROOT/node_modules/binaryen/bin/wasm-opt}"
 if [ -x "$ROOT/node_modules/@esbuild/linux-x64/bin/esbuild" ]; then
   export ESBUILD_BIN="${ESBUILD_BIN:-$ROOT/node_modules/@esbuild/linux-x64/bin/esbuild}"
 fi
+# The edge's entry: worker-build's shim with a plain handler object as its
+# default export (scripts/esbuild-shim.sh); other crates keep the stock shim.
+if [ "${1:-edge}" = edge ] && [ -n "${ESBUILD_BIN:-}" ]; then
+  export EDGE_ESBUILD=$ESBUILD_BIN EDGE_ENTRY_JS=$ROOT/edge/src/shell/entry.js ESBUILD_BIN=$ROOT/scripts/esbuild-shim.sh
+fi
 cd "${1:-edge}"
 # EDGE_FEATURES / EDGE_OUT_DIR: another build of the same crate beside the
 # default one (extra cargo features, into another directory of edge/).

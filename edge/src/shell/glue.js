@@ -55,43 +55,52 @@ export function forward(url, method, headerLines, body, timeoutMs, controller, s
   const abort = controller ?? new AbortController();
   const init = { method, headers, redirect: "manual", signal: abort.signal };
   if (body !== undefined && body !== null) init.body = body;
-  if (!seed) return send(url, init, abort, timeoutMs);
-  return signature(seed, base).then(
-    (sig) => {
-      headers.append("signature-input", sigInput);
-      headers.append("signature", `${sigLabel}=:${sig}:`);
-      return send(url, init, abort, timeoutMs);
-    },
-    () => Promise.reject(SIGN),
-  );
+  // One promise settled by the fetch, its timer or the signing, whichever
+  // decides first (a later settle is a no-op), rather than a chain of
+  // promises each adopting the next: every request's promises outlive a few
+  // scavenges while it waits on the origin, so each one avoided is
+  // old-generation garbage avoided.
+  return new Promise((resolve, reject) => {
+    if (!seed) return send(url, init, abort, timeoutMs, resolve, reject);
+    let signed;
+    try {
+      signed = signature(seed, base);
+    } catch {
+      return reject(SIGN);
+    }
+    signed.then(
+      (sig) => {
+        try {
+          headers.append("signature-input", sigInput);
+          headers.append("signature", `${sigLabel}=:${base64(sig)}:`);
+        } catch {
+          return reject(SIGN);
+        }
+        send(url, init, abort, timeoutMs, resolve, reject);
+      },
+      () => reject(SIGN),
+    );
+  });
 }
 
-/**
- * The fetch and its timer as one promise settled by whichever comes first (a
- * later settle is a no-op), not a race of a timer promise with the fetch and
- * its catch and finally: every request's promises outlive a few scavenges
- * while it waits on the origin, so each one avoided is old-generation
- * garbage avoided.
- */
-function send(url, init, abort, timeoutMs) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      abort.abort();
-      reject(TIMEOUT);
-    }, timeoutMs);
-    const failed = () => {
+/** The fetch raced with its timer, settling `resolve`/`reject`. */
+function send(url, init, abort, timeoutMs, resolve, reject) {
+  const timer = setTimeout(() => {
+    abort.abort();
+    reject(TIMEOUT);
+  }, timeoutMs);
+  const failed = () => {
+    clearTimeout(timer);
+    reject(CONNECT);
+  };
+  try {
+    fetch(url, init).then((response) => {
       clearTimeout(timer);
-      reject(CONNECT);
-    };
-    try {
-      fetch(url, init).then((response) => {
-        clearTimeout(timer);
-        resolve(response);
-      }, failed);
-    } catch {
-      failed();
-    }
-  });
+      resolve(response);
+    }, failed);
+  } catch {
+    failed();
+  }
 }
 
 /**
@@ -101,11 +110,14 @@ function send(url, init, abort, timeoutMs) {
  * workers-rs' field-by-field conversion there and back.
  */
 export function finish(resp, opLines) {
-  const headers = new Headers(resp.headers);
-  edit_headers(headers, opLines);
-  const init = { status: resp.status, statusText: resp.statusText, headers };
-  if (resp.webSocket) init.webSocket = resp.webSocket;
-  return new Response(resp.status === 101 || resp.status === 204 || resp.status === 304 ? null : resp.body, init);
+  const status = resp.status;
+  const body = status === 101 || status === 204 || status === 304 ? null : resp.body;
+  const ws = resp.webSocket;
+  // A Response as the init copies status, status text and headers inside
+  // the runtime; the WebSocket goes in a dictionary init.
+  const out = ws ? new Response(body, { status, statusText: resp.statusText, headers: resp.headers, webSocket: ws }) : new Response(body, resp);
+  edit_headers(out.headers, opLines);
+  return out;
 }
 
 /** A Response the edge makes itself: status, `name\nvalue\n` header lines (set in order), body bytes (a view into wasm memory; none when empty). */
@@ -147,10 +159,10 @@ const PKCS8_ED25519 = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2
 let ed25519 = { seed: "", key: null, pending: null };
 
 /**
- * The base64 Ed25519 signature of `base` (bytes) by the key whose seed is
- * `seedB64`, through WebCrypto: the runtime's native Ed25519 signs several
- * times faster than the curve arithmetic compiled to wasm. Rejects when the
- * runtime cannot. The key is imported once per isolate and seed.
+ * The Ed25519 signature (an ArrayBuffer) of `base` (bytes) by the key whose
+ * seed is `seedB64`, through WebCrypto: the runtime's native Ed25519 signs
+ * several times faster than the curve arithmetic compiled to wasm. Rejects
+ * when the runtime cannot. The key is imported once per isolate and seed.
  */
 function signature(seedB64, base) {
   const data = base.slice(); // `base` is a view into wasm memory
@@ -164,9 +176,10 @@ function signature(seedB64, base) {
     ed25519 = entry;
   }
   const { key, pending } = ed25519;
-  const signed = key ? crypto.subtle.sign("Ed25519", key, data) : pending.then((k) => crypto.subtle.sign("Ed25519", k, data));
-  return signed.then((sig) => btoa(String.fromCharCode(...new Uint8Array(sig))));
+  return key ? crypto.subtle.sign("Ed25519", key, data) : pending.then((k) => crypto.subtle.sign("Ed25519", k, data));
 }
+
+const base64 = (buffer) => btoa(String.fromCharCode(...new Uint8Array(buffer)));
 
 /**
  * `stream` through a counter: `counter.seen` counts the bytes passed; past
