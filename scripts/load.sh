@@ -16,6 +16,7 @@
 # target/load/*-profile.summary.json, and their CPU per request.
 # ROUNDS=N (default 3) then measures the three plain workers again, running
 # at once, in N alternating rounds (ratios the machine's load moves less).
+# AB=DIR compares the edge built now with the build in DIR instead (below).
 # Each worker first gets a warm-up of 80,000 requests. Prints one JSON line per run,
 # then a summary. Exits 1 when a run saw answers other than the intended ones,
 # the global limit was not exact, the edge's wasm heap grew during a run, or
@@ -239,6 +240,60 @@ profile_run() {
 }
 
 STATUS=0
+
+# AB=DIR: only the edge built now against another build of it (DIR holds that
+# build's index.js and index_bg.wasm: a copy of edge/build/ made at another
+# commit), both workerd running at once on one origin, in ROUNDS (default 4)
+# rounds of SECONDS_PER_RUN each, the order within a round alternating; then,
+# with PROFILE=1, one profiled run of each for its CPU per request. The
+# machine's load moves both alike, so the ratio is the change's. Exits 1 on
+# answers other than the intended ones.
+if [ -n "${AB:-}" ]; then
+  mkdir -p "$OUT/base/do"
+  cp "$OUT/edge/"*.js "$OUT/edge/rules.json" "$OUT/base/"
+  cp "$AB/index.js" "$AB/index_bg.wasm" "$OUT/base/"
+  BASE_PORT=$(free_port)
+  sed -e "s/127.0.0.1:$EDGE_PORT\"/127.0.0.1:$BASE_PORT\"/" -e "s#$OUT/edge/do#$OUT/base/do#" \
+    "$OUT/edge/edge.capnp" >"$OUT/base/base.capnp"
+  declare -A AB_URL=([base]="http://127.0.0.1:$BASE_PORT" [edge]="http://127.0.0.1:$EDGE_PORT") AB_INSPECT=()
+  start_workerd "$OUT/base/base.capnp" "$BASE_PORT"; AB_INSPECT[base]=$INSPECT
+  start_workerd "$OUT/edge/edge.capnp" "$EDGE_PORT"; AB_INSPECT[edge]=$INSPECT
+  for w in base edge; do
+    "$LOAD" --url "${AB_URL[$w]}" --mix plain --seconds 60 --max-requests 30000 --concurrency "$CONC" >/dev/null || true
+  done
+  ROUNDS=${ROUNDS:-4}
+  for r in $(seq 1 "$ROUNDS"); do
+    order="base edge"; [ $(( r % 2 )) = 0 ] && order="edge base"
+    for w in $order; do
+      "$LOAD" --url "${AB_URL[$w]}" --mix plain --seconds "$SECS" --concurrency "$CONC" --max-requests 5000000 \
+        >"$OUT/ab-$w-$r.json" || STATUS=1
+    done
+  done
+  if [ -n "$PROFILE" ]; then
+    for w in base edge; do INSPECT=${AB_INSPECT[$w]} profile_run "$w-profile" "${AB_URL[$w]}" >/dev/null; done
+  fi
+  python3 - "$OUT" "$ROUNDS" <<'PY' || STATUS=1
+import json, sys
+out, rounds = sys.argv[1], int(sys.argv[2])
+runs = {w: [json.load(open(f"{out}/ab-{w}-{r}.json")) for r in range(1, rounds + 1)] for w in ["base", "edge"]}
+rate = {w: sum(x["requests"] for x in v) / sum(x["seconds"] for x in v) for w, v in runs.items()}
+for r, (b, e) in enumerate(zip(runs["base"], runs["edge"]), 1):
+    print(f"round {r}: base {b['rps']:.0f} req/s p50 {b['p50_ms']:.2f} ms, edge {e['rps']:.0f} req/s p50 {e['p50_ms']:.2f} ms: {e['rps'] / b['rps']:.3f}x")
+print(f"edge / base: throughput {rate['edge'] / rate['base']:.3f}x ({rate['base']:.0f} -> {rate['edge']:.0f} req/s)")
+for w in ["base", "edge"]:
+    try:
+        v, run_ = json.load(open(f"{out}/{w}-profile.summary.json")), json.load(open(f"{out}/{w}-profile.json"))
+    except (OSError, ValueError):
+        continue
+    idle = sum(x["pct"] for x in v["kinds_pct"] if x["kind"] == "idle")
+    print(f"{w}: isolate busy {(100 - idle) / 100 * 1000 / max(run_['rps'], 1):.3f} ms per request (profiled, {run_['rps']:.0f} req/s)")
+if any(x.get("unexpected", 0) for v in runs.values() for x in v):
+    print("unexpected answers")
+    sys.exit(1)
+PY
+  exit $STATUS
+fi
+
 run direct "$ORIGIN" plain "" || STATUS=1
 
 start_workerd "$OUT/edge/edge.capnp" "$EDGE_PORT"
