@@ -177,11 +177,10 @@ fn browser_signals(input: &BotInputs<'_>) -> Vec<(i32, &'static str)> {
     }
     let ch_ua = header(headers, "sec-ch-ua");
     match (fam, ch_ua) {
-        (Family::Chromium { major, edge }, Some(ch)) => {
-            if client_hints_contradict(major, edge, &ch.to_ascii_lowercase()) {
-                out.push((50, "sec_ch_ua_mismatch"));
-            }
+        (Family::Chromium { major, edge }, Some(ch)) if client_hints_contradict(major, edge, &ch.to_ascii_lowercase()) => {
+            out.push((50, "sec_ch_ua_mismatch"))
         }
+        (Family::Chromium { .. }, Some(_)) => {}
         // Chromium 89+ sends `sec-ch-ua` on every secure request.
         (Family::Chromium { major, .. }, None) if secure && major >= 90 => out.push((15, "chromium_without_client_hints")),
         // Firefox and Safari never send client hints.

@@ -818,7 +818,7 @@ impl Probes {
             let mut i = 0usize;
             for spec in p.variables.iter().filter(|s| !s.count_mode) {
                 for (name, value) in cached(&mut resolved, &resolver, spec).iter() {
-                    let excluded = || p.excluded.iter().any(|(t, path)| target_names(t, &name) && path.as_ref().is_none_or(|re| re.is_match(&rd.path)));
+                    let excluded = || p.excluded.iter().any(|(t, path)| target_names(t, name) && path.as_ref().is_none_or(|re| re.is_match(&rd.path)));
                     if i == PLUS_SLOTS {
                         break;
                     }
