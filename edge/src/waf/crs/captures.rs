@@ -29,7 +29,6 @@
 //! (`ctl:ruleRemoveTargetById`) can still supply the captures here, and the
 //! per-match collectors run even where `ctl:ruleRemoveById` removed the rule.
 
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
 
@@ -75,6 +74,8 @@ pub(crate) fn reported_target(variable: &str) -> String {
 struct CaptureProbe {
     key: String,
     variables: Vec<VariableSpec>,
+    /// Each variable's slot in [`Probes::fill`]'s table ([`Probes::number_specs`]).
+    slots: Vec<u32>,
     transformations: TransformationPipeline,
     regex: LazyRx,
 }
@@ -94,6 +95,7 @@ struct MacroProbe {
 /// match itself (a counter starts at 0, as 922140 sets it).
 struct CollectProbe {
     variables: Vec<VariableSpec>,
+    slots: Vec<u32>,
     transformations: TransformationPipeline,
     regex: LazyRx,
     /// The setvar's key: a `%{tx.N}` in it is group N, any other macro the
@@ -191,7 +193,7 @@ fn collect(r: &mut SecRule, id: u64, probes: &mut Probes, notes: &mut Vec<LoadNo
     let names: Vec<String> = r.actions.iter().filter_map(|a| if let Action::Transformation(t) = a { Some(t.clone()) } else { None }).collect();
     let transformations = TransformationPipeline::from_names(&names).map_err(|e| CrsError::Load(format!("rule {id}: {e}")))?;
     for (key, value) in r.actions.iter().filter_map(per_match) {
-        probes.collects.push(CollectProbe { variables: r.variables.clone(), transformations: transformations.clone(), regex: regex.clone(), key, value });
+        probes.collects.push(CollectProbe { variables: r.variables.clone(), slots: Vec::new(), transformations: transformations.clone(), regex: regex.clone(), key, value });
         notes.push(LoadNote { rule_id: id, note: "per-match setvar hoisted: the layer sets one TX variable per match".into() });
     }
     r.actions.retain(|a| per_match(a).is_none());
@@ -205,6 +207,8 @@ pub(crate) struct Probes {
     macros: Vec<MacroProbe>,
     collects: Vec<CollectProbe>,
     pluses: Vec<PlusProbe>,
+    /// How many distinct request variables the probes read ([`Probes::number_specs`]).
+    slots: usize,
 }
 
 /// A probe's regex, built on its first use: CRS's patterns are large, and
@@ -558,6 +562,7 @@ struct PlusProbe {
     /// `edge_plus_<n>_`: the copies are `<key><i>` (`i < PLUS_SLOTS`), their names `<key><i>_name`.
     key: String,
     variables: Vec<VariableSpec>,
+    slots: Vec<u32>,
     /// The document's exclusions of these rules' targets: the SecLang target
     /// and, when path-scoped, the path regex (see `exclusions::target_exclusions`).
     excluded: Vec<(String, Option<Regex>)>,
@@ -574,7 +579,7 @@ struct PlusProbe {
 /// excludes from the rule are not made. Rules with the same variables and
 /// exclusions share copies; a rule reads at most [`PLUS_SLOTS`] of them.
 /// Upstream fix: decode `+` in `t:urlDecodeUni`.
-fn plus_as_space(directives: &mut [Directive], excluded: &std::collections::HashMap<u64, Vec<(String, Option<String>)>>, probes: &mut Probes, notes: &mut Vec<LoadNote>) -> Result<(), CrsError> {
+fn plus_as_space(directives: &mut [Directive], excluded: &super::exclusions::TargetExclusions, probes: &mut Probes, notes: &mut Vec<LoadNote>) -> Result<(), CrsError> {
     let mut groups: Vec<(String, usize)> = Vec::new();
     for d in directives.iter_mut() {
         let Directive::SecRule(r) = d else { continue };
@@ -594,7 +599,7 @@ fn plus_as_space(directives: &mut [Directive], excluded: &std::collections::Hash
                     .into_iter()
                     .map(|(t, path)| Ok((t, path.map(|p| Regex::new(&p)).transpose().map_err(|e| CrsError::Load(format!("rule {id}: {e}")))?)))
                     .collect::<Result<_, CrsError>>()?;
-                probes.pluses.push(PlusProbe { key: format!("{PLUS_TX}{n}_"), variables: r.variables.clone(), excluded });
+                probes.pluses.push(PlusProbe { key: format!("{PLUS_TX}{n}_"), variables: r.variables.clone(), slots: Vec::new(), excluded });
                 groups.push((signature, n));
                 n
             }
@@ -650,7 +655,7 @@ fn tx_regex_case_insensitive(directives: &mut [Directive]) {
 
 /// Rename capture, macro and `REQUEST_BODY` references in the rules,
 /// returning what to compute per request.
-pub(crate) fn rewrite(directives: &mut [Directive], excluded: &std::collections::HashMap<u64, Vec<(String, Option<String>)>>, notes: &mut Vec<LoadNote>) -> Result<Probes, CrsError> {
+pub(crate) fn rewrite(directives: &mut [Directive], excluded: &super::exclusions::TargetExclusions, notes: &mut Vec<LoadNote>) -> Result<Probes, CrsError> {
     request_body(directives, notes);
     files(directives, notes);
     path(directives, notes);
@@ -708,7 +713,7 @@ pub(crate) fn rewrite(directives: &mut [Directive], excluded: &std::collections:
                     }
                 }
                 if used || setvars_read(r, &key) {
-                    w.probes.captures.push(CaptureProbe { key: key.clone(), variables: r.variables.clone(), transformations, regex });
+                    w.probes.captures.push(CaptureProbe { key: key.clone(), variables: r.variables.clone(), slots: Vec::new(), transformations, regex });
                     notes.push(LoadNote { rule_id: id, note: format!("capture groups hoisted: computed by the layer as TX:{CAPTURE_PREFIX}{key}_N") });
                 }
                 capture = Some(key);
@@ -718,6 +723,7 @@ pub(crate) fn rewrite(directives: &mut [Directive], excluded: &std::collections:
             }
         }
     }
+    w.probes.number_specs();
     Ok(w.probes)
 }
 
@@ -772,20 +778,67 @@ pub(crate) fn request_data(method: &str, uri: &str, protocol: &str, headers: &[(
 /// A request variable as a key: name, selection, exclusions.
 type SpecKey<'s> = (VariableName, Option<(bool, &'s str)>, &'s [String]);
 
-/// `spec` resolved, once per `cache` (one request). TX changes while the
-/// probes fill it, so it is always resolved afresh.
-fn cached<'s>(cache: &mut HashMap<SpecKey<'s>, Rc<Vec<(String, String)>>>, resolver: &VariableResolver<'_>, spec: &'s VariableSpec) -> Rc<Vec<(String, String)>> {
+/// `spec` as a key; `None` for TX, which changes while the probes fill it.
+fn spec_key(spec: &VariableSpec) -> Option<SpecKey<'_>> {
     if spec.name == VariableName::Tx {
-        return Rc::new(resolver.resolve(spec));
+        return None;
     }
     let selection = spec.selection.as_ref().map(|s| match s {
         Selection::Key(k) => (false, k.as_str()),
         Selection::Regex(r) => (true, r.as_str()),
     });
-    Rc::clone(cache.entry((spec.name, selection, spec.exclusions.as_slice())).or_insert_with(|| Rc::new(resolver.resolve(spec))))
+    Some((spec.name, selection, spec.exclusions.as_slice()))
+}
+
+/// The slot of `spec` among `keys` (added when new); [`NO_SLOT`] for TX.
+fn slot_of<'s>(keys: &mut Vec<SpecKey<'s>>, spec: &'s VariableSpec) -> u32 {
+    let Some(key) = spec_key(spec) else { return NO_SLOT };
+    let i = keys.iter().position(|k| *k == key).unwrap_or_else(|| {
+        keys.push(key);
+        keys.len() - 1
+    });
+    u32::try_from(i).unwrap_or(NO_SLOT)
+}
+
+/// A variable resolved afresh on every read (TX, or one never numbered).
+const NO_SLOT: u32 = u32::MAX;
+
+/// `spec` resolved, once per `table` (one request) for a numbered one.
+fn cached(table: &mut [Option<Rc<Vec<(String, String)>>>], resolver: &VariableResolver<'_>, spec: &VariableSpec, slot: u32) -> Rc<Vec<(String, String)>> {
+    match table.get_mut(slot as usize) {
+        Some(entry) => Rc::clone(entry.get_or_insert_with(|| Rc::new(resolver.resolve(spec)))),
+        None => Rc::new(resolver.resolve(spec)),
+    }
+}
+
+/// `spec`s with their slots; a variable without one is resolved afresh.
+fn with_slots<'p>(specs: &'p [VariableSpec], slots: &'p [u32]) -> impl Iterator<Item = (&'p VariableSpec, u32)> {
+    specs.iter().enumerate().filter(|(_, s)| !s.count_mode).map(move |(i, s)| (s, slots.get(i).copied().unwrap_or(NO_SLOT)))
 }
 
 impl Probes {
+    /// Numbers the distinct request variables the probes read, so `fill`
+    /// keeps what it resolved in a table indexed by slot rather than a map
+    /// hashing each variable's name, selection and exclusions on every read
+    /// (5 % of a benign GET under CRS, rehashing included).
+    fn number_specs(&mut self) {
+        let mut keys: Vec<SpecKey<'_>> = Vec::new();
+        let captures: Vec<Vec<u32>> = self.captures.iter().map(|p| p.variables.iter().map(|s| slot_of(&mut keys, s)).collect()).collect();
+        let collects: Vec<Vec<u32>> = self.collects.iter().map(|p| p.variables.iter().map(|s| slot_of(&mut keys, s)).collect()).collect();
+        let pluses: Vec<Vec<u32>> = self.pluses.iter().map(|p| p.variables.iter().map(|s| slot_of(&mut keys, s)).collect()).collect();
+        let count = keys.len();
+        for (p, slots) in self.captures.iter_mut().zip(captures) {
+            p.slots = slots;
+        }
+        for (p, slots) in self.collects.iter_mut().zip(collects) {
+            p.slots = slots;
+        }
+        for (p, slots) in self.pluses.iter_mut().zip(pluses) {
+            p.slots = slots;
+        }
+        self.slots = count;
+    }
+
     /// Compute the captures and macros for one request into `tx`.
     pub(crate) fn fill(&self, rd: &RequestData, tx: &mut TxCollection) {
         let mut computed = TxCollection::new();
@@ -811,13 +864,13 @@ impl Probes {
         // The probes read the same request variables (ARGS, cookies, …) again
         // and again: resolve each once. TX changes as the probes fill it, so
         // it is resolved afresh.
-        let mut resolved: HashMap<SpecKey<'_>, Rc<Vec<(String, String)>>> = HashMap::new();
+        let mut resolved: Vec<Option<Rc<Vec<(String, String)>>>> = vec![None; self.slots];
         let mut copies: Vec<(String, String)> = Vec::new();
         for p in &self.pluses {
             let resolver = VariableResolver::new(rd, &response, &computed, None, &[], &[]);
             let mut i = 0usize;
-            for spec in p.variables.iter().filter(|s| !s.count_mode) {
-                for (name, value) in cached(&mut resolved, &resolver, spec).iter() {
+            for (spec, slot) in with_slots(&p.variables, &p.slots) {
+                for (name, value) in cached(&mut resolved, &resolver, spec, slot).iter() {
                     let excluded = || p.excluded.iter().any(|(t, path)| target_names(t, name) && path.as_ref().is_none_or(|re| re.is_match(&rd.path)));
                     if i == PLUS_SLOTS {
                         break;
@@ -844,8 +897,8 @@ impl Probes {
             let found = {
                 let resolver = VariableResolver::new(rd, &response, &computed, None, &[], &[]);
                 let mut found: Option<(String, Vec<String>)> = None;
-                'vars: for spec in p.variables.iter().filter(|s| !s.count_mode) {
-                    for (name, value) in cached(&mut resolved, &resolver, spec).iter() {
+                'vars: for (spec, slot) in with_slots(&p.variables, &p.slots) {
+                    for (name, value) in cached(&mut resolved, &resolver, spec, slot).iter() {
                         let t = p.transformations.apply(value);
                         if let Some(c) = p.regex.captures(&t) {
                             let groups = (0..c.len().min(10)).map(|i| c.get(i).map_or(String::new(), |m| match_text(m.as_bytes()))).collect();
@@ -866,8 +919,8 @@ impl Probes {
         for c in &self.collects {
             let resolver = VariableResolver::new(rd, &response, &computed, None, &[], &[]);
             let mut index = 0usize;
-            for spec in c.variables.iter().filter(|s| !s.count_mode) {
-                for (name, value) in cached(&mut resolved, &resolver, spec).iter() {
+            for (spec, slot) in with_slots(&c.variables, &c.slots) {
+                for (name, value) in cached(&mut resolved, &resolver, spec, slot).iter() {
                     let t = c.transformations.apply(value);
                     let Some(caps) = c.regex.captures(&t) else { continue };
                     let k = c.key.render(&caps, name, |_| index.to_string());
