@@ -803,8 +803,11 @@ fn slot_of<'s>(keys: &mut Vec<SpecKey<'s>>, spec: &'s VariableSpec) -> u32 {
 /// A variable resolved afresh on every read (TX, or one never numbered).
 const NO_SLOT: u32 = u32::MAX;
 
+/// A variable's resolved `(name, value)` pairs, shared by the probes that read it.
+type Resolved = Rc<Vec<(String, String)>>;
+
 /// `spec` resolved, once per `table` (one request) for a numbered one.
-fn cached(table: &mut [Option<Rc<Vec<(String, String)>>>], resolver: &VariableResolver<'_>, spec: &VariableSpec, slot: u32) -> Rc<Vec<(String, String)>> {
+fn cached(table: &mut [Option<Resolved>], resolver: &VariableResolver<'_>, spec: &VariableSpec, slot: u32) -> Resolved {
     match table.get_mut(slot as usize) {
         Some(entry) => Rc::clone(entry.get_or_insert_with(|| Rc::new(resolver.resolve(spec)))),
         None => Rc::new(resolver.resolve(spec)),
@@ -864,7 +867,7 @@ impl Probes {
         // The probes read the same request variables (ARGS, cookies, …) again
         // and again: resolve each once. TX changes as the probes fill it, so
         // it is resolved afresh.
-        let mut resolved: Vec<Option<Rc<Vec<(String, String)>>>> = vec![None; self.slots];
+        let mut resolved: Vec<Option<Resolved>> = vec![None; self.slots];
         let mut copies: Vec<(String, String)> = Vec::new();
         for p in &self.pluses {
             let resolver = VariableResolver::new(rd, &response, &computed, None, &[], &[]);
