@@ -24,6 +24,9 @@ use crate::variables::{Collection, RequestData, ResponseData, TxCollection, Vari
 /// Covers the `+json` structured suffix (RFC 6839) as well as `application/json`,
 /// so `application/vnd.api+json`, `application/problem+json` and friends are
 /// inspected rather than silently falling through to the urlencoded parser.
+/// Room for the TX keys of a CRS request before the map grows.
+const TX_CAPACITY: usize = 256;
+
 fn is_json_content_type(ct_lower: &str) -> bool {
     let media_type = ct_lower.split(';').next().unwrap_or("").trim();
     media_type == "application/json" || media_type == "text/json" || media_type.ends_with("+json")
@@ -195,7 +198,10 @@ impl Transaction {
             ruleset,
             request: RequestData::new(),
             response: ResponseData::new(),
-            tx: TxCollection::new(),
+            // CRS sets a couple of hundred TX keys per request: sized once
+            // instead of rehashing (SipHash of every key) as it grows
+            // (edge patch).
+            tx: TxCollection::with_capacity(TX_CAPACITY),
             phase: Phase::RequestHeaders,
             intervention: None,
             anomaly_score: AnomalyScore::new(),

@@ -48,6 +48,11 @@ impl HashMapCollection {
         Self::default()
     }
 
+    /// An empty collection with room for `n` keys before it rehashes.
+    pub fn with_capacity(n: usize) -> Self {
+        Self { data: HashMap::with_capacity(n) }
+    }
+
     /// Add a value to a key.
     pub fn add(&mut self, key: String, value: String) {
         self.data.entry(key).or_default().push(value);

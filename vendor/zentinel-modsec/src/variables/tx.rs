@@ -34,6 +34,11 @@ impl TxCollection {
         Self::default()
     }
 
+    /// An empty collection with room for `n` keys before it rehashes.
+    pub fn with_capacity(n: usize) -> Self {
+        Self { data: HashMapCollection::with_capacity(n) }
+    }
+
     /// Clear all data.
     pub fn clear(&mut self) {
         self.data.clear();
