@@ -825,21 +825,17 @@ impl Probes {
     /// hashing each variable's name, selection and exclusions on every read
     /// (3.6 % of a benign GET's instructions under CRS, rehashing included).
     fn number_specs(&mut self) {
+        let Probes { captures, collects, pluses, slots, .. } = self;
         let mut keys: Vec<SpecKey<'_>> = Vec::new();
-        let captures: Vec<Vec<u32>> = self.captures.iter().map(|p| p.variables.iter().map(|s| slot_of(&mut keys, s)).collect()).collect();
-        let collects: Vec<Vec<u32>> = self.collects.iter().map(|p| p.variables.iter().map(|s| slot_of(&mut keys, s)).collect()).collect();
-        let pluses: Vec<Vec<u32>> = self.pluses.iter().map(|p| p.variables.iter().map(|s| slot_of(&mut keys, s)).collect()).collect();
-        let count = keys.len();
-        for (p, slots) in self.captures.iter_mut().zip(captures) {
-            p.slots = slots;
+        let probes = captures
+            .iter_mut()
+            .map(|p| (&p.variables, &mut p.slots))
+            .chain(collects.iter_mut().map(|p| (&p.variables, &mut p.slots)))
+            .chain(pluses.iter_mut().map(|p| (&p.variables, &mut p.slots)));
+        for (variables, numbered) in probes {
+            *numbered = variables.iter().map(|s| slot_of(&mut keys, s)).collect();
         }
-        for (p, slots) in self.collects.iter_mut().zip(collects) {
-            p.slots = slots;
-        }
-        for (p, slots) in self.pluses.iter_mut().zip(pluses) {
-            p.slots = slots;
-        }
-        self.slots = count;
+        *slots = keys.len();
     }
 
     /// Compute the captures and macros for one request into `tx`.
