@@ -81,8 +81,14 @@ struct RawNext {
 /// Reads `rules.next`; faults carry JSON paths like the document's own.
 pub fn parse_next(bytes: &[u8]) -> Result<Next, Errors> {
     let mut errors = Errors::default();
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let raw: RawNext = match serde_path_to_error::deserialize(de) {
+    let tree = match crate::rules::strict::tree(bytes) {
+        Ok(tree) => tree,
+        Err(e) => {
+            errors.push(JsonPath::root(), e.to_string());
+            return Err(errors);
+        }
+    };
+    let raw: RawNext = match serde_path_to_error::deserialize(&tree) {
         Ok(raw) => raw,
         Err(e) => {
             let path = match e.path().to_string().as_str() {

@@ -18,6 +18,7 @@ pub mod document;
 pub mod path;
 #[cfg(feature = "schema")]
 pub mod schema;
+pub mod strict;
 pub mod validate;
 pub mod when;
 
@@ -148,8 +149,15 @@ pub fn parse(bytes: &[u8]) -> Result<Rules, Errors> {
         errors.push(JsonPath::root(), format!("document is {} bytes; the limit is {MAX_DOCUMENT_BYTES}", bytes.len()));
         return Err(errors);
     }
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let raw: RawDocument = match serde_path_to_error::deserialize(de) {
+    // Syntax first, then the typed read from the tree (see [`strict`]).
+    let tree = match strict::tree(bytes) {
+        Ok(tree) => tree,
+        Err(e) => {
+            errors.push(JsonPath::root(), e.to_string());
+            return Err(errors);
+        }
+    };
+    let raw: RawDocument = match serde_path_to_error::deserialize(&tree) {
         Ok(raw) => raw,
         Err(e) => {
             let path = e.path().to_string();
