@@ -101,6 +101,7 @@ fn tables() -> Vec<&'static rules::PatternTable> {
         &nosql::VALUES,
         &proto::TABLE,
         &rce::TABLE,
+        &rce::CODE,
         &ssi::TABLE,
         &ssti::TABLE,
         &traversal::TABLE,

@@ -118,6 +118,12 @@ pub(super) static TABLE: PatternTable = PatternTable::new(&[
             r")\b[^)]*\)"
         ),
     ),
+]);
+
+/// Interpreter, template and deserialisation gadgets: code for a runtime other
+/// than the shell, so they need none of the shell's bytes (`java.lang.Runtime`,
+/// `rO0AB…`, `on error resume next`) and run on every value.
+pub(super) static CODE: PatternTable = PatternTable::new(&[
     (
         rule("rce-powershell", Rce, 1, Critical),
         r"\b(?:powershell|pwsh)(?:\.exe)?\s+-|-(?:encodedcommand|enc)\s+[a-z0-9+/=]{16,}|\biex\s*\(|invoke-(?:expression|webrequest|command)|new-object\s+(?:system\.)?net\.webclient|downloadstring\s*\(|start-process\s",
@@ -125,6 +131,14 @@ pub(super) static TABLE: PatternTable = PatternTable::new(&[
     (
         rule("rce-code-injection", Rce, 1, Critical),
         r"\b(?:system|passthru|shell_exec|proc_open|popen|pcntl_exec|phpinfo|assert|create_function)\s*\(|<\?\s*php\b|\bos\s*\.\s*(?:system|popen|exec[a-z]*|spawn[a-z]*)\s*\(|subprocess\s*\.\s*[a-z_]+\s*\(|__import__\s*\(|runtime\s*\.\s*getruntime\s*\(|java\.lang\.(?:runtime|processbuilder)|child_process|require\s*\(\s*['\x22]child_process",
+    ),
+    // Classes that only an exploit names in a request: deserialisation gadget
+    // chains (ysoserial's transformers, `XMLDecoder`, JNDI, `JdbcRowSetImpl`),
+    // expression-language escapes into the JVM (OGNL's `#_memberAccess`,
+    // Spring4Shell's `class.module.classLoader`), and scripting engines.
+    (
+        rule("rce-java-gadget", Rce, 1, Critical),
+        r"\bjava\.(?:lang\.)?(?:runtime|processbuilder)\b|\bjava\.lang\.reflect\.|\bjavax\.(?:script|naming)\.|\bcom\.opensymphony\.xwork2|\bcom\.sun\.org\.apache\.|\borg\.apache\.commons\.collections\d*\.functors|(?:invoker|instantiate|chained|constant|clone)transformer|instantiatefactory|prototype(?:clone|serialization)factory|whileclosure|\bxmldecoder\b|\bjava\.beans\.|\borg\.codehaus\.groovy\.runtime|\bbsh\.interpreter|\bjdk\.jshell|jdbcrowsetimpl|templatesimpl|\borg\.springframework\.context\.support\.|freemarker\.template\.utility|#_memberaccess|@java\.lang\.|\bclass\.module\.classloader|ognlcontext",
     ),
     (
         rule("rce-deserialization", Rce, 1, Critical),
@@ -145,11 +159,12 @@ pub(super) static TABLE: PatternTable = PatternTable::new(&[
 const MAX_BRACE_ITEMS: usize = 8;
 
 pub fn detect(t: &Text<'_>, out: &mut Vec<&'static Rule>) {
-    // Every rule needs one of these bytes, or a value that opens with a wrapper.
+    let start = out.len();
+    CODE.scan(t.s, out);
+    // Every shell rule needs one of these bytes, or a value that opens with a wrapper.
     if !t.has_any(b";|&`$\n({/\\<!-") && !starts_with_wrapper(t.s) {
         return;
     }
-    let start = out.len();
     TABLE.scan(t.s, out);
     // `{a,b}` runs as the words `a b`: scanned as a command line of its own.
     if t.has(b'{') && t.has(b',') {
@@ -169,6 +184,7 @@ pub fn detect(t: &Text<'_>, out: &mut Vec<&'static Rule>) {
         if unquoted != t.s {
             let mut more = Vec::new();
             TABLE.scan(&unquoted, &mut more);
+            CODE.scan(&unquoted, &mut more);
             for r in more {
                 if !out[start..].iter().any(|o| o.id == r.id) {
                     out.push(r);
@@ -317,6 +333,12 @@ mod tests {
             "nohup nc -e /bin/sh x 4444",
             "$(cat$())",
             "$(id)",
+            "java.lang.Runtime",
+            "com.opensymphony.xwork2.ActionContext",
+            "org.apache.commons.collections.functors.InvokerTransformer",
+            "class.module.classLoader.resources.context.parent.pipeline.first.pattern=x",
+            "rO0ABXNyABdqYXZhLnV0aWwuUHJpb3JpdHlRdWV1ZQ",
+            "on error resume next",
         ] {
             assert!(fires(p, "rce-"), "{p}: {:?}", ids(p));
         }
@@ -362,6 +384,8 @@ mod tests {
             "$(this).hide()",
             "$(window).on('load', f)",
             "it is time to go",
+            "java and javascript are different languages",
+            "the Runtime of the movie is 2h",
         ] {
             assert!(!fires(p, "rce-"), "{p}: {:?}", ids(p));
         }
