@@ -140,6 +140,19 @@ pub(super) static CODE: PatternTable = PatternTable::new(&[
         rule("rce-java-gadget", Rce, 1, Critical),
         r"\bjava\.(?:lang\.)?(?:runtime|processbuilder)\b|\bjava\.lang\.reflect\.|\bjavax\.(?:script|naming)\.|\bcom\.opensymphony\.xwork2|\bcom\.sun\.org\.apache\.|\borg\.apache\.commons\.collections\d*\.functors|(?:invoker|instantiate|chained|constant|clone)transformer|instantiatefactory|prototype(?:clone|serialization)factory|whileclosure|\bxmldecoder\b|\bjava\.beans\.|\borg\.codehaus\.groovy\.runtime|\bbsh\.interpreter|\bjdk\.jshell|jdbcrowsetimpl|templatesimpl|\borg\.springframework\.context\.support\.|freemarker\.template\.utility|#_memberaccess|@java\.lang\.|\bclass\.module\.classloader|ognlcontext",
     ),
+    // PHP's code-running, decoding and socket functions called (`gzinflate(`,
+    // `FOOcall_user_func(`: PHP names are found inside longer words too), and
+    // PHP or Smarty code tags.
+    (
+        rule("rce-php-function", Rce, 1, Critical),
+        r"(?:base64_decode|gz(?:inflate|uncompress|decode)|bzdecompress|str_rot13|p?fsockopen|posix_[a-z]+|call_user_func(?:_array)?|file_(?:get|put)_contents|escapeshell(?:cmd|arg)|show_source|highlight_file|move_uploaded_file|preg_replace|unserialize)\s*\(|(?:^|[^a-z0-9_.])@?(?:exec|eval|chr|fopen|fwrite|fputs|include|require(?:_once)?)\s*\(\s*[\x22'$\d)]|<\?=\s*[\x22'$]|[\[{]/?\\?php[\]}]",
+    ),
+    // Node.js: node-serialize's function marker, and escapes from a sandbox to the
+    // `Function` constructor.
+    (
+        rule("rce-node-injection", Rce, 1, Critical),
+        r"_\$\$nd_func\$\$_|__js_function|constructor\.constructor\s*\(|\bthis\.constructor\.constructor\b|\bnew\s+function\s*\(\s*[\x22'`]",
+    ),
     (
         rule("rce-deserialization", Rce, 1, Critical),
         r"!!python/|!!javax?\.|\bro0ab[a-z0-9+/]|\baced0005|o:\d+:\x22[a-z_\\]+\x22:\d+:\{|\$type\x22?\s*:\s*\x22system\.",
@@ -339,6 +352,15 @@ mod tests {
             "class.module.classLoader.resources.context.parent.pipeline.first.pattern=x",
             "rO0ABXNyABdqYXZhLnV0aWwuUHJpb3JpdHlRdWV1ZQ",
             "on error resume next",
+            "gzinflate(base64_decode('x'))",
+            "FOOcall_user_func()",
+            "@exec('test')",
+            "eval($foo)",
+            "<?= \"test\"",
+            "{php}test{/php}",
+            "_$$ND_FUNC$$_function(){}",
+            "this.constructor.constructor('return process')()",
+            "new Function('return this')()",
         ] {
             assert!(fires(p, "rce-"), "{p}: {:?}", ids(p));
         }
@@ -386,6 +408,9 @@ mod tests {
             "it is time to go",
             "java and javascript are different languages",
             "the Runtime of the movie is 2h",
+            "the exec (executive) team met",
+            "please evaluate (and rank) these",
+            "a new function (feature) shipped",
         ] {
             assert!(!fires(p, "rce-"), "{p}: {:?}", ids(p));
         }
