@@ -19,6 +19,7 @@ static ORDER_PROBE: Rule = rule("sqli-order-by-probe", Sqli, 2, Error);
 static NUM_COMMENT: Rule = rule("sqli-number-comment", Sqli, 3, Warning);
 static CONDITION: Rule = rule("sqli-conditional-probe", Sqli, 1, Critical);
 static SQL_ONLY_FUNC: Rule = rule("sqli-sql-only-function", Sqli, 1, Critical);
+static TYPE_CAST: Rule = rule("sqli-type-cast", Sqli, 1, Critical);
 
 /// Tokens looked at per context (bounded work on huge values).
 const MAX_TOKENS: usize = 256;
@@ -335,7 +336,38 @@ const SQL_ONLY_FUNCS: &[&str] = &[
     "randomblob",
     "to_number",
     "convert_from",
+    "lo_import",
+    "lo_export",
+    "lo_get",
+    "lo_put",
+    "pg_read_file",
+    "pg_read_binary_file",
+    "pg_ls_dir",
+    "jsonb_pretty",
+    "json_build_object",
+    "find_in_set",
 ];
+
+/// PostgreSQL types a value is cast to with `::` to make an error or a
+/// comparison of what an injection read (`password::int`, `(…)::jsonb`). Not
+/// `json`, `xml`, `date` or `text` alone: `serde_json::json!`, `Nokogiri::XML`
+/// and their like are code in other languages.
+const CAST_TYPES: &[&str] = &[
+    "int", "int2", "int4", "int8", "integer", "bigint", "smallint", "numeric", "decimal", "real", "float4", "float8",
+    "double precision", "bool", "boolean", "varchar", "bytea", "jsonb", "regclass", "oid", "inet", "uuid",
+];
+
+/// Does `s` cast something to one of [`CAST_TYPES`] (`x::int`, `')::bool`)?
+fn has_type_cast(s: &str) -> bool {
+    s.match_indices("::").any(|(i, _)| {
+        let operand = s[..i].chars().next_back().is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, ')' | '\'' | '"' | '_'));
+        let ty = &s[i + 2..];
+        operand
+            && CAST_TYPES.iter().any(|t| {
+                ty.starts_with(t) && !ty[t.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+            })
+    })
+}
 
 const SYSTEM_OBJECTS: &[&str] = &[
     "information_schema",
@@ -776,6 +808,9 @@ fn select_expression(ts: &[Tok<'_>], i: usize, in_paren: bool) -> bool {
 }
 
 pub fn detect(t: &Text<'_>, out: &mut Vec<&'static Rule>) {
+    if t.has(b':') && has_type_cast(t.s) {
+        out.push(&TYPE_CAST);
+    }
     if !t.has_any(b" '\"();=-#|&@*") {
         return;
     }
@@ -827,6 +862,11 @@ mod tests {
     #[test]
     fn attacks() {
         for p in [
+            "password::int",
+            "1' and unistr(password)::bool--",
+            "OR '{\"b\":2}'::jsonb <@ '{\"a\":1, \"b\":2}'",
+            "lo_import('/etc' || '/pass' || 'wd')",
+            "jsonb_pretty((1,password)::jsonb)",
             "1 union select 1,2,3",
             "1 UNION/**/ALL/**/SELECT password FROM users",
             "x' or 'a'='a",
@@ -870,6 +910,11 @@ mod tests {
     #[test]
     fn benign() {
         for p in [
+            "std::string name",
+            "serde_json::json!({})",
+            "Nokogiri::XML::Document",
+            "use std::io::Read;",
+            "the meeting is at 10::30",
             "select the union of two sets",
             "union was a great select",
             "D'or 1st parfume",
