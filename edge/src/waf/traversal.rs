@@ -81,6 +81,13 @@ pub(super) static TABLE: PatternTable = PatternTable::new(&[
         rule("traversal-ssrf-scheme", Traversal, 1, Critical),
         r"\b(?:gopher|dict|jar|netdoc|ldap|tftp)://",
     ),
+    // Cloud instance metadata and container-host names: a request has no
+    // business naming them, and a server that fetches them hands out its
+    // credentials. (Loopback is left alone: native apps' OAuth redirects use it.)
+    (
+        rule("traversal-ssrf-metadata", Traversal, 1, Critical),
+        r"\b169\.254\.169\.254\b|\bfd00:ec2::254\b|\b100\.100\.100\.200\b|\bmetadata\.(?:google\.internal|azure\.com)\b|\b(?:host|gateway|kubernetes)\.docker\.internal\b|\bhost\.containers\.internal\b",
+    ),
 ]);
 
 /// Rules for values only: a URL path is a path by nature, a parameter is not.
@@ -141,6 +148,9 @@ mod tests {
     #[test]
     fn attacks() {
         for p in [
+            "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+            "url=http://metadata.google.internal/computeMetadata/v1/",
+            "http://host.docker.internal:2375/containers/json",
             "../../etc/passwd",
             "..%2f..%2f..%2fetc%2fhosts",
             "%252e%252e%252f%252e%252e%252fboot.ini",
@@ -173,6 +183,8 @@ mod tests {
     #[test]
     fn benign() {
         for p in [
+            "http://127.0.0.1:8123/oauth/callback",
+            "169.254.1.1 is a link-local address",
             "/static/app.v1.2.js",
             "see chapter 1... then 2",
             "https://example.com/a/b.html",
