@@ -124,6 +124,21 @@ mod tests {
     }
 
     #[test]
+    fn hidden_files_in_the_path_are_refused_but_not_well_known() {
+        let cfg = WafConfig::default();
+        for path in ["/.env", "/app/.git/config", "/.aws/credentials", "/.cursor/mcp.json", "/%2eenv"] {
+            let v = inspect(&get(path, ""), &cfg);
+            assert!(v.matches.iter().any(|m| m.rule_id == "traversal-hidden-path"), "{path}: {:?}", v.matches);
+        }
+        for path in ["/.well-known/openid-configuration", "/.well-known/acme-challenge/x", "/a/./b", "/v1.2/users", "/file.env"] {
+            let v = inspect(&get(path, ""), &cfg);
+            assert!(!v.threshold_exceeded, "{path}: {:?}", v.matches);
+        }
+        // A value naming a dotfile is not the path's business.
+        assert!(!inspect(&get("/search", "q=.env+files+explained"), &cfg).threshold_exceeded);
+    }
+
+    #[test]
     fn realistic_benign_traffic_passes() {
         let cfg = WafConfig::default();
         let queries = [

@@ -113,7 +113,20 @@ pub(super) static VALUE_TABLE: PatternTable = PatternTable::new(&[
     ),
 ]);
 
+/// A URL path segment naming a hidden file or directory (`/.env`, `/.git/config`,
+/// `/.aws/credentials`, `/.cursor/mcp.json`): where tools keep secrets, never
+/// meant to be served. `/.well-known/` (RFC 8615) is the one exception, as in
+/// h5bp's nginx rule `location ~* /\.(?!well-known\/) { deny all; }`.
+static HIDDEN_PATH: Rule = rule("traversal-hidden-path", Traversal, 1, Critical);
+
+fn has_hidden_segment(path: &str) -> bool {
+    path.split(['/', '\\']).any(|seg| seg.len() > 1 && seg.starts_with('.') && seg != ".." && seg != ".well-known")
+}
+
 pub fn detect(t: &Text<'_>, out: &mut Vec<&'static Rule>) {
+    if t.kind == Kind::Path && t.s.contains("/.") && has_hidden_segment(t.s) {
+        out.push(&HIDDEN_PATH);
+    }
     let dotted = t.s.starts_with('.') || t.s.contains("..");
     if !t.has_any(b"/\\") && !dotted {
         // Without a slash only an overlong-encoded one can be left to find.
