@@ -45,6 +45,13 @@ pub(super) static TABLE: PatternTable = PatternTable::new(&[
         rule("xss-js-dom", Xss, 1, Critical),
         r"document\s*\.\s*(?:cookie|domain|write(?:ln)?\s*\()|window\s*\.\s*location|\.innerhtml\s*=|(?:settimeout|setinterval|eval|execscript)\s*\(\s*['\x22`a-z]|string\s*\.\s*fromcharcode|\bconstructor\s*\(\s*['\x22`]",
     ),
+    // A global object's members read by string (`window["alert"]`,
+    // `self["\x24"]`, `(document)["cookie"]`): how a payload reaches `alert`
+    // or `cookie` without writing the dotted name a filter looks for.
+    (
+        rule("xss-js-global-index", Xss, 1, Critical),
+        r"(?:(?:^|[^a-z0-9_$.])(?:window|self|top|parent|frames|globalthis)|\(\s*document\s*\))\s*\[\s*[\x22'`][^\x22'`\s]*[\x22'`]\s*\]",
+    ),
     (
         rule("xss-css-expression", Xss, 1, Critical),
         r"expression\s*\(|-moz-binding\s*:|behavior\s*:\s*url",
@@ -126,6 +133,9 @@ mod tests {
     #[test]
     fn attacks() {
         for p in [
+            "window[\"alert\"](window[\"document\"][\"cookie\"])",
+            "self[/*foo*/\"alert\"](1)",
+            "(document)[\"cookie\"]",
             "<script>alert(1)</script>",
             "<svg/onload=alert(1)>",
             "<img src=x onerror=alert(document.domain)>",
@@ -148,6 +158,8 @@ mod tests {
     #[test]
     fn benign() {
         for p in [
+            "the window (left) pane, see [\"a b\"]",
+            "myself['s] note",
             "JavaScript: Basics of JavaScript Language",
             "h2<h1",
             "see <b>bold</b> text and 3 < 4 > 2",
