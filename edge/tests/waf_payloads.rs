@@ -227,7 +227,7 @@ fn crs_regression_stages_through_the_edge_detectors() {
     let pct = |a: usize, b: usize| 100.0 * a as f64 / b.max(1) as f64;
     println!("all: {blocked}/{attacks} blocked ({:.1} %), {passed}/{quiet} of the no-rule stages passed ({:.1} %)", pct(blocked, attacks), pct(passed, quiet));
     assert!(attacks > 3_000 && quiet > 900, "corpus not found whole: {attacks} attacks, {quiet} others");
-    // Measured 2026-12-07: 1,354 / 3,908 (34.6 %) blocked, 891 / 953 (93.5 %) passed
+    // Measured 2026-12-07: 1,360 / 3,908 (34.8 %) blocked, 891 / 953 (93.5 %) passed
     // (before that session's grammar work: 875 blocked, 901 passed).
     assert!(pct(blocked, attacks) >= 34.0, "blocked {blocked}/{attacks}");
     assert!(pct(passed, quiet) >= 93.0, "passed {passed}/{quiet}");
