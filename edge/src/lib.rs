@@ -10,6 +10,7 @@ pub mod auth;
 pub mod botauth;
 pub mod challenge;
 pub mod fetch_cache;
+pub mod json;
 pub mod lifecycle;
 pub mod limit;
 pub mod log;

@@ -18,7 +18,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::rules::{Errors, JsonPath, RuleError};
+use crate::rules::{Errors, JsonPath};
 
 /// Buckets per 100 %: percentages to two decimals (0.01 % steps).
 const BUCKETS: u32 = 10_000;
@@ -81,24 +81,7 @@ struct RawNext {
 /// Reads `rules.next`; faults carry JSON paths like the document's own.
 pub fn parse_next(bytes: &[u8]) -> Result<Next, Errors> {
     let mut errors = Errors::default();
-    let tree = match crate::rules::strict::tree(bytes) {
-        Ok(tree) => tree,
-        Err(e) => {
-            errors.push(JsonPath::root(), e.to_string());
-            return Err(errors);
-        }
-    };
-    let raw: RawNext = match serde_path_to_error::deserialize(&tree) {
-        Ok(raw) => raw,
-        Err(e) => {
-            let path = match e.path().to_string().as_str() {
-                "." | "?" => "$".to_string(),
-                p => format!("$.{}", p.trim_end_matches(".?")),
-            };
-            errors.0.push(RuleError { path, message: e.into_inner().to_string() });
-            return Err(errors);
-        }
-    };
+    let raw: RawNext = crate::rules::read(bytes)?;
     let root = JsonPath::root();
     if let Some(p) = raw.percent {
         if !(0.0..=100.0).contains(&p) {

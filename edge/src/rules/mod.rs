@@ -18,7 +18,6 @@ pub mod document;
 pub mod path;
 #[cfg(feature = "schema")]
 pub mod schema;
-pub mod strict;
 pub mod validate;
 pub mod when;
 
@@ -149,28 +148,31 @@ pub fn parse(bytes: &[u8]) -> Result<Rules, Errors> {
         errors.push(JsonPath::root(), format!("document is {} bytes; the limit is {MAX_DOCUMENT_BYTES}", bytes.len()));
         return Err(errors);
     }
-    // Syntax first, then the typed read from the tree (see [`strict`]).
-    let tree = match strict::tree(bytes) {
+    let raw: RawDocument = read(bytes)?;
+    validate::compile(raw)
+}
+
+/// Reads a JSON document into `T`: syntax and duplicate keys first (see
+/// [`crate::json`]), then the typed read from the tree, so a fault names its
+/// JSON path (`$.phases.filter[2].params.rate`).
+pub(crate) fn read<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Errors> {
+    let mut errors = Errors::default();
+    let tree = match crate::json::tree(bytes) {
         Ok(tree) => tree,
         Err(e) => {
             errors.push(JsonPath::root(), e.to_string());
             return Err(errors);
         }
     };
-    let raw: RawDocument = match serde_path_to_error::deserialize(&tree) {
-        Ok(raw) => raw,
-        Err(e) => {
-            let path = e.path().to_string();
-            // serde_path_to_error says "." for the root and "?" where it lost track.
-            let path = match path.as_str() {
-                "." | "?" => "$".to_string(),
-                p => format!("$.{}", p.trim_end_matches(".?")),
-            };
-            errors.0.push(RuleError { path, message: e.into_inner().to_string() });
-            return Err(errors);
-        }
-    };
-    validate::compile(raw)
+    serde_path_to_error::deserialize(&tree).map_err(|e| {
+        // serde_path_to_error says "." for the root and "?" where it lost track.
+        let path = match e.path().to_string().as_str() {
+            "." | "?" => "$".to_string(),
+            p => format!("$.{}", p.trim_end_matches(".?")),
+        };
+        errors.0.push(RuleError { path, message: e.into_inner().to_string() });
+        errors
+    })
 }
 
 /// The document served while KV holds none: everything goes to the origin named

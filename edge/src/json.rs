@@ -1,18 +1,25 @@
-//! The rules document as a JSON tree that refuses duplicate object keys.
+//! JSON that refuses duplicate object keys at any depth, for every document
+//! the edge reads from outside: rules documents, `rules.next`, JWT headers and
+//! claims, JWKS.
 //!
-//! Documents are read in two steps: the bytes into a tree (syntax, with
-//! serde_json's line and column), then the typed structs out of the tree (with
-//! the JSON path of a fault, through `serde_path_to_error`). One deserializer
-//! type for the document and every action's `params` keeps the worker about
-//! 6 KiB (gzip) smaller than reading the typed structs from the bytes as well.
-//! `serde_json::Value` would keep the last of two equal keys without a word;
-//! an editor's duplicated `"filter"` must be an error instead, as it is for
-//! the typed read.
+//! `serde_json::Value` keeps the last of two equal keys without a word. For a
+//! JWT that is a smuggling vector: parsers disagree on which `alg` or `sub`
+//! wins (RFC 7515 §5.2 allows either rejecting or taking the last). For a rules
+//! document, an editor's duplicated `"filter"` would silently drop rules. Both
+//! must be errors.
+//!
+//! Rules documents are read in two steps: the bytes into this tree (syntax and
+//! duplicates, with serde_json's line and column), then the typed structs out
+//! of the tree, with the JSON path of a fault through `serde_path_to_error`.
+//! One deserializer type for the document and every action's `params` keeps
+//! the worker about 6 KiB (gzip) smaller than reading the typed structs from
+//! the bytes as well.
 //!
 //! ```
-//! use edge::rules::strict::tree;
+//! use edge::json::{is_duplicate_key, tree};
 //! assert!(tree(br#"{"a": 1}"#).is_ok());
-//! assert!(tree(br#"{"a": 1, "a": 2}"#).unwrap_err().to_string().contains("duplicate key `a`"));
+//! let e = tree(br#"{"a": 1, "a": 2}"#).unwrap_err();
+//! assert!(is_duplicate_key(&e) && e.to_string().contains("duplicate key `a`"));
 //! ```
 
 use std::fmt;
@@ -20,9 +27,16 @@ use std::fmt;
 use serde::de::{Deserialize, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
+const DUPLICATE: &str = "duplicate key `";
+
 /// Parses `bytes` as JSON, failing on a duplicate key in any object.
 pub fn tree(bytes: &[u8]) -> Result<Value, serde_json::Error> {
     serde_json::from_slice::<Strict>(bytes).map(|s| s.0)
+}
+
+/// Did [`tree`] fail because an object repeats a key?
+pub fn is_duplicate_key(e: &serde_json::Error) -> bool {
+    e.is_data() && e.to_string().starts_with(DUPLICATE)
 }
 
 struct Strict(Value);
@@ -70,6 +84,10 @@ impl<'de> Visitor<'de> for StrictVisitor {
         Ok(Value::Null)
     }
 
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
         while let Some(Strict(v)) = seq.next_element()? {
@@ -83,7 +101,7 @@ impl<'de> Visitor<'de> for StrictVisitor {
         while let Some(key) = map.next_key::<String>()? {
             let Strict(value) = map.next_value()?;
             if out.contains_key(&key) {
-                return Err(A::Error::custom(format_args!("duplicate key `{key}`")));
+                return Err(A::Error::custom(format_args!("{DUPLICATE}{key}`")));
             }
             out.insert(key, value);
         }
@@ -93,7 +111,7 @@ impl<'de> Visitor<'de> for StrictVisitor {
 
 #[cfg(test)]
 mod tests {
-    use super::tree;
+    use super::{is_duplicate_key, tree};
 
     #[test]
     fn same_tree_as_serde_json_for_valid_documents() {
@@ -105,7 +123,7 @@ mod tests {
     #[test]
     fn duplicate_keys_fail_with_their_position() {
         let e = tree(b"{\"phases\": {\"filter\": [],\n \"filter\": []}}").unwrap_err();
-        assert!(e.to_string().contains("duplicate key `filter`"), "{e}");
+        assert!(is_duplicate_key(&e) && e.to_string().contains("duplicate key `filter`"), "{e}");
         assert_eq!(e.line(), 2);
         // Equal keys in different objects are fine.
         assert!(tree(br#"{"a": {"x": 1}, "b": {"x": 1}}"#).is_ok());
@@ -115,5 +133,6 @@ mod tests {
     fn syntax_errors_keep_serde_json_positions() {
         let e = tree(b"{\"a\": 1,\n}").unwrap_err();
         assert_eq!(e.line(), 2);
+        assert!(!is_duplicate_key(&e));
     }
 }
