@@ -296,6 +296,21 @@ fn shell_unquote(s: &str) -> String {
 mod tests {
     use super::super::test_util::{fires, ids};
 
+    proptest::proptest! {
+        /// Brace expansion and the wrapper test slice the value by hand: any
+        /// text, multi-byte characters and unbalanced braces included, is read
+        /// without a panic, and a value without a group expands to nothing.
+        #[test]
+        fn hand_slicing_is_total(s in r#"([{},;|&='" a-z/é\n]|time |\{a,b\}){0,24}"#) {
+            let _ = ids(&s);
+            let expanded = super::brace_expand(&s);
+            if !s.contains(',') || !s.contains('{') {
+                proptest::prop_assert!(expanded.is_none());
+            }
+            let _ = super::starts_with_wrapper(&s);
+        }
+    }
+
     #[test]
     fn attacks() {
         for p in [
