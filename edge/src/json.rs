@@ -68,8 +68,8 @@ impl<'de> Visitor<'de> for StrictVisitor {
         Ok(Value::from(v))
     }
 
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::from(v))
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value, E> {
+        serde_json::Number::from_f64(v).map(Value::Number).ok_or_else(|| E::custom("non-finite number"))
     }
 
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {

@@ -19,6 +19,14 @@ macro_rules! weak_cmds {
     };
 }
 
+/// What may stand between a separator and the command: an environment
+/// assignment, `sudo`, a `bin/` directory.
+macro_rules! cmd_prefix {
+    () => {
+        r"(?:[a-z_]+=\S*\s+)?(?:sudo\s+)?(?:/?(?:usr/)?(?:local/)?s?bin/)?"
+    };
+}
+
 /// A shell command separator (also `$(` and process substitution `<(` `>(`), the
 /// anchor for every command rule.
 macro_rules! sep {
@@ -32,13 +40,14 @@ pub(super) static TABLE: PatternTable = PatternTable::new(&[
         rule("rce-unix-command", Rce, 1, Critical),
         concat!(
             r"(?:[;|`]|&&|\|\||[$<>]\(|&)\s*",
-            r"(?:[a-z_]+=\S*\s+)?(?:sudo\s+)?(?:/?(?:usr/)?(?:local/)?s?bin/)?",
+            cmd_prefix!(),
             strong_cmds!(),
             r"(?:$|[\s;|&`)<>]|\.exe\b)|",
             // After a line break, as after any separator, but a line of text may
             // start with the word ("Python is …"): alone on its line, or with
             // command-like arguments (an option, a path, a URL, a host name).
-            r"\n\s*(?:[a-z_]+=\S*\s+)?(?:sudo\s+)?(?:/?(?:usr/)?(?:local/)?s?bin/)?",
+            r"\n\s*",
+            cmd_prefix!(),
             strong_cmds!(),
             r"(?:\s*$|[;|&`)<>\n]|\.exe\b|\s+(?:[-/.$~%'\x22\\]|[a-z]+://|[a-z0-9.-]+\.[a-z]{2,}\b))"
         ),
@@ -167,8 +176,8 @@ pub(super) static CODE: PatternTable = PatternTable::new(&[
     ),
 ]);
 
-/// Brace expansion spelling a command (`{cat,/etc/passwd}`, `c{a,oun}t`,
-/// `{,ifconfig}`): reported as the command rule the expansion fires.
+/// Items of one brace group expanded (`{a,b,…}`): a command and its arguments
+/// fit, and a long list cannot multiply the text scanned.
 const MAX_BRACE_ITEMS: usize = 8;
 
 pub fn detect(t: &Text<'_>, out: &mut Vec<&'static Rule>) {
@@ -179,30 +188,32 @@ pub fn detect(t: &Text<'_>, out: &mut Vec<&'static Rule>) {
         return;
     }
     TABLE.scan(t.s, out);
-    // `{a,b}` runs as the words `a b`: scanned as a command line of its own.
+    // `{a,b}` runs as the words `a b` (brace expansion spells a command:
+    // `{cat,/etc/passwd}`, `c{a,oun}t`): scanned as a command line of its own.
     if t.has(b'{') && t.has(b',') {
         if let Some(expanded) = brace_expand(t.s) {
-            let mut more = Vec::new();
-            TABLE.scan(&expanded, &mut more);
-            for r in more {
-                if !out[start..].iter().any(|o| o.id == r.id) {
-                    out.push(r);
-                }
-            }
+            scan_form(&expanded, &[&TABLE], out, start);
         }
     }
     // Shell quoting tricks (`c'a't`, `c\at`, `cat$IFS/etc`) only exist with these bytes.
     if t.has_any(b"'\"\\$") {
         let unquoted = shell_unquote(t.s);
         if unquoted != t.s {
-            let mut more = Vec::new();
-            TABLE.scan(&unquoted, &mut more);
-            CODE.scan(&unquoted, &mut more);
-            for r in more {
-                if !out[start..].iter().any(|o| o.id == r.id) {
-                    out.push(r);
-                }
-            }
+            scan_form(&unquoted, &[&TABLE, &CODE], out, start);
+        }
+    }
+}
+
+/// Scans `form` (the value as the shell would read it) with `tables`, adding
+/// the rules not already reported for the value since `start`.
+fn scan_form(form: &str, tables: &[&PatternTable], out: &mut Vec<&'static Rule>, start: usize) {
+    let mut more = Vec::new();
+    for table in tables {
+        table.scan(form, &mut more);
+    }
+    for r in more {
+        if !out[start..].iter().any(|o| o.id == r.id) {
+            out.push(r);
         }
     }
 }
