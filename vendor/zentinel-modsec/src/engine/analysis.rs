@@ -86,6 +86,39 @@ pub fn compile(pattern: &str) -> Result<regex::bytes::Regex, regex::Error> {
     regex::bytes::RegexBuilder::new(&byte_escapes(pattern)).unicode(false).build()
 }
 
+/// The bytes, ASCII-lowercased, every match of `pattern` starts with when it
+/// is anchored at the start of the text (`(?i)^header_name_` gives
+/// `header_name_`); empty when it is not anchored or starts with no literal
+/// (edge patch: a `TX:/…/` selection walks every one of CRS's couple of
+/// hundred TX keys, and a byte compare refuses most before the regex runs).
+pub fn anchored_prefix(pattern: &str) -> Vec<u8> {
+    use regex_syntax::hir::{Class, HirKind, Look};
+    let Ok(hir) = parse(pattern) else { return Vec::new() };
+    let HirKind::Concat(items) = hir.kind() else { return Vec::new() };
+    let Some((first, rest)) = items.split_first() else { return Vec::new() };
+    if !matches!(first.kind(), HirKind::Look(Look::Start)) {
+        return Vec::new();
+    }
+    let mut prefix = Vec::new();
+    for item in rest {
+        match item.kind() {
+            HirKind::Literal(lit) => prefix.extend(lit.0.iter().map(u8::to_ascii_lowercase)),
+            // `(?i)a` is the class `[Aa]`: one byte up to ASCII case.
+            HirKind::Class(Class::Bytes(class)) => {
+                let mut bytes = class.iter().flat_map(|r| r.start()..=r.end());
+                let Some(b) = bytes.next() else { break };
+                let lower = b.to_ascii_lowercase();
+                if class.iter().map(|r| usize::from(r.end() - r.start()) + 1).sum::<usize>() > 2 || !bytes.all(|o| o.to_ascii_lowercase() == lower) {
+                    break;
+                }
+                prefix.push(lower);
+            }
+            _ => break,
+        }
+    }
+    prefix
+}
+
 /// `pattern` with each `\x{H}`/`\x{HH}` written `\xHH`: in PCRE's byte mode
 /// both are one byte (CRS spells UTF-8 sequences that way, 934110's
 /// `\x{e2}\x91[\xa0-\x{bf}]`), where `regex` reads the braced form as a code
@@ -199,6 +232,24 @@ mod tests {
         // A wider braced value is the code point's UTF-8 (PCRE's byte mode
         // refuses it; outside a class `regex` takes it).
         assert!(compile(r"\x{2019}").is_ok_and(|r| r.is_match("it\u{2019}s".as_bytes())));
+    }
+
+    #[test]
+    fn anchored_prefix_is_what_every_match_starts_with() {
+        assert_eq!(anchored_prefix("(?i)^header_name_920450_"), b"header_name_920450_");
+        assert_eq!(anchored_prefix("(?i)^EDGE_files_\\d+$"), b"edge_files_");
+        assert_eq!(anchored_prefix("^Ab?c"), b"a", "an optional byte ends the prefix");
+        assert_eq!(anchored_prefix("^[ab]x"), b"");
+        for unanchored in ["(?i)MULTIPART_HEADERS_CONTENT_TYPES_*", "^a|b", "(?m)^abc", "(^abc)", "(unclosed"] {
+            assert_eq!(anchored_prefix(unanchored), b"", "{unanchored}");
+        }
+        // The property the key walk rests on: a matching key starts with the
+        // prefix, up to ASCII case.
+        for (pattern, key) in [("(?i)^header_name_920450_", "HEADER_NAME_920450_x"), ("^ab+c", "abbbc"), ("^a[bB]c", "aBc")] {
+            let prefix = anchored_prefix(pattern);
+            assert!(compile(pattern).is_ok_and(|r| r.is_match(key.as_bytes())), "{pattern}");
+            assert!(key.as_bytes()[..prefix.len()].eq_ignore_ascii_case(&prefix), "{pattern} {key}");
+        }
     }
 
     #[test]

@@ -222,6 +222,83 @@ pub(crate) struct GroupFilter {
     slot_of: Vec<u32>,
     /// Slots in the group.
     slots: u32,
+    /// The slots of each match state scans have reached (see [`StateSlots`]).
+    reached: std::sync::Mutex<StateSlots>,
+}
+
+/// Each match state's rule slots, deduplicated, recorded the first time a
+/// scan reaches the state and kept for the ruleset's life (edge patch). CRS's
+/// short literals (`on`, `or`, `te`, …) put most bytes of ordinary text in a
+/// match state, each holding several patterns, often of the same rules; the
+/// automaton's own per-pattern lookup was three quarters of a scan's
+/// instructions (60,000 patterns reported for a 2 KB form). A state's slots
+/// never change, so recording them is exact.
+#[derive(Default)]
+struct StateSlots {
+    /// Open addressing on the state id: `(id + 1, start, len)` into `slots`;
+    /// `0` is an empty entry. The length is a power of two.
+    table: Vec<(u32, u32, u32)>,
+    used: usize,
+    slots: Vec<u32>,
+}
+
+/// At most this many states are recorded; past it, a scan looks a state's
+/// patterns up as before (memory stays bounded whatever the traffic).
+const MAX_RECORDED: usize = 1 << 16;
+
+impl StateSlots {
+    fn index(table_len: usize, id: u32) -> usize {
+        (id.wrapping_mul(0x9E37_79B9) as usize) & (table_len - 1)
+    }
+
+    /// The slots of match state `id`, recorded with `compute` on first sight.
+    fn get_or_record(&mut self, id: u32, compute: impl FnOnce(&mut Vec<u32>)) -> Option<&[u32]> {
+        if !self.table.is_empty() {
+            let mut i = Self::index(self.table.len(), id);
+            loop {
+                let (key, start, len) = self.table[i];
+                if key == 0 {
+                    break;
+                }
+                if key == id.wrapping_add(1) {
+                    return self.slots.get(start as usize..(start + len) as usize);
+                }
+                i = (i + 1) & (self.table.len() - 1);
+            }
+        }
+        if self.used >= MAX_RECORDED || id == u32::MAX {
+            return None;
+        }
+        if (self.used + 1) * 2 > self.table.len() {
+            self.grow();
+        }
+        let start = self.slots.len();
+        compute(&mut self.slots);
+        let mut added = self.slots.split_off(start);
+        added.sort_unstable();
+        added.dedup();
+        self.slots.extend_from_slice(&added);
+        let entry = (id.wrapping_add(1), start as u32, added.len() as u32);
+        let mut i = Self::index(self.table.len(), id);
+        while self.table[i].0 != 0 {
+            i = (i + 1) & (self.table.len() - 1);
+        }
+        self.table[i] = entry;
+        self.used += 1;
+        self.slots.get(start..start + added.len())
+    }
+
+    fn grow(&mut self) {
+        let len = (self.table.len() * 2).max(1024);
+        let old = std::mem::replace(&mut self.table, vec![(0, 0, 0); len]);
+        for entry in old.into_iter().filter(|e| e.0 != 0) {
+            let mut i = Self::index(len, entry.0.wrapping_sub(1));
+            while self.table[i].0 != 0 {
+                i = (i + 1) & (len - 1);
+            }
+            self.table[i] = entry;
+        }
+    }
 }
 
 /// The automaton `AhoCorasick` would pick (a DFA for at most 100 patterns,
@@ -252,15 +329,22 @@ impl GroupFilter {
             Some(dfa) => Scanner::Dfa(dfa),
             None => Scanner::Nfa(contiguous::Builder::new().build_from_noncontiguous(&nfa).ok()?),
         };
-        Some(GroupFilter { scanner, slot_of, slots: rules.len() as u32 })
+        Some(GroupFilter { scanner, slot_of, slots: rules.len() as u32, reached: Default::default() })
     }
 
     /// The slots whose rule could match `value`, as a bitset.
     pub(crate) fn hits(&self, value: &str) -> Vec<u64> {
         let mut bits = vec![0u64; (self.slots as usize).div_ceil(64)];
+        // Another thread scanning (natively) holds the record: scan without it.
+        let mut fresh = StateSlots::default();
+        let mut held = self.reached.try_lock();
+        let reached = match &mut held {
+            Ok(guard) => &mut **guard,
+            Err(std::sync::TryLockError::Poisoned(_)) | Err(std::sync::TryLockError::WouldBlock) => &mut fresh,
+        };
         match &self.scanner {
-            Scanner::Dfa(a) => scan(a, &self.slot_of, value.as_bytes(), &mut bits),
-            Scanner::Nfa(a) => scan(a, &self.slot_of, value.as_bytes(), &mut bits),
+            Scanner::Dfa(a) => scan(a, &self.slot_of, reached, value.as_bytes(), &mut bits),
+            Scanner::Nfa(a) => scan(a, &self.slot_of, reached, value.as_bytes(), &mut bits),
         }
         bits
     }
@@ -272,8 +356,16 @@ impl GroupFilter {
 /// automaton here instead of through the iterator costs a few instructions
 /// per occurrence instead of a search call, and CRS's short literals occur
 /// often in ordinary text (edge patch).
-fn scan<A: Automaton>(aut: &A, slot_of: &[u32], haystack: &[u8], bits: &mut [u64]) {
+fn scan<A: Automaton>(aut: &A, slot_of: &[u32], reached: &mut StateSlots, haystack: &[u8], bits: &mut [u64]) {
     let Ok(mut sid) = aut.start_state(Anchored::No) else { return };
+    let mut set = |slot: u32| {
+        if let Some(w) = bits.get_mut(slot as usize / 64) {
+            *w |= 1 << (slot % 64);
+        }
+    };
+    let patterns = |sid, out: &mut Vec<u32>| {
+        out.extend((0..aut.match_len(sid)).filter_map(|i| slot_of.get(aut.match_pattern(sid, i).as_usize()).copied()));
+    };
     for &byte in haystack {
         sid = aut.next_state(Anchored::No, sid, byte);
         if !aut.is_special(sid) {
@@ -283,11 +375,12 @@ fn scan<A: Automaton>(aut: &A, slot_of: &[u32], haystack: &[u8], bits: &mut [u64
             return;
         }
         if aut.is_match(sid) {
-            for i in 0..aut.match_len(sid) {
-                if let Some(&slot) = slot_of.get(aut.match_pattern(sid, i).as_usize()) {
-                    if let Some(w) = bits.get_mut(slot as usize / 64) {
-                        *w |= 1 << (slot % 64);
-                    }
+            match reached.get_or_record(sid.as_u32(), |out| patterns(sid, out)) {
+                Some(slots) => slots.iter().for_each(|&slot| set(slot)),
+                None => {
+                    let mut out = Vec::new();
+                    patterns(sid, &mut out);
+                    out.into_iter().for_each(&mut set);
                 }
             }
         }
@@ -349,6 +442,8 @@ mod tests {
                     want[slot / 64] |= 1 << (slot % 64);
                 }
                 assert_eq!(filter.hits(v), want, "{v:?}");
+                // Again: now every match state it reaches is recorded.
+                assert_eq!(filter.hits(v), want, "{v:?} from the recorded states");
             }
         }
     }

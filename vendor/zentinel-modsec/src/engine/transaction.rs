@@ -15,8 +15,7 @@ use crate::actions::{
     execute_actions_lean, ActionResult, DisruptiveOutcome, FlowOutcome, SetVarOp, SetVarOperation,
 };
 use crate::error::Result;
-use crate::operators::{compile_operator, Operator};
-use crate::parser::OperatorSpec;
+use crate::operators::Operator;
 use crate::variables::{Collection, RequestData, ResponseData, TxCollection, VariableResolver};
 
 /// Whether a lowercased Content-Type denotes a JSON body.
@@ -754,6 +753,12 @@ impl Transaction {
         // variable.
         let filter_targets = self.controls.has_target_removals(rule.id.as_deref());
 
+        if !filter_targets {
+            if let Some(outcome) = self.evaluate_on_tx_key(rule) {
+                return Ok(outcome);
+            }
+        }
+
         // A rule over a static list: its values were resolved once this phase.
         // One none of whose literals occurs in any of them cannot match:
         // skip it without running its operator.
@@ -840,13 +845,9 @@ impl Transaction {
         // current TX state and recompile the operator so the comparison runs
         // against the resolved value. Otherwise use the precompiled operator.
         let dynamic_operator;
-        let operator: &dyn Operator = if rule.operator_spec.argument.contains("%{") {
+        let operator: &dyn Operator = if rule.expanded_operator.applies() {
             let expanded = self.expand_operator_macros(&rule.operator_spec.argument);
-            dynamic_operator = compile_operator(&OperatorSpec {
-                negated: rule.operator_spec.negated,
-                name: rule.operator_spec.name,
-                argument: expanded,
-            })?;
+            dynamic_operator = rule.expanded_operator.get(&rule.operator_spec, expanded)?;
             dynamic_operator.as_ref()
         } else {
             rule.operator.as_ref()
@@ -895,6 +896,40 @@ impl Transaction {
         }
 
         Ok(RuleOutcome::no_match())
+    }
+
+    /// A rule whose one variable is a TX key (`TX:DETECTION_PARANOIA_LEVEL
+    /// "@lt 2"`, `&TX:threshold "@eq 0"`), with no transformation or macro,
+    /// evaluated on the stored value in place: what the general path decides,
+    /// without resolving copies and numbering the value (edge patch). CRS's
+    /// paranoia-level gates and set-up checks are over a third of the rules a
+    /// request evaluates. `None` for any other rule.
+    fn evaluate_on_tx_key(&self, rule: &CompiledRule) -> Option<RuleOutcome> {
+        let [spec] = &rule.variables[..] else { return None };
+        let Some(crate::parser::Selection::Key(key)) = &spec.selection else { return None };
+        if spec.name != crate::parser::VariableName::Tx
+            || !spec.exclusions.is_empty()
+            || !rule.transformations.is_empty()
+            || rule.expanded_operator.applies()
+        {
+            return None;
+        }
+        let judge = |value: &str, name: &dyn Fn() -> String| {
+            let result = rule.operator.execute_uncaptured(value);
+            (result.matched != rule.operator_negated).then(|| RuleOutcome {
+                matched: true,
+                captures: result.captures,
+                matched_variable: Some(MatchedVariable { name: name(), value: value.to_string(), portion: result.matched_value }),
+            })
+        };
+        let outcome = if spec.count_mode {
+            let count = self.tx.count_key(key).to_string();
+            judge(&count, &|| format!("&{:?}", spec.name))
+        } else {
+            // No value: the operator is not run, negated or not (see below).
+            self.tx.get(key).unwrap_or_default().into_iter().find_map(|value| judge(value, &|| format!("TX:{key}")))
+        };
+        Some(outcome.unwrap_or_else(RuleOutcome::no_match))
     }
 
     /// The values of static list `list` (what `rule`'s variables resolve

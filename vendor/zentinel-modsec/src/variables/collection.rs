@@ -1,6 +1,6 @@
 //! Collection trait and implementations.
 
-use regex::bytes::Regex;
+use super::resolver::KeyRegex;
 use std::collections::HashMap;
 
 /// A collection of key-value pairs.
@@ -12,7 +12,7 @@ pub trait Collection: Send + Sync {
     fn get(&self, key: &str) -> Option<Vec<&str>>;
 
     /// Get values matching a regex pattern.
-    fn get_regex(&self, pattern: &Regex) -> Vec<(&str, &str)>;
+    fn get_regex(&self, pattern: &KeyRegex) -> Vec<(&str, &str)>;
 
     /// Count items.
     fn count(&self) -> usize;
@@ -78,7 +78,7 @@ impl Collection for HashMapCollection {
             .map(|vs| vs.iter().map(|s| s.as_str()).collect())
     }
 
-    fn get_regex(&self, pattern: &Regex) -> Vec<(&str, &str)> {
+    fn get_regex(&self, pattern: &KeyRegex) -> Vec<(&str, &str)> {
         self.data
             .iter()
             .filter(|(k, _)| pattern.is_match(k.as_bytes()))

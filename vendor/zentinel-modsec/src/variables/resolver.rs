@@ -18,20 +18,39 @@ use std::sync::{Arc, RwLock};
 /// Patterns come only from loaded rules, so the cache is bounded by the rule
 /// set. A pattern that does not compile is cached as `None` and never matches,
 /// as before. `Regex` clones share the compiled program.
-fn cached_regex(pattern: &str) -> Option<Arc<Regex>> {
+fn cached_regex(pattern: &str) -> Option<Arc<KeyRegex>> {
     // `Arc`, not a `Regex` clone: a clone gets a fresh cache pool, so every
     // exclusion check allocated new matcher state (edge patch).
-    static CACHE: Lazy<RwLock<HashMap<String, Option<Arc<Regex>>>>> = Lazy::new(Default::default);
+    static CACHE: Lazy<RwLock<HashMap<String, Option<Arc<KeyRegex>>>>> = Lazy::new(Default::default);
     if let Some(hit) = CACHE.read().unwrap_or_else(|e| e.into_inner()).get(pattern) {
         return hit.clone();
     }
-    let compiled = crate::engine::analysis::compile(pattern).ok().map(Arc::new);
+    let compiled = crate::engine::analysis::compile(pattern)
+        .ok()
+        .map(|re| Arc::new(KeyRegex { re, prefix: crate::engine::analysis::anchored_prefix(pattern).into() }));
     CACHE
         .write()
         .unwrap_or_else(|e| e.into_inner())
         .entry(pattern.to_string())
         .or_insert(compiled)
         .clone()
+}
+
+/// A regex over collection keys (a selection or an exclusion), with the
+/// literal its matches start with (edge patch: see
+/// [`anchored_prefix`](crate::engine::analysis::anchored_prefix)).
+#[derive(Debug)]
+pub struct KeyRegex {
+    re: Regex,
+    prefix: Box<[u8]>,
+}
+
+impl KeyRegex {
+    /// Whether `key` matches; a key without the prefix is refused by a byte
+    /// compare, before the regex.
+    pub fn is_match(&self, key: &[u8]) -> bool {
+        key.get(..self.prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(&self.prefix)) && self.re.is_match(key)
+    }
 }
 
 /// `COLLECTION:key`, the name a resolved value is reported under (edge
