@@ -105,13 +105,12 @@ pub fn anchored_prefix(pattern: &str) -> Vec<u8> {
             HirKind::Literal(lit) => prefix.extend(lit.0.iter().map(u8::to_ascii_lowercase)),
             // `(?i)a` is the class `[Aa]`: one byte up to ASCII case.
             HirKind::Class(Class::Bytes(class)) => {
-                let mut bytes = class.iter().flat_map(|r| r.start()..=r.end());
-                let Some(b) = bytes.next() else { break };
-                let lower = b.to_ascii_lowercase();
-                if class.iter().map(|r| usize::from(r.end() - r.start()) + 1).sum::<usize>() > 2 || !bytes.all(|o| o.to_ascii_lowercase() == lower) {
-                    break;
+                let bytes: Vec<u8> = class.iter().flat_map(|r| r.start()..=r.end()).take(3).collect();
+                match bytes[..] {
+                    [b] => prefix.push(b.to_ascii_lowercase()),
+                    [a, b] if a.eq_ignore_ascii_case(&b) => prefix.push(a.to_ascii_lowercase()),
+                    _ => break,
                 }
-                prefix.push(lower);
             }
             _ => break,
         }

@@ -247,23 +247,22 @@ struct StateSlots {
 const MAX_RECORDED: usize = 1 << 16;
 
 impl StateSlots {
-    fn index(table_len: usize, id: u32) -> usize {
-        (id.wrapping_mul(0x9E37_79B9) as usize) & (table_len - 1)
+    /// Where state `id` is in `table`, or the empty entry its probe ends at.
+    fn probe(table: &[(u32, u32, u32)], id: u32) -> usize {
+        let mask = table.len() - 1;
+        let mut i = (id.wrapping_mul(0x9E37_79B9) as usize) & mask;
+        while table[i].0 != 0 && table[i].0 != id.wrapping_add(1) {
+            i = (i + 1) & mask;
+        }
+        i
     }
 
     /// The slots of match state `id`, recorded with `compute` on first sight.
     fn get_or_record(&mut self, id: u32, compute: impl FnOnce(&mut Vec<u32>)) -> Option<&[u32]> {
         if !self.table.is_empty() {
-            let mut i = Self::index(self.table.len(), id);
-            loop {
-                let (key, start, len) = self.table[i];
-                if key == 0 {
-                    break;
-                }
-                if key == id.wrapping_add(1) {
-                    return self.slots.get(start as usize..(start + len) as usize);
-                }
-                i = (i + 1) & (self.table.len() - 1);
+            let (key, start, len) = self.table[Self::probe(&self.table, id)];
+            if key != 0 {
+                return self.slots.get(start as usize..(start + len) as usize);
             }
         }
         if self.used >= MAX_RECORDED || id == u32::MAX {
@@ -278,24 +277,17 @@ impl StateSlots {
         added.sort_unstable();
         added.dedup();
         self.slots.extend_from_slice(&added);
-        let entry = (id.wrapping_add(1), start as u32, added.len() as u32);
-        let mut i = Self::index(self.table.len(), id);
-        while self.table[i].0 != 0 {
-            i = (i + 1) & (self.table.len() - 1);
-        }
-        self.table[i] = entry;
+        let i = Self::probe(&self.table, id);
+        self.table[i] = (id.wrapping_add(1), start as u32, added.len() as u32);
         self.used += 1;
-        self.slots.get(start..start + added.len())
+        self.slots.get(start..)
     }
 
     fn grow(&mut self) {
         let len = (self.table.len() * 2).max(1024);
         let old = std::mem::replace(&mut self.table, vec![(0, 0, 0); len]);
         for entry in old.into_iter().filter(|e| e.0 != 0) {
-            let mut i = Self::index(len, entry.0.wrapping_sub(1));
-            while self.table[i].0 != 0 {
-                i = (i + 1) & (len - 1);
-            }
+            let i = Self::probe(&self.table, entry.0.wrapping_sub(1));
             self.table[i] = entry;
         }
     }
@@ -336,12 +328,8 @@ impl GroupFilter {
     pub(crate) fn hits(&self, value: &str) -> Vec<u64> {
         let mut bits = vec![0u64; (self.slots as usize).div_ceil(64)];
         // Another thread scanning (natively) holds the record: scan without it.
-        let mut fresh = StateSlots::default();
-        let mut held = self.reached.try_lock();
-        let reached = match &mut held {
-            Ok(guard) => &mut **guard,
-            Err(std::sync::TryLockError::Poisoned(_)) | Err(std::sync::TryLockError::WouldBlock) => &mut fresh,
-        };
+        let mut held = self.reached.try_lock().ok();
+        let reached = held.as_deref_mut();
         match &self.scanner {
             Scanner::Dfa(a) => scan(a, &self.slot_of, reached, value.as_bytes(), &mut bits),
             Scanner::Nfa(a) => scan(a, &self.slot_of, reached, value.as_bytes(), &mut bits),
@@ -356,7 +344,7 @@ impl GroupFilter {
 /// automaton here instead of through the iterator costs a few instructions
 /// per occurrence instead of a search call, and CRS's short literals occur
 /// often in ordinary text (edge patch).
-fn scan<A: Automaton>(aut: &A, slot_of: &[u32], reached: &mut StateSlots, haystack: &[u8], bits: &mut [u64]) {
+fn scan<A: Automaton>(aut: &A, slot_of: &[u32], mut reached: Option<&mut StateSlots>, haystack: &[u8], bits: &mut [u64]) {
     let Ok(mut sid) = aut.start_state(Anchored::No) else { return };
     let mut set = |slot: u32| {
         if let Some(w) = bits.get_mut(slot as usize / 64) {
@@ -375,7 +363,7 @@ fn scan<A: Automaton>(aut: &A, slot_of: &[u32], reached: &mut StateSlots, haysta
             return;
         }
         if aut.is_match(sid) {
-            match reached.get_or_record(sid.as_u32(), |out| patterns(sid, out)) {
+            match reached.as_deref_mut().and_then(|r| r.get_or_record(sid.as_u32(), |out| patterns(sid, out))) {
                 Some(slots) => slots.iter().for_each(|&slot| set(slot)),
                 None => {
                     let mut out = Vec::new();
