@@ -7,7 +7,9 @@
 //!                    [--ftw DIR]... [--misses FILE]
 //! ```
 //! - `--config`: `waf` rule params (JSON); default: the configurations of
-//!   `edge/tests/payload_sets` (pl1, pl2, prompt_api).
+//!   `edge/tests/payload_sets` (pl1, pl2, prompt_api). Its `rulesets` run as
+//!   the filter phase runs them: `["owasp-crs"]` is CRS alone, `["edge",
+//!   "owasp-crs"]` both (blocked if either blocks).
 //! - `--list` / `--benign`: a payload list, one payload a line, sent as a query
 //!   parameter, a form field and a JSON value (attacks must be blocked, benign passed).
 //! - `--ftw`: a go-ftw folder (OWASP CRS regression format); its tests that expect a
@@ -22,19 +24,57 @@ mod payload_sets;
 use std::fmt::Write as _;
 use std::path::Path;
 
+use edge::waf::crs::{self, Ruleset};
 use edge::waf::{inspect, Inspectable, WafConfig};
 use payload_sets::{attack_sets, corpora, ftw_cases, prompts, request, Half, Req, Set, CONFIGS, PLACES};
 
 const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36";
 
-fn blocked(r: &Req, cfg: &WafConfig) -> (bool, Vec<&'static str>) {
+/// The `waf` action's decision on `r`: each ruleset the config names, as the
+/// filter phase runs them (blocked if any blocks), and the rule ids that matched.
+fn blocked(r: &Req, cfg: &WafConfig) -> (bool, Vec<String>) {
     let mut headers: Vec<(&str, &str)> = r.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
     if headers.is_empty() {
         headers.push(("User-Agent", UA));
     }
-    let view = Inspectable { path: &r.path, query: &r.query, headers, content_type: r.content_type.as_deref(), body: &r.body };
-    let v = inspect(&view, cfg);
-    (v.threshold_exceeded || cfg.refuses_oversize(r.body.len(), None), v.matches.iter().map(|m| m.rule_id).collect())
+    let mut block = cfg.refuses_oversize(r.body.len(), None);
+    let mut ids: Vec<String> = Vec::new();
+    if cfg.rulesets.contains(&Ruleset::Edge) {
+        let view = Inspectable { path: &r.path, query: &r.query, headers: headers.clone(), content_type: r.content_type.as_deref(), body: &r.body };
+        let v = inspect(&view, cfg);
+        block |= v.threshold_exceeded;
+        ids.extend(v.matches.iter().map(|m| m.rule_id.to_string()));
+    }
+    if cfg.rulesets.contains(&Ruleset::OwaspCrs) {
+        let (crs_blocked, crs_ids) = crs_blocked(r, headers, cfg);
+        block |= crs_blocked;
+        ids.extend(crs_ids);
+    }
+    (block, ids)
+}
+
+/// CRS's decision on `r`, with the request line and the headers a client
+/// sends (`Host`, and `Content-Type`/`Content-Length` with a body), as the
+/// worker hands them to the engine.
+fn crs_blocked(r: &Req, client_headers: Vec<(&str, &str)>, cfg: &WafConfig) -> (bool, Vec<String>) {
+    let engine = crs::engine(cfg).unwrap_or_else(|e| {
+        eprintln!("owasp-crs: {e}");
+        std::process::exit(2)
+    });
+    let uri = if r.query.is_empty() { r.path.clone() } else { format!("{}?{}", r.path, r.query) };
+    let length = r.body.len().to_string();
+    let mut headers = client_headers;
+    headers.push(("Host", "app.example.com"));
+    if let Some(ct) = &r.content_type {
+        headers.push(("Content-Type", ct));
+    }
+    if !r.body.is_empty() {
+        headers.push(("Content-Length", &length));
+    }
+    let body = &r.body[..r.body.len().min(cfg.body_limit())];
+    let req = crs::Request { method: &r.method, uri: &uri, protocol: "HTTP/1.1", headers: &headers, body, client_ip: Some("203.0.113.7") };
+    let v = engine.inspect(&req);
+    (v.blocked, v.matches.iter().map(|m| format!("crs-{}", m.rule_id)).collect())
 }
 
 fn list(name: &str, file: &str, benign: bool) -> Set {

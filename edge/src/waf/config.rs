@@ -166,7 +166,7 @@ impl WafConfig {
         self.paranoia.clamp(1, 4)
     }
 
-    pub(crate) fn body_limit(&self) -> usize {
+    pub fn body_limit(&self) -> usize {
         self.body_limit_bytes.min(MAX_BODY_LIMIT)
     }
 

@@ -206,7 +206,6 @@ pub(crate) struct Probes {
     captures: Vec<CaptureProbe>,
     macros: Vec<MacroProbe>,
     collects: Vec<CollectProbe>,
-    pluses: Vec<PlusProbe>,
     /// How many distinct request variables the probes read ([`Probes::number_specs`]).
     slots: usize,
 }
@@ -548,94 +547,6 @@ pub(crate) fn xml_paths_rule(ids: &[u64]) -> String {
 /// Id of [`xml_paths_rule`]: outside CRS's, the plugins' and the exclusions' ranges.
 const XML_PATHS_RULE: u64 = 8_990_001;
 
-/// Where rules read their values with `+` decoded (see [`plus_as_space`]).
-const PLUS_TX: &str = "edge_plus_";
-
-/// How many `+`-decoded copies a rule reads. Fixed slots, because a TX regex
-/// selection costs a regex clone and a scan of every TX key per rule, which
-/// doubled CRS's time per request; past the slots a value is inspected only
-/// as before this fix (with `+`).
-const PLUS_SLOTS: usize = 8;
-
-/// One set of rule variables whose `+`-decoded copies the layer computes.
-struct PlusProbe {
-    /// `edge_plus_<n>_`: the copies are `<key><i>` (`i < PLUS_SLOTS`), their names `<key><i>_name`.
-    key: String,
-    variables: Vec<VariableSpec>,
-    slots: Vec<u32>,
-    /// The document's exclusions of these rules' targets: the SecLang target
-    /// and, when path-scoped, the path regex (see `exclusions::target_exclusions`).
-    excluded: Vec<(String, Option<Regex>)>,
-}
-
-/// `t:urlDecodeUni` decodes `+` to a space in ModSecurity; zentinel's leaves
-/// it, so `cat+/etc/passwd` in a Referer (or `cat%2B/etc/passwd` in a query
-/// argument, which ModSecurity decodes twice) never looked like a command
-/// with an argument to 932200–932207, a detection gap. Every rule with
-/// `t:urlDecodeUni` also reads, first, `TX:edge_plus_<n>_<i>`: the layer's copy
-/// of each of its values that holds a `+`, with `+` as a space (so the copy,
-/// when there is one, is the value the engine matches and captures from; the
-/// original stays too, which is stricter). Copies of a target the document
-/// excludes from the rule are not made. Rules with the same variables and
-/// exclusions share copies; a rule reads at most [`PLUS_SLOTS`] of them.
-/// Upstream fix: decode `+` in `t:urlDecodeUni`.
-fn plus_as_space(directives: &mut [Directive], excluded: &super::exclusions::TargetExclusions, probes: &mut Probes, notes: &mut Vec<LoadNote>) -> Result<(), CrsError> {
-    let mut groups: Vec<(String, usize)> = Vec::new();
-    for d in directives.iter_mut() {
-        let Directive::SecRule(r) = d else { continue };
-        let names: Vec<&str> = r.actions.iter().filter_map(|a| if let Action::Transformation(t) = a { Some(t.as_str()) } else { None }).collect();
-        let effective = names.iter().rposition(|t| t.eq_ignore_ascii_case("none")).map_or(&names[..], |i| &names[i + 1..]);
-        if !effective.iter().any(|t| t.eq_ignore_ascii_case("urlDecodeUni")) || r.variables.iter().all(|v| v.count_mode) {
-            continue;
-        }
-        let id = super::load::rule_id(r).unwrap_or(0);
-        let own_excluded = excluded.get(&id).cloned().unwrap_or_default();
-        let signature = format!("{:?} {:?}", r.variables, own_excluded);
-        let n = match groups.iter().find(|(sig, _)| *sig == signature) {
-            Some((_, n)) => *n,
-            None => {
-                let n = probes.pluses.len();
-                let excluded = own_excluded
-                    .into_iter()
-                    .map(|(t, path)| Ok((t, path.map(|p| Regex::new(&p)).transpose().map_err(|e| CrsError::Load(format!("rule {id}: {e}")))?)))
-                    .collect::<Result<_, CrsError>>()?;
-                probes.pluses.push(PlusProbe { key: format!("{PLUS_TX}{n}_"), variables: r.variables.clone(), slots: Vec::new(), excluded });
-                groups.push((signature, n));
-                n
-            }
-        };
-        let slots = (0..PLUS_SLOTS).map(|i| VariableSpec { name: VariableName::Tx, selection: Some(Selection::Key(format!("{PLUS_TX}{n}_{i}"))), count_mode: false, exclusions: Vec::new() });
-        r.variables.splice(0..0, slots);
-        notes.push(LoadNote { rule_id: id, note: format!("urlDecodeUni's `+` as a space: values with `+` hoisted into TX:{PLUS_TX}{n}_*") });
-    }
-    Ok(())
-}
-
-/// The SecLang name of the value a `+`-decoded copy was made from.
-pub(crate) fn plus_copy_name(tx: &TxCollection, variable: &str) -> Option<String> {
-    let key = variable.strip_prefix("TX:")?.to_ascii_lowercase();
-    if !key.starts_with(PLUS_TX) {
-        return None;
-    }
-    zentinel_modsec::variables::Collection::get(tx, &format!("{key}_name")).and_then(|v| v.first().map(|s| s.to_string()))
-}
-
-/// Does an exclusion's SecLang target (`ARGS:id`, `REQUEST_HEADERS:Referer`,
-/// `TX:edge_request_body`) name this resolved value, as zentinel's
-/// `ctl:ruleRemoveTargetById` compares them (header names case-insensitively)?
-fn target_names(target: &str, resolved: &str) -> bool {
-    match (target.split_once(':'), resolved.split_once(':')) {
-        (Some((tc, tk)), Some((rc, rk))) if tc.eq_ignore_ascii_case(rc) => {
-            if tc.eq_ignore_ascii_case("REQUEST_HEADERS") || tc.eq_ignore_ascii_case("TX") {
-                tk.eq_ignore_ascii_case(rk)
-            } else {
-                tk == rk
-            }
-        }
-        _ => false,
-    }
-}
-
 /// TX keys are case-insensitive in ModSecurity, and zentinel stores them
 /// lowercased but matches a `TX:/regex/` selection case-sensitively, so CRS's
 /// `TX:/MULTIPART_HEADERS_CONTENT_TYPES_*/` (922110) never saw a key.
@@ -655,12 +566,11 @@ fn tx_regex_case_insensitive(directives: &mut [Directive]) {
 
 /// Rename capture, macro and `REQUEST_BODY` references in the rules,
 /// returning what to compute per request.
-pub(crate) fn rewrite(directives: &mut [Directive], excluded: &super::exclusions::TargetExclusions, notes: &mut Vec<LoadNote>) -> Result<Probes, CrsError> {
+pub(crate) fn rewrite(directives: &mut [Directive], notes: &mut Vec<LoadNote>) -> Result<Probes, CrsError> {
     request_body(directives, notes);
     files(directives, notes);
     path(directives, notes);
-    let mut probes = Probes::default();
-    plus_as_space(directives, excluded, &mut probes, notes)?;
+    let probes = Probes::default();
     tx_regex_case_insensitive(directives);
     let mut w = Rewriter { macros: macro_regex(), probes };
     // Chains as index ranges (a lone rule is a chain of one).
@@ -825,13 +735,12 @@ impl Probes {
     /// hashing each variable's name, selection and exclusions on every read
     /// (3.6 % of a benign GET's instructions under CRS, rehashing included).
     fn number_specs(&mut self) {
-        let Probes { captures, collects, pluses, slots, .. } = self;
+        let Probes { captures, collects, slots, .. } = self;
         let mut keys: Vec<SpecKey<'_>> = Vec::new();
         let probes = captures
             .iter_mut()
             .map(|p| (&p.variables, &mut p.slots))
-            .chain(collects.iter_mut().map(|p| (&p.variables, &mut p.slots)))
-            .chain(pluses.iter_mut().map(|p| (&p.variables, &mut p.slots)));
+            .chain(collects.iter_mut().map(|p| (&p.variables, &mut p.slots)));
         for (variables, numbered) in probes {
             *numbered = variables.iter().map(|s| slot_of(&mut keys, s)).collect();
         }
@@ -864,28 +773,6 @@ impl Probes {
         // and again: resolve each once. TX changes as the probes fill it, so
         // it is resolved afresh.
         let mut resolved: Vec<Option<Resolved>> = vec![None; self.slots];
-        let mut copies: Vec<(String, String)> = Vec::new();
-        for p in &self.pluses {
-            let resolver = VariableResolver::new(rd, &response, &computed, None, &[], &[]);
-            let mut i = 0usize;
-            for (spec, slot) in with_slots(&p.variables, &p.slots) {
-                for (name, value) in cached(&mut resolved, &resolver, spec, slot).iter() {
-                    let excluded = || p.excluded.iter().any(|(t, path)| target_names(t, name) && path.as_ref().is_none_or(|re| re.is_match(&rd.path)));
-                    if i == PLUS_SLOTS {
-                        break;
-                    }
-                    if !value.contains('+') || excluded() {
-                        continue;
-                    }
-                    copies.push((format!("{}{i}", p.key), value.replace('+', " ")));
-                    copies.push((format!("{}{i}_name", p.key), reported_target(name)));
-                    i += 1;
-                }
-            }
-        }
-        for (k, v) in copies {
-            computed.set(k, v);
-        }
         for m in &self.macros {
             let resolver = VariableResolver::new(rd, &response, &computed, None, &[], &[]);
             if let Some((_, v)) = resolver.resolve(&m.spec).into_iter().next() {

@@ -190,7 +190,7 @@ impl Engine {
             if !detection_rule(id) || fired.binary_search(&id).is_err() {
                 continue;
             }
-            let target = super::captures::plus_copy_name(tx.tx(), &m.variable).unwrap_or_else(|| super::captures::reported_target(&m.variable));
+            let target = super::captures::reported_target(&m.variable);
             let found = CrsMatch { rule_id: id.to_string(), target };
             if !matches.contains(&found) && matches.len() < crate::waf::MAX_MATCHES {
                 matches.push(found);

@@ -173,26 +173,6 @@ pub(crate) fn seclang(s: &Settings, rules: &[RuleMeta]) -> Result<(String, Strin
     Ok((before, after))
 }
 
-/// Rule id → (SecLang target, path regex) pairs (see [`target_exclusions`]).
-pub(crate) type TargetExclusions = std::collections::HashMap<u64, Vec<(String, Option<String>)>>;
-
-/// Per rule id, the targets the document excludes from it: the SecLang target
-/// and, for a path-scoped exclusion, the path regex (the one the `ctl` rule
-/// matches `REQUEST_FILENAME` with). For values the layer copies
-/// (`captures::plus_as_space`), which the engine's exclusions cannot name.
-pub(crate) fn target_exclusions(s: &Settings, rules: &[RuleMeta]) -> Result<TargetExclusions, CrsError> {
-    let mut out = TargetExclusions::new();
-    for e in &s.exclusions {
-        let Some(ts) = &e.targets else { continue };
-        let targets = ts.iter().map(|t| seclang_targets(t)).collect::<Result<Vec<_>, _>>().map_err(CrsError::Config)?.concat();
-        let path = e.paths.as_ref().map(|ps| format!("(?:{})", ps.iter().map(|p| glob_regex(p)).collect::<Vec<_>>().join("|")));
-        for id in selected(e, rules) {
-            out.entry(id).or_default().extend(targets.iter().map(|t| (t.clone(), path.clone())));
-        }
-    }
-    Ok(out)
-}
-
 fn remove_ids(out: &mut String, ids: &[u64]) {
     for chunk in ids.chunks(32) {
         let list: Vec<String> = chunk.iter().map(u64::to_string).collect();

@@ -69,9 +69,8 @@ pub(crate) fn load(s: &Settings) -> Result<Loaded, CrsError> {
         }
     }
     let head_len = head_len.min(directives.len());
-    let excluded = exclusions::target_exclusions(s, &metadata(&directives[head_len..]))?;
     let xml_path_rules = captures::xml_paths(&mut directives[head_len..], &mut notes);
-    let probes = captures::rewrite(&mut directives[head_len..], &excluded, &mut notes)?;
+    let probes = captures::rewrite(&mut directives[head_len..], &mut notes)?;
     // Order matters: the hoist copies only the starters' own setvars, so it
     // runs before the links' actions move up and before the fired marker
     // (which must be set only when the whole chain matched) is added.

@@ -247,7 +247,7 @@ fn url_decode_uni_decodes_plus_and_honours_target_exclusions() {
     referer.push(("Referer", "www.google.com;c$?at+/etc/passwd"));
     let v = e.inspect(&Request { method: "GET", uri: "/", protocol: "HTTP/1.1", headers: &referer, ..Default::default() });
     assert!(v.matches.iter().any(|m| m.rule_id == "932205" && m.target == "REQUEST_HEADERS:Referer"), "{v:?}");
-    // The document's exclusion of that argument from 932200 covers the copy.
+    // The document's exclusion of that argument from 932200 holds.
     let mut s = settings(2, 5);
     s.exclusions = vec![Exclusion { rule_ids: Some(vec!["932200".into()]), targets: Some(vec!["query:host".into()]), ..Default::default() }];
     let v = Engine::new(&s).unwrap().inspect(&get(uri));

@@ -31,66 +31,81 @@ impl Transformation for UrlDecode {
     }
 }
 
-/// URL decode with Unicode support.
+/// URL decode with Unicode support, as ModSecurity's
+/// `urldecode_uni_nonstrict_inplace_ex` (edge patch): `+` is a space, `%HH`
+/// a byte, `%uHHHH` its low byte (plus 0x20 for the full-width ASCII
+/// `%uFF01`–`%uFF5E`), and a `%` not followed by a valid escape is kept as
+/// it is. Upstream left `+`, so `cat+/etc/passwd` in a Referer was never a
+/// command with an argument (932200–932207), decoded `%uHHHH` to the whole
+/// code point and copied two characters after any `%`; it also built a
+/// `String` per escape. A decoded byte is the `char` of that value, as
+/// before.
 pub struct UrlDecodeUni;
 
 impl Transformation for UrlDecodeUni {
     // Edge patch: a cheap necessary condition for a change (see
     // `Transformation::may_change`; `tests::may_change_is_necessary`).
     fn may_change(&self, input: &str) -> bool {
-        input.contains('%')
+        input.bytes().any(|b| b == b'%' || b == b'+')
     }
 
     fn transform<'a>(&self, input: &'a str) -> Cow<'a, str> {
-        // Handle %uXXXX unicode escapes in addition to standard URL encoding
-        let mut result = String::new();
-        let mut chars = input.chars().peekable();
-        let mut modified = false;
-
-        while let Some(c) = chars.next() {
-            if c == '%' {
-                if chars.peek() == Some(&'u') || chars.peek() == Some(&'U') {
-                    chars.next(); // consume 'u'
-                                  // Read 4 hex digits
-                    let mut hex = String::new();
-                    for _ in 0..4 {
-                        if let Some(h) = chars.next() {
-                            hex.push(h);
+        let bytes = input.as_bytes();
+        let Some(first) = bytes.iter().position(|&b| b == b'%' || b == b'+') else {
+            return Cow::Borrowed(input);
+        };
+        let hex = |i: usize| bytes.get(i).and_then(|b| (*b as char).to_digit(16));
+        let mut out = String::with_capacity(input.len());
+        out.push_str(&input[..first]);
+        let mut changed = false;
+        let mut i = first;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'+' => {
+                    out.push(' ');
+                    changed = true;
+                    i += 1;
+                }
+                b'%' if matches!(bytes.get(i + 1), Some(b'u' | b'U')) => {
+                    match (hex(i + 2), hex(i + 3), hex(i + 4), hex(i + 5)) {
+                        (Some(_), Some(_), Some(hi), Some(lo)) => {
+                            let mut byte = (hi * 16 + lo) as u8;
+                            let full_width = bytes[i + 2].eq_ignore_ascii_case(&b'f') && bytes[i + 3].eq_ignore_ascii_case(&b'f');
+                            if full_width && (0x01..0x5f).contains(&byte) {
+                                byte += 0x20;
+                            }
+                            out.push(byte as char);
+                            changed = true;
+                            i += 6;
                         }
-                    }
-                    if let Ok(code) = u32::from_str_radix(&hex, 16) {
-                        if let Some(decoded) = char::from_u32(code) {
-                            result.push(decoded);
-                            modified = true;
-                            continue;
+                        _ => {
+                            out.push_str(&input[i..i + 2]);
+                            i += 2;
                         }
-                    }
-                    result.push('%');
-                    result.push('u');
-                    result.push_str(&hex);
-                } else {
-                    // Standard URL encoding
-                    let mut hex = String::new();
-                    for _ in 0..2 {
-                        if let Some(h) = chars.next() {
-                            hex.push(h);
-                        }
-                    }
-                    if let Ok(byte) = u8::from_str_radix(&hex, 16) {
-                        result.push(byte as char);
-                        modified = true;
-                    } else {
-                        result.push('%');
-                        result.push_str(&hex);
                     }
                 }
-            } else {
-                result.push(c);
+                b'%' => match (hex(i + 1), hex(i + 2)) {
+                    (Some(hi), Some(lo)) => {
+                        out.push((hi * 16 + lo) as u8 as char);
+                        changed = true;
+                        i += 3;
+                    }
+                    _ => {
+                        out.push('%');
+                        i += 1;
+                    }
+                },
+                _ => {
+                    // Copy up to the next escape whole (`%` and `+` are ASCII,
+                    // so the run ends on a character boundary).
+                    let run = bytes[i..].iter().position(|&b| b == b'%' || b == b'+').map_or(bytes.len(), |n| i + n);
+                    out.push_str(&input[i..run]);
+                    i = run;
+                }
             }
         }
-
-        if modified {
-            Cow::Owned(result)
+        if changed {
+            Cow::Owned(out)
         } else {
             Cow::Borrowed(input)
         }
@@ -420,6 +435,22 @@ mod tests {
         let t = UrlDecode;
         assert_eq!(t.transform("hello%20world"), "hello world");
         assert_eq!(t.transform("test%2Fpath"), "test/path");
+    }
+
+    /// ModSecurity's `urldecode_uni_nonstrict_inplace_ex`, case by case.
+    #[test]
+    fn url_decode_uni_is_modsecuritys() {
+        let t = UrlDecodeUni;
+        assert_eq!(t.transform("cat+/etc/passwd"), "cat /etc/passwd");
+        assert_eq!(t.transform("a%20b%2Bc"), "a b+c");
+        // `%u`: the low byte; full-width ASCII (`%uFF01`–`%uFF5E`) shifted down to ASCII.
+        assert_eq!(t.transform("%u0041%uff0f%U2215%uFF3C"), "A/\u{15}\\");
+        // Invalid or cut-short escapes are kept, and the scan resumes after the `%` (or `%u`).
+        assert_eq!(t.transform("%%41%zz%4"), "%A%zz%4");
+        assert_eq!(t.transform("%u00%uzz41%u"), "%u00%uzz41%u");
+        assert_eq!(t.transform("%c3%a9é"), "\u{c3}\u{a9}é");
+        assert!(matches!(t.transform("plain é text"), Cow::Borrowed(_)));
+        assert!(matches!(t.transform("100%"), Cow::Borrowed(_)));
     }
 
     #[test]
