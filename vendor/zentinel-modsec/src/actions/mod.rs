@@ -137,28 +137,38 @@ pub fn execute_actions(
         captures: captures.to_vec(),
         ..Default::default()
     };
-    execute_into(actions, matched_value, &mut result, true);
+    execute_into(actions, matched_value, &mut result, Collect { metadata: true, setvars: true });
     result
 }
 
 /// [`execute_actions`] without the metadata (id, tags, …), which only an
 /// intervention reports: the transaction takes it from [`rule_metadata`]
-/// when it intervenes, instead of copying every matching rule's tags (edge
-/// patch).
+/// when it intervenes, instead of copying every matching rule's tags; and
+/// without `setvar_ops`, which the transaction applies from the rule's own
+/// `setvar` actions instead of copies of their keys and values (edge patch).
 pub(crate) fn execute_actions_lean(actions: &[Action]) -> ActionResult {
     let mut result = ActionResult::default();
-    execute_into(actions, None, &mut result, false);
+    execute_into(actions, None, &mut result, Collect { metadata: false, setvars: false });
     result
 }
 
 /// The metadata [`execute_actions`] collects from `actions`.
 pub(crate) fn rule_metadata(actions: &[Action]) -> RuleMetadata {
     let mut result = ActionResult::default();
-    execute_into(actions, None, &mut result, true);
+    execute_into(actions, None, &mut result, Collect { metadata: true, setvars: false });
     result.metadata
 }
 
-fn execute_into(actions: &[Action], matched_value: Option<&str>, result: &mut ActionResult, metadata: bool) {
+/// What [`execute_into`] copies into its result besides the flow, the
+/// disruptive action and the `ctl`s.
+#[derive(Clone, Copy)]
+struct Collect {
+    metadata: bool,
+    setvars: bool,
+}
+
+fn execute_into(actions: &[Action], matched_value: Option<&str>, result: &mut ActionResult, collect: Collect) {
+    let metadata = collect.metadata;
     for action in actions {
         match action {
             Action::Disruptive(d) => {
@@ -167,6 +177,7 @@ fn execute_into(actions: &[Action], matched_value: Option<&str>, result: &mut Ac
             Action::Flow(f) => {
                 result.flow = execute_flow(f);
             }
+            Action::Data(DataAction::SetVar(_)) if !collect.setvars => {}
             Action::Data(d) => {
                 execute_data(d, result, matched_value);
             }

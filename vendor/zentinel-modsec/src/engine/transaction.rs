@@ -11,12 +11,10 @@ use super::intervention::Intervention;
 use super::phase::Phase;
 use super::ruleset::{CompiledRule, CompiledRuleset, RuleEngineMode};
 use super::scoring::AnomalyScore;
-use crate::actions::{
-    execute_actions_lean, ActionResult, DisruptiveOutcome, FlowOutcome, SetVarOp, SetVarOperation,
-};
+use crate::actions::{execute_actions_lean, ActionResult, DisruptiveOutcome, FlowOutcome};
 use crate::error::Result;
 use crate::operators::Operator;
-use crate::variables::{Collection, RequestData, ResponseData, TxCollection, VariableResolver};
+use crate::variables::{Collection, MutableCollection, RequestData, ResponseData, TxCollection, VariableResolver};
 
 /// Whether a lowercased Content-Type denotes a JSON body.
 ///
@@ -616,9 +614,12 @@ impl Transaction {
                 };
                 let metadata = || crate::actions::rule_metadata(&rules[source].actions);
 
-                // Apply setvar operations
-                for op in &action_result.setvar_ops {
-                    self.apply_setvar(op);
+                // Apply the rule's setvars, from its actions (edge patch:
+                // `execute_actions_lean` no longer copies them).
+                for action in &rules[source].actions {
+                    if let crate::parser::Action::Data(crate::parser::DataAction::SetVar(spec)) = action {
+                        self.apply_setvar(spec);
+                    }
                 }
 
                 // Apply ctl: overrides before the disruptive action below, so
@@ -1080,40 +1081,37 @@ impl Transaction {
         out
     }
 
-    /// Apply a setvar operation.
-    fn apply_setvar(&mut self, op: &SetVarOp) {
-        // A macro-bearing value (e.g. `+%{tx.critical_anomaly_score}`) is
-        // resolved here, where TX state is available, then re-interpreted as a
-        // concrete set/increment/decrement.
-        if let SetVarOperation::Macro(raw) = &op.operation {
-            let expanded = self.expand_operator_macros(raw);
-            let resolved = SetVarOp {
-                collection: op.collection.clone(),
-                name: op.name.clone(),
-                operation: interpret_setvar_rhs(&expanded),
-            };
-            crate::actions::apply_setvar(&mut self.tx, &resolved);
-        } else {
-            crate::actions::apply_setvar(&mut self.tx, op);
+    /// Apply one `setvar` action to TX (its collection is always TX here).
+    fn apply_setvar(&mut self, spec: &crate::parser::SetVarSpec) {
+        use crate::parser::SetVarValue;
+        let key = spec.key.as_str();
+        match &spec.value {
+            SetVarValue::String(v) => self.tx.set_str(key, v),
+            SetVarValue::Int(n) => self.tx.set_str(key, &n.to_string()),
+            SetVarValue::Increment(n) => self.tx.increment(key, *n),
+            SetVarValue::Decrement(n) => self.tx.decrement(key, *n),
+            SetVarValue::Delete => self.tx.delete(key),
+            // A macro-bearing value (e.g. `+%{tx.critical_anomaly_score}`) is
+            // resolved here, where TX state is available, then re-interpreted
+            // as a concrete set/increment/decrement.
+            SetVarValue::Macro(raw) => {
+                // An empty or non-numeric increment (an unresolved macro) adds 0.
+                let expanded = self.expand_operator_macros(raw);
+                let amount = |rest: &str| rest.trim().parse().unwrap_or(0);
+                if let Some(rest) = expanded.strip_prefix('+') {
+                    self.tx.increment(key, amount(rest));
+                } else if let Some(rest) = expanded.strip_prefix('-') {
+                    self.tx.decrement(key, amount(rest));
+                } else {
+                    self.tx.set_str(key, &expanded);
+                }
+            }
         }
 
         // Sync anomaly score from TX if relevant
-        if op.name == "anomaly_score" {
+        if key == "anomaly_score" {
             self.anomaly_score.sync_from_tx(&self.tx);
         }
-    }
-}
-
-/// Interpret an already-expanded setvar right-hand side into a concrete
-/// operation, honouring a leading `+`/`-` for increment/decrement. An empty or
-/// non-numeric increment/decrement (e.g. an unresolved macro) becomes a no-op.
-fn interpret_setvar_rhs(value: &str) -> SetVarOperation {
-    if let Some(rest) = value.strip_prefix('+') {
-        SetVarOperation::Increment(rest.trim().parse().unwrap_or(0))
-    } else if let Some(rest) = value.strip_prefix('-') {
-        SetVarOperation::Decrement(rest.trim().parse().unwrap_or(0))
-    } else {
-        SetVarOperation::Set(value.to_string())
     }
 }
 

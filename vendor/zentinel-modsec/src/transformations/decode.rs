@@ -46,12 +46,12 @@ impl Transformation for UrlDecodeUni {
     // Edge patch: a cheap necessary condition for a change (see
     // `Transformation::may_change`; `tests::may_change_is_necessary`).
     fn may_change(&self, input: &str) -> bool {
-        input.bytes().any(|b| b == b'%' || b == b'+')
+        memchr::memchr2(b'%', b'+', input.as_bytes()).is_some()
     }
 
     fn transform<'a>(&self, input: &'a str) -> Cow<'a, str> {
         let bytes = input.as_bytes();
-        let Some(first) = bytes.iter().position(|&b| b == b'%' || b == b'+') else {
+        let Some(first) = memchr::memchr2(b'%', b'+', bytes) else {
             return Cow::Borrowed(input);
         };
         let hex = |i: usize| bytes.get(i).and_then(|b| (*b as char).to_digit(16));
@@ -98,7 +98,7 @@ impl Transformation for UrlDecodeUni {
                 _ => {
                     // Copy up to the next escape whole (`%` and `+` are ASCII,
                     // so the run ends on a character boundary).
-                    let run = bytes[i..].iter().position(|&b| b == b'%' || b == b'+').map_or(bytes.len(), |n| i + n);
+                    let run = memchr::memchr2(b'%', b'+', &bytes[i..]).map_or(bytes.len(), |n| i + n);
                     out.push_str(&input[i..run]);
                     i = run;
                 }

@@ -53,6 +53,35 @@ impl HashMapCollection {
         Self { data: HashMap::with_capacity(n) }
     }
 
+    /// [`MutableCollection::set`] from borrowed text, reusing the key's
+    /// stored strings when it has one: CRS sets the same TX variables (the
+    /// anomaly scores, the paranoia gates' flags) many times a request, and a
+    /// `set` allocated the key, a one-value `Vec` and the value each time
+    /// (edge patch).
+    pub fn set_str(&mut self, key: &str, value: &str) {
+        match self.data.get_mut(key) {
+            Some(values) => {
+                values.truncate(1);
+                match values.first_mut() {
+                    Some(v) => {
+                        v.clear();
+                        v.push_str(value);
+                    }
+                    None => values.push(value.to_string()),
+                }
+            }
+            None => {
+                self.data.insert(key.to_string(), vec![value.to_string()]);
+            }
+        }
+    }
+
+    /// The values of `key`, without collecting them (edge patch; see
+    /// [`Collection::get`]).
+    pub fn values(&self, key: &str) -> &[String] {
+        self.data.get(key).map_or(&[], |v| v.as_slice())
+    }
+
     /// Add a value to a key.
     pub fn add(&mut self, key: String, value: String) {
         self.data.entry(key).or_default().push(value);
@@ -111,7 +140,9 @@ impl MutableCollection for HashMapCollection {
             .and_then(|v| v.first())
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
-        self.set(key.to_string(), (current + amount).to_string());
+        // Saturating: the amount and the stored text come from rules and
+        // requests (edge patch; upstream overflowed).
+        self.set_str(key, &current.saturating_add(amount).to_string());
     }
 
     fn decrement(&mut self, key: &str, amount: i64) {

@@ -43,6 +43,18 @@ impl TxCollection {
     pub fn clear(&mut self) {
         self.data.clear();
     }
+
+    /// [`MutableCollection::set`] from borrowed text, reusing the stored
+    /// strings of a key set before (edge patch; [`HashMapCollection::set_str`]).
+    pub fn set_str(&mut self, key: &str, value: &str) {
+        self.data.set_str(&normalize(key), value);
+    }
+
+    /// The values of `key`, without collecting them into a `Vec` as
+    /// [`Collection::get`] does (edge patch).
+    pub fn values(&self, key: &str) -> &[String] {
+        self.data.values(&normalize(key))
+    }
 }
 
 impl Collection for TxCollection {
@@ -87,5 +99,30 @@ impl MutableCollection for TxCollection {
 
     fn decrement(&mut self, key: &str, amount: i64) {
         self.data.decrement(&normalize(key), amount);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `set_str` is `set` (one value, key case-insensitive), overwriting in
+    /// place; `increment` saturates instead of overflowing.
+    #[test]
+    fn set_str_and_increment_are_sets() {
+        let mut tx = TxCollection::new();
+        tx.set_str("Anomaly_Score", "5");
+        assert_eq!(tx.values("anomaly_score"), ["5"]);
+        tx.data.add("anomaly_score".into(), "7".into());
+        tx.set_str("ANOMALY_SCORE", "");
+        assert_eq!(tx.get("anomaly_score"), Some(vec![""]));
+        tx.increment("anomaly_score", 3);
+        assert_eq!(tx.values("Anomaly_score"), ["3"]);
+        tx.set_str("big", &i64::MAX.to_string());
+        tx.increment("big", 10);
+        assert_eq!(tx.values("big"), [i64::MAX.to_string()]);
+        tx.decrement("absent", 2);
+        assert_eq!(tx.values("absent"), ["-2"]);
+        assert!(tx.values("nothing").is_empty());
     }
 }
