@@ -565,14 +565,15 @@ impl Transaction {
                 // so this replaces rather than appends -- otherwise a later
                 // rule would read the previous rule's matches.
                 self.matched_vars.clear();
-                if let Some(ref var) = outcome.matched_variable {
+                if let Some(var) = outcome.matched_variable {
                     self.matched_vars
                         .push((var.name.clone(), var.value.clone()));
+                    // The outcome is moved in, not copied (edge patch).
                     self.matched_data.push(MatchedData {
                         rule_id: rule.id.clone(),
-                        variable: var.name.clone(),
-                        value: var.value.clone(),
-                        matched_portion: var.portion.clone(),
+                        variable: var.name,
+                        value: var.value,
+                        matched_portion: var.portion,
                     });
                 }
             }
