@@ -3,7 +3,8 @@
 //! once per byte of every value the rules read, and inlined into the engine
 //! it was compiled at the worker's `opt-level = "z"`, with the automaton's
 //! transition and bounds checks left as calls (about 120 instructions a byte).
-//! A few KB of code; nothing here allocates per byte.
+//! A few KB of code; a scan allocates only for a match state it cannot
+//! record (past [`StateSlots`]' limit, or natively while another thread holds it).
 
 use aho_corasick::automaton::Automaton;
 use aho_corasick::{dfa, nfa::contiguous, Anchored};
