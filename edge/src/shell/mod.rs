@@ -3,6 +3,7 @@
 //! is made by [`crate::pipeline`].
 
 mod agents;
+mod alloc;
 mod analytics;
 pub mod body;
 mod cache;

@@ -1,0 +1,11 @@
+//! The worker's allocator: Talc instead of Rust's default for wasm32
+//! (dlmalloc). The edge allocates on every request (header and log strings;
+//! CRS's engine a few thousand small blocks a request), and Talc's wasm build
+//! is both faster and smaller than dlmalloc (docs/benchmarks.md, "The
+//! worker's allocator"). An isolate runs one request at a time on one thread,
+//! the case `WasmDynamicTalc` is for; it grows wasm memory as dlmalloc did and,
+//! like it, never returns it.
+
+#[cfg(not(target_feature = "atomics"))]
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
