@@ -172,6 +172,12 @@ pub struct CompiledRuleset {
     /// patch): one automaton, so a text that several pipelines produce is
     /// scanned once for all of them.
     prefilter: Option<GroupFilter>,
+    /// `[static variable]`, `[static list]`: whether it resolves to the same
+    /// values in every phase of a transaction (set before the body arrives;
+    /// see [`before_body`]), so the transaction keeps it from one phase to
+    /// the next (edge patch).
+    persistent_specs: Vec<bool>,
+    persistent_lists: Vec<bool>,
 }
 
 /// Rule engine operating mode.
@@ -193,6 +199,8 @@ impl CompiledRuleset {
             rules: Rules::new(),
             engine_mode: RuleEngineMode::default(),
             prefilter: None,
+            persistent_specs: Vec::new(),
+            persistent_lists: Vec::new(),
         }
     }
 
@@ -384,6 +392,8 @@ impl CompiledRuleset {
         let mut pipelines: HashMap<String, u32> = HashMap::new();
         let mut var_lists: HashMap<String, u32> = HashMap::new();
         let mut var_specs: HashMap<String, u32> = HashMap::new();
+        self.persistent_specs.clear();
+        self.persistent_lists.clear();
         let written = TxWrites::of(self.rules.by_phase.values().flatten());
         let mut group: Vec<Vec<Vec<u8>>> = Vec::new();
         for rules in self.rules.by_phase.values_mut() {
@@ -396,13 +406,21 @@ impl CompiledRuleset {
                 rule.static_vars = None;
                 if !rule.variables.is_empty() && rule.variables.iter().all(|v| !v.count_mode && fixed_in_phase(v, &written)) {
                     let next = var_lists.len() as u32;
-                    rule.static_vars = Some(*var_lists.entry(format!("{:?}", rule.variables)).or_insert(next));
+                    let list = *var_lists.entry(format!("{:?}", rule.variables)).or_insert(next);
+                    if list == next {
+                        self.persistent_lists.push(rule.variables.iter().all(|v| before_body(v, &written)));
+                    }
+                    rule.static_vars = Some(list);
                     rule.static_specs = rule
                         .variables
                         .iter()
                         .map(|v| {
                             let next = var_specs.len() as u32;
-                            *var_specs.entry(format!("{v:?}")).or_insert(next)
+                            let id = *var_specs.entry(format!("{v:?}")).or_insert(next);
+                            if id == next {
+                                self.persistent_specs.push(before_body(v, &written));
+                            }
+                            id
                         })
                         .collect();
                 }
@@ -443,6 +461,16 @@ impl CompiledRuleset {
     /// The prefilter, if any rule has a slot in it.
     pub(crate) fn prefilter(&self) -> Option<&GroupFilter> {
         self.prefilter.as_ref()
+    }
+
+    /// Whether static variable `spec` keeps its values across phases.
+    pub(crate) fn persistent_spec(&self, spec: usize) -> bool {
+        self.persistent_specs.get(spec).copied().unwrap_or(false)
+    }
+
+    /// Whether static list `list` keeps its values across phases.
+    pub(crate) fn persistent_list(&self, list: usize) -> bool {
+        self.persistent_lists.get(list).copied().unwrap_or(false)
     }
 
     /// Get rules for a phase.
@@ -809,6 +837,34 @@ fn fixed_in_phase(spec: &VariableSpec, written: &TxWrites) -> bool {
             | V::Files
             | V::FilesNames
             | V::Xml
+    )
+}
+
+/// Whether `spec` is set before the request body arrives, so that it holds
+/// the same values in every phase (edge patch): the request line, headers and
+/// cookies, and TX keys no `setvar` writes. A transaction that is handed more
+/// request headers, a URI or TX values later drops what it kept.
+fn before_body(spec: &VariableSpec, written: &TxWrites) -> bool {
+    use VariableName as V;
+    if spec.name == V::Tx {
+        return fixed_in_phase(spec, written);
+    }
+    matches!(
+        spec.name,
+        V::ArgsGet
+            | V::ArgsGetNames
+            | V::RequestUri
+            | V::RequestUriRaw
+            | V::RequestFilename
+            | V::RequestBasename
+            | V::RequestLine
+            | V::RequestMethod
+            | V::RequestProtocol
+            | V::RequestHeaders
+            | V::RequestHeadersNames
+            | V::RequestCookies
+            | V::RequestCookiesNames
+            | V::QueryString
     )
 }
 

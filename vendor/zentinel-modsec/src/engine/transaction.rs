@@ -97,11 +97,12 @@ struct Memo {
     steps: Vec<Vec<(&'static str, u32)>>,
     /// `[pipeline][value id]`: the value after that pipeline.
     transformed: Vec<Vec<Option<Rc<Transformed>>>>,
-    /// `[static list]`, per phase: what each of its variables resolved to.
+    /// `[static list]`, per phase (a list set before the body, per
+    /// transaction): what each of its variables resolved to.
     lists: Vec<Option<Rc<[Rc<Resolved>]>>>,
     /// `[static variable]`, per phase: what it resolved to.
     specs: Vec<Option<Rc<Resolved>>>,
-    /// `[static list][pipeline]`, per phase: which prefiltered rules could
+    /// `[static list][pipeline]`, as `lists`: which prefiltered rules could
     /// match any of the list's values.
     list_hits: Vec<Vec<Option<Vec<u64>>>>,
 }
@@ -242,8 +243,18 @@ impl Transaction {
         &self.matched_data
     }
 
+    /// Forget what variables resolved to: the request or TX changed from
+    /// outside (edge patch; see `run_phase`).
+    fn forget_resolved(&mut self) {
+        let memo = self.memo.get_mut();
+        memo.lists.clear();
+        memo.specs.clear();
+        memo.list_hits.clear();
+    }
+
     /// Process the request URI.
     pub fn process_uri(&mut self, uri: &str, method: &str, protocol: &str) -> Result<()> {
+        self.forget_resolved();
         self.request.set_uri(uri);
         self.request.set_method(method);
         self.request.set_protocol(protocol);
@@ -252,6 +263,7 @@ impl Transaction {
 
     /// Add a request header.
     pub fn add_request_header(&mut self, name: &str, value: &str) -> Result<()> {
+        self.forget_resolved();
         self.request.add_header(name, value);
         Ok(())
     }
@@ -440,6 +452,7 @@ impl Transaction {
 
     /// Get mutable TX collection.
     pub fn tx_mut(&mut self) -> &mut TxCollection {
+        self.forget_resolved();
         &mut self.tx
     }
 
@@ -475,13 +488,26 @@ impl Transaction {
         }
 
         // The body's arguments arrive between phases: what a variable list
-        // resolved to in the previous phase is stale.
+        // resolved to in the previous phase is stale, unless it was set before
+        // the body (edge patch: the headers, cookies and URI are resolved once
+        // a transaction, not once a phase).
         {
             let mut memo = self.memo.borrow_mut();
-            memo.lists.clear();
-            memo.specs.clear();
-            for row in &mut memo.list_hits {
-                row.clear();
+            let memo = &mut *memo;
+            for (i, v) in memo.specs.iter_mut().enumerate() {
+                if !ruleset.persistent_spec(i) {
+                    *v = None;
+                }
+            }
+            for (i, v) in memo.lists.iter_mut().enumerate() {
+                if !ruleset.persistent_list(i) {
+                    *v = None;
+                }
+            }
+            for (i, hits) in memo.list_hits.iter_mut().enumerate() {
+                if !ruleset.persistent_list(i) {
+                    hits.clear();
+                }
             }
         }
 
@@ -1134,6 +1160,35 @@ mod tests {
 
     fn make_ruleset(rules: &str) -> Arc<CompiledRuleset> {
         Arc::new(CompiledRuleset::from_string(rules).unwrap())
+    }
+
+    /// A list set before the body (REQUEST_HEADERS) is resolved once for
+    /// both phases, and forgotten when the request changes from outside; a
+    /// body variable (ARGS) is resolved again in phase 2.
+    #[test]
+    fn lists_set_before_the_body_are_kept_across_phases() {
+        let rules = r#"
+            SecRule REQUEST_HEADERS "@contains evil" "id:1,phase:1,pass,setvar:tx.h1=+1"
+            SecRule REQUEST_HEADERS "@contains evil" "id:2,phase:2,pass,setvar:tx.h2=+1"
+            SecRule ARGS "@contains evil" "id:3,phase:2,pass,setvar:tx.a2=+1"
+        "#;
+        let count = |tx: &Transaction, k: &str| tx.tx().get(k).and_then(|v| v.first().map(|s| s.to_string()));
+        let mut tx = Transaction::new(make_ruleset(rules), 403);
+        tx.process_uri("/?q=evil", "GET", "HTTP/1.1").unwrap();
+        tx.add_request_header("X-A", "fine").unwrap();
+        tx.process_request_headers().unwrap();
+        assert_eq!(count(&tx, "h1"), None);
+        // Handed a header between the phases: phase 2 sees it.
+        tx.add_request_header("X-B", "evil").unwrap();
+        tx.process_request_body().unwrap();
+        assert_eq!(count(&tx, "h2").as_deref(), Some("1"));
+        assert_eq!(count(&tx, "a2").as_deref(), Some("1"));
+        let ruleset = make_ruleset(rules);
+        let rule = |phase, id: &str| ruleset.rules_for_phase(phase).iter().find(|r| r.id.as_deref() == Some(id)).cloned();
+        let headers = rule(Phase::RequestHeaders, "1").and_then(|r| r.static_specs.first().copied());
+        assert!(headers.is_some_and(|s| ruleset.persistent_spec(s as usize)), "REQUEST_HEADERS is set before the body");
+        let args = rule(Phase::RequestBody, "3").and_then(|r| r.static_vars);
+        assert!(args.is_some_and(|l| !ruleset.persistent_list(l as usize)), "ARGS changes with the body");
     }
 
     #[test]
