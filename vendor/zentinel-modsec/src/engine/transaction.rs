@@ -100,7 +100,7 @@ struct Memo {
     /// `[static list]`, per phase (a list set before the body, per
     /// transaction): what each of its variables resolved to.
     lists: Vec<Option<Rc<[Rc<Resolved>]>>>,
-    /// `[static variable]`, per phase: what it resolved to.
+    /// `[static variable]`, as `lists`: what it resolved to.
     specs: Vec<Option<Rc<Resolved>>>,
     /// `[static list][pipeline]`, as `lists`: which prefiltered rules could
     /// match any of the list's values.
@@ -955,7 +955,7 @@ impl Transaction {
             judge(&count, &|| format!("&{:?}", spec.name))
         } else {
             // No value: the operator is not run, negated or not (see below).
-            self.tx.get(key).unwrap_or_default().into_iter().find_map(|value| judge(value, &|| format!("TX:{key}")))
+            self.tx.values(key).iter().find_map(|value| judge(value, &|| format!("TX:{key}")))
         };
         Some(outcome.unwrap_or_else(RuleOutcome::no_match))
     }
@@ -1090,7 +1090,7 @@ impl Transaction {
                     let inner = &after[..end];
                     let (collection, name) = inner.split_once('.').unwrap_or(("tx", inner));
                     if collection.eq_ignore_ascii_case("tx") {
-                        if let Some(v) = self.tx.get(name).and_then(|v| v.first().copied()) {
+                        if let Some(v) = self.tx.values(name).first() {
                             out.push_str(v);
                         }
                     }

@@ -146,6 +146,6 @@ impl MutableCollection for HashMapCollection {
     }
 
     fn decrement(&mut self, key: &str, amount: i64) {
-        self.increment(key, -amount);
+        self.increment(key, amount.saturating_neg());
     }
 }

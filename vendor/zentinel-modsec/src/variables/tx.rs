@@ -123,6 +123,8 @@ mod tests {
         assert_eq!(tx.values("big"), [i64::MAX.to_string()]);
         tx.decrement("absent", 2);
         assert_eq!(tx.values("absent"), ["-2"]);
+        tx.decrement("negated", i64::MIN);
+        assert_eq!(tx.values("negated"), [i64::MAX.to_string()]);
         assert!(tx.values("nothing").is_empty());
     }
 }
