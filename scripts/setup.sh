@@ -3,7 +3,8 @@
 # or an old one: the wasm32 target (rustup, or Debian's rustc-web as fallback),
 # wasm-bindgen-cli matching Cargo.lock, worker-build, the npm tools (wrangler,
 # Node 22, wasm-opt), the Python verifier and headless Chromium used by the
-# end-to-end tests.
+# end-to-end tests; with --with-modsecurity also Apache httpd and ModSecurity 2
+# for scripts/modsecurity.sh.
 # Idempotent: what is already there is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,8 +60,9 @@ if [ ! -x node_modules/.bin/wrangler ] || [ package-lock.json -nt node_modules/.
   npm ci --no-audit --no-fund --loglevel=error >&2
 fi
 
-# 5. The independent RFC 9421 implementation the end-to-end tests verify against.
-if ! python3 -c 'import http_message_signatures' 2>/dev/null; then
+# 5. The independent RFC 9421 implementation the end-to-end tests verify against,
+#    and C libinjection (edge/tests/libinjection_oracle.rs).
+if ! python3 -c 'import http_message_signatures, libinjection' 2>/dev/null; then
   log "installing Python test requirements"
   python3 -m pip install -q -r tests/py/requirements.txt >&2
 fi
@@ -87,5 +89,12 @@ fi
 if [ ! -d tests/js/node_modules/express ] || [ tests/js/package-lock.json -nt tests/js/node_modules/.package-lock.json ]; then
   log "installing tests/js npm packages"
   npm ci --prefix tests/js --no-audit --no-fund --loglevel=error >&2
+fi
+# 8. Only with --with-modsecurity: Apache httpd and ModSecurity 2, which
+#    scripts/modsecurity.sh runs beside the edge for the side-by-side figures.
+if [ "${1:-}" = "--with-modsecurity" ] && [ ! -f /usr/lib/apache2/modules/mod_security2.so ]; then
+  log "installing apache2 and libapache2-mod-security2"
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq apache2 libapache2-mod-security2 >&2
 fi
 log "ready"

@@ -1,4 +1,8 @@
 #![cfg_attr(not(feature = "std"), no_std)]
+// Vendored (SOURCE.md): upstream's code keeps upstream's style; the edge's
+// clippy run holds it to correctness lints only.
+#![allow(clippy::style, clippy::complexity, clippy::perf)]
+#![cfg_attr(test, allow(unused))]
 
 //!
 //! ## API Guide
@@ -45,9 +49,6 @@ use std::error::Error as StdError;
 
 pub mod sqli;
 pub mod xss;
-
-#[cfg(test)]
-mod tests;
 
 #[cfg(test)]
 mod final_test;

@@ -533,9 +533,9 @@ impl<'a> SqliState<'a> {
                         let merged_original = format!("{} {}", a_val, b_val);
                         let merged_upper = merged_original.to_ascii_uppercase();
                         
-                        let lookup_result = sqli_data::lookup_word(&merged_upper);
-                        
-                        if lookup_result != TokenType::Bareword {
+                        // Edge patch: merge when the pair is in the table at
+                        // all, as C does; a bareword entry (`CREATE OR`) too.
+                        if let Some(lookup_result) = sqli_data::find_word(&merged_upper) {
                             // Update the first token with merged value and new type
                             self.token_vec[left].token_type = lookup_result;
                             // Update the value - store the original case version, not uppercase
@@ -1280,9 +1280,10 @@ impl<'a> SqliState<'a> {
         
         // Check if middle token is a keyword (matching C behavior at libinjection_sqli.c:2201-2209)
         if self.tokens.len() >= 2 && self.tokens[1].token_type == TokenType::Keyword {
-            // If it's not "INTO OUTFILE" or "INTO DUMPFILE" (MySQL), then treat as safe
-            if self.tokens[1].len < 5 || 
-               !self.tokens[1].val.starts_with(b"INTO") {
+            // If it's not "INTO OUTFILE" or "INTO DUMPFILE" (MySQL), then treat as safe.
+            // Edge patch: in any case, as C's `cstrcasecmp("INTO", val, 4)`.
+            if self.tokens[1].len < 5 ||
+               !self.tokens[1].val.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"INTO")) {
                 return false;
             }
         }

@@ -1,11 +1,5 @@
-// This module includes the auto-generated SQL data from build.rs
-
-// Include the generated data at compile time
-#[cfg(build_generated)]
-include!(concat!(env!("OUT_DIR"), "/sqli_data.rs"));
-
-// Fallback to committed data when submodule is not available (e.g., on crates.io)
-#[cfg(not(build_generated))]
+// The SQL data, as committed upstream (the C submodule that regenerates it is
+// not vendored; edge patch: its fingerprints are `build.rs`'s trie).
 include!("generated_data.rs");
 
 // Additional helper functions can be added here

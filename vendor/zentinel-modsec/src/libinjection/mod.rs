@@ -1,12 +1,11 @@
-//! Pure Rust implementation of libinjection for SQLi and XSS detection.
+//! Pure Rust implementation of libinjection's XSS detection.
 //!
-//! This module provides SQL injection and XSS detection using fingerprint-based
-//! analysis, similar to the original libinjection library.
+//! SQLi detection is libinjection's own algorithm and table, from the vendored
+//! `libinjectionrs` (edge patch: zentinel's heuristic here is gone, see
+//! PATCHES.md 30).
 
-pub mod sqli;
 pub mod xss;
 
-pub use sqli::{is_sqli, sqli_fingerprint};
 pub use xss::is_xss;
 
 /// Result of injection detection.
@@ -39,16 +38,6 @@ impl DetectionResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn test_sqli_detection() {
-        assert!(is_sqli("1' OR '1'='1"));
-        assert!(is_sqli("1; DROP TABLE users--"));
-        assert!(is_sqli("admin'--"));
-        assert!(is_sqli("1 UNION SELECT * FROM users"));
-        assert!(!is_sqli("hello world"));
-        assert!(!is_sqli("normal query string"));
-    }
 
     #[test]
     fn test_xss_detection() {

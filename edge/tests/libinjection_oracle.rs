@@ -1,0 +1,107 @@
+//! CRS's `@detectSQLi` against the C library it ports: every payload of the
+//! vendored SecLists lists, every prompt and every argument of CRS's go-ftw
+//! tests (`tests/corpora/`), as sent and in a few variants (quoted singly and doubly, commented,
+//! cut short, lower-cased: other tokenizer states), goes through
+//! the operator the worker runs (`libinjectionrs`, vendored) and through C
+//! libinjection 3.9.2, the version ModSecurity 2.9 bundles
+//! (`tests/py/libinjection_oracle.py`, `libinjection-python`, which
+//! `scripts/setup.sh` installs). The verdicts must agree, and so must the
+//! fingerprint of each injection (CRS logs it as the match).
+
+mod payload_sets;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+use payload_sets::{attack_sets, corpora, ftw_cases, prompts};
+use zentinel_modsec::operators::{DetectSqliOperator, Operator};
+
+/// `[is_sqli, fingerprint]` of each input, from the C library.
+fn oracle(inputs: &[String]) -> Vec<(bool, String)> {
+    let script = corpora().join("../py/libinjection_oracle.py");
+    let mut child = Command::new("python3")
+        .arg(&script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("python3 {}: {e}", script.display()));
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let lines: String = inputs.iter().map(|i| serde_json::to_string(i).expect("a string serializes") + "\n").collect();
+    let writer = std::thread::spawn(move || stdin.write_all(lines.as_bytes()));
+    let out: Vec<(bool, String)> = BufReader::new(child.stdout.take().expect("piped stdout"))
+        .lines()
+        .map(|l| serde_json::from_str(&l.expect("oracle output")).expect("[is_sqli, fingerprint]"))
+        .collect();
+    writer.join().expect("writer").expect("oracle stdin");
+    let status = child.wait().expect("oracle exit");
+    assert!(status.success(), "{} failed ({status}); is libinjection-python installed (scripts/setup.sh)?", script.display());
+    out
+}
+
+/// `application/x-www-form-urlencoded` decoding, as CRS's `ARGS` are read.
+fn form_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Every value a set, go-ftw's query and form arguments, and their variants.
+fn inputs() -> Vec<String> {
+    let root = corpora();
+    let mut sets = attack_sets(&root);
+    sets.push(prompts(&root));
+    let mut base: Vec<String> = sets.iter().flat_map(|s| s.items.iter().map(|(_, p)| p.clone())).collect();
+    for case in ftw_cases(&root.join("owasp-crs/tests/regression/tests")) {
+        let body = String::from_utf8_lossy(&case.req.body).into_owned();
+        for pair in case.req.query.split('&').chain(body.split('&')) {
+            let value = pair.split_once('=').map_or(pair, |(_, v)| v);
+            if !value.is_empty() {
+                base.push(form_decode(value));
+            }
+        }
+    }
+    base.sort();
+    base.dedup();
+    let mut all = Vec::with_capacity(base.len() * 5);
+    for v in base {
+        let half: String = v.chars().take(v.chars().count() / 2).collect();
+        all.extend([format!("'{v}"), format!("\"{v}"), format!("{v} -- x"), v.to_lowercase(), half, v]);
+    }
+    all
+}
+
+#[test]
+fn detect_sqli_agrees_with_c_libinjection() {
+    let inputs = inputs();
+    let want = oracle(&inputs);
+    assert_eq!(want.len(), inputs.len(), "the oracle answered every input");
+    let operator = DetectSqliOperator;
+    let (mut injections, mut differ) = (0, Vec::new());
+    for (input, (sqli, fingerprint)) in inputs.iter().zip(&want) {
+        let got = operator.execute(input);
+        injections += usize::from(*sqli);
+        let same = got.matched == *sqli && (!sqli || got.matched_value.as_deref() == Some(fingerprint.as_str()));
+        if !same {
+            differ.push(format!("{input:?}: C says {sqli} {fingerprint:?}, the edge {} {:?}", got.matched, got.matched_value));
+        }
+    }
+    println!("{} inputs, {injections} injections by C libinjection, {} decided differently", inputs.len(), differ.len());
+    assert!(inputs.len() > 20_000 && injections > 2_000, "the corpora are there");
+    assert!(differ.is_empty(), "{} differences:\n{}", differ.len(), differ.join("\n"));
+}
