@@ -7,61 +7,12 @@ use edge::waf::crs::{Engine, Request, Settings};
 use edge::waf::{inspect, Inspectable, WafConfig};
 use std::hint::black_box;
 
-const UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
-
-fn headers(content_type: Option<&'static str>, len: usize) -> Vec<(&'static str, String)> {
-    let mut h = vec![
-        ("Host", "shop.example.com".to_string()),
-        ("User-Agent", UA.to_string()),
-        ("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8".to_string()),
-        ("Accept-Language", "en-US,en;q=0.9".to_string()),
-        ("Referer", "https://shop.example.com/search?q=red+shoes&page=2".to_string()),
-        ("Cookie", "session=8f14e45fceea167a5a36dedd4bea2543; theme=dark; consent=1".to_string()),
-        ("X-Forwarded-For", "203.0.113.7".to_string()),
-    ];
-    if let Some(ct) = content_type {
-        h.push(("Content-Type", ct.to_string()));
-        h.push(("Content-Length", len.to_string()));
-    }
-    h
-}
-
-fn form_body() -> String {
-    let mut s = String::new();
-    let mut i = 0;
-    while s.len() < 2048 {
-        s.push_str(&format!("field{i}=Some+ordinary+text+value+number+{i}%2C+with+punctuation.&"));
-        i += 1;
-    }
-    s
-}
-
-/// A 4 KB prompt in the style of the benign-prompts corpus: prose that names
-/// code and commands in passing.
-fn prompt_body() -> String {
-    let para = "I want you to act as a senior travel planner. I will tell you where I am and what kind of places I like, and you will suggest places to visit near my location, with a short reason for each, opening hours if you know them, and how long to stay. Keep the answer friendly and practical, and ask me one question at the end. ";
-    let mut text = String::new();
-    while text.len() < 4000 {
-        text.push_str(para);
-    }
-    format!(r#"{{"model":"chat-small","prompt":"{text}","temperature":0.7}}"#)
-}
-
-struct Case {
-    name: &'static str,
-    method: &'static str,
-    path: &'static str,
-    query: &'static str,
-    content_type: Option<&'static str>,
-    body: String,
-}
+#[path = "crs_requests/mod.rs"]
+mod crs_requests;
+use crs_requests::{cases, headers};
 
 fn bench(c: &mut Criterion) {
-    let cases = [
-        Case { name: "get", method: "GET", path: "/products/shoes/running", query: "q=red%20shoes&size=42&sort=price_asc&page=2", content_type: None, body: String::new() },
-        Case { name: "form_2k", method: "POST", path: "/checkout", query: "", content_type: Some("application/x-www-form-urlencoded"), body: form_body() },
-        Case { name: "json_prompt_4k", method: "POST", path: "/v1/complete", query: "", content_type: Some("application/json"), body: prompt_body() },
-    ];
+    let cases = cases();
     let edge_cfg = WafConfig::default();
     let crs = Engine::new(&Settings { paranoia: 1, threshold: 5, ..Default::default() }).expect("CRS loads");
     for case in &cases {

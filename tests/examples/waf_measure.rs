@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! waf_measure [--config NAME=PARAMS]... [--gotestwaf DIR] [--list NAME=FILE]...
-//!             [--benign NAME=FILE]... [--ftw DIR]...
+//!             [--benign NAME=FILE]... [--ftw DIR]... [--server NAME=PORT]
 //! ```
 //! Each configuration is one `waf` rule (its `params`, JSON) that judges the
 //! requests carrying `x-waf-config: NAME`, so one edge serves them all; default: the configurations of
@@ -12,6 +12,9 @@
 //! or `--ftw`: the vendored SecLists payload lists and the prompts (tuning and
 //! held-out halves apart). GoTestWAF: `--gotestwaf DIR`, else
 //! `tests/corpora/gotestwaf/` when present.
+//! `--server NAME=PORT` sends the same requests to another WAF listening on
+//! 127.0.0.1:PORT instead of an edge (`scripts/modsecurity.sh` runs ModSecurity
+//! + CRS there): any 403 counts as blocked, as it names no edge rule.
 //! GoTestWAF requests are built exactly as in `edge/tests/waf_corpus.rs` and written
 //! to a raw socket, so the edge sees them as sent: no client-side normalisation.
 
@@ -130,9 +133,13 @@ enum Outcome {
     Other,
 }
 
+/// Set by `--server`: the answers come from another WAF, whose 403 names no rule.
+static FOREIGN: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+
 fn outcome(port: u16, raw: &[u8], rule: &str) -> Outcome {
+    let foreign = FOREIGN.get().is_some();
     match send(port, raw) {
-        (403 | 413, body) if body.contains(&format!("\"rule\":\"{rule}\"")) => Outcome::Blocked,
+        (403 | 413, body) if foreign || body.contains(&format!("\"rule\":\"{rule}\"")) => Outcome::Blocked,
         (200 | 404, _) => Outcome::Passed,
         _ => Outcome::Other,
     }
@@ -286,6 +293,7 @@ fn main() {
     let mut sets: Vec<Set> = Vec::new();
     let mut ftw: Vec<String> = Vec::new();
     let mut gotestwaf_dir: Option<PathBuf> = None;
+    let mut server: Option<(String, u16)> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let Some(v) = args.next() else {
@@ -299,6 +307,13 @@ fn main() {
             ("--benign", Some((n, f))) => sets.push(list_set(&n, &f, true)),
             ("--ftw", _) => ftw.push(v),
             ("--gotestwaf", _) => gotestwaf_dir = Some(PathBuf::from(v)),
+            ("--server", Some((n, p))) => match p.parse() {
+                Ok(port) => server = Some((n, port)),
+                Err(_) => {
+                    eprintln!("--server {v}: PORT must be a port number");
+                    std::process::exit(2)
+                }
+            },
             _ => {
                 eprintln!("unknown argument {a} {v}");
                 std::process::exit(2)
@@ -318,6 +333,11 @@ fn main() {
         }
     }
     let cases: Vec<FtwCase> = ftw.iter().flat_map(|d| ftw_cases(Path::new(d))).collect();
+    if let Some((name, port)) = server {
+        let _ = FOREIGN.set(());
+        replay(&[(name, String::new())], &sets, &cases, gotestwaf_dir.as_deref(), defaults, port);
+        return;
+    }
     let mut filter = Vec::new();
     for (name, params) in &configs {
         let params: serde_json::Value = match serde_json::from_str(params) {
@@ -340,45 +360,48 @@ fn main() {
         });
         let edge = harness::Edge::start(&rules.to_string(), &format!("http://127.0.0.1:{origin}"));
         let port = edge.port;
-        tokio::task::spawn_blocking(move || {
-            for (config, _) in &configs {
-                if let Some(dir) = &gotestwaf_dir {
-                    for (set, benign) in [("owasp", false), ("owasp-api", false), ("false-pos", true)] {
-                        let tallies = gotestwaf_set(&dir.join(set), benign, config, port);
-                        let mut all = Tally::default();
-                        for (kind, t) in &tallies {
-                            print(config, &format!("gotestwaf/{set}/{kind}"), benign, t, false);
-                            all.good[0] += t.good[0];
-                            all.total[0] += t.total[0];
-                            all.unsendable += t.unsendable;
-                            all.other += t.other;
-                        }
-                        print(config, &format!("gotestwaf/{set} OVERALL"), benign, &all, false);
-                    }
-                }
-                for set in &sets {
-                    print(config, set.name, set.benign, &payload_set(set, defaults, config, port), defaults);
-                }
-                let mut by_folder: BTreeMap<&str, Tally> = BTreeMap::new();
-                for c in cases.iter().filter(|c| c.attack) {
-                    let wire = Wire {
-                        method: &c.req.method,
-                        path: &c.req.path,
-                        query: &c.req.query,
-                        headers: &c.req.headers,
-                        content_type: c.req.content_type.as_deref(),
-                        body: &c.req.body,
-                    };
-                    let t = by_folder.entry(c.folder.as_str()).or_default();
-                    tally(t, 0, false, raw_request(&wire, config, port), port, &rule_id(config));
-                }
-                for (folder, t) in &by_folder {
-                    print(config, folder, false, t, false);
-                }
-            }
-        })
-        .await
-        .expect("replay");
+        tokio::task::spawn_blocking(move || replay(&configs, &sets, &cases, gotestwaf_dir.as_deref(), defaults, port))
+            .await
+            .expect("replay");
         drop(edge);
     });
+}
+
+/// Every set under every configuration, against the server on `port`.
+fn replay(configs: &[(String, String)], sets: &[Set], cases: &[FtwCase], gotestwaf_dir: Option<&Path>, defaults: bool, port: u16) {
+    for (config, _) in configs {
+        if let Some(dir) = gotestwaf_dir {
+            for (set, benign) in [("owasp", false), ("owasp-api", false), ("false-pos", true)] {
+                let tallies = gotestwaf_set(&dir.join(set), benign, config, port);
+                let mut all = Tally::default();
+                for (kind, t) in &tallies {
+                    print(config, &format!("gotestwaf/{set}/{kind}"), benign, t, false);
+                    all.good[0] += t.good[0];
+                    all.total[0] += t.total[0];
+                    all.unsendable += t.unsendable;
+                    all.other += t.other;
+                }
+                print(config, &format!("gotestwaf/{set} OVERALL"), benign, &all, false);
+            }
+        }
+        for set in sets {
+            print(config, set.name, set.benign, &payload_set(set, defaults, config, port), defaults);
+        }
+        let mut by_folder: BTreeMap<&str, Tally> = BTreeMap::new();
+        for c in cases.iter().filter(|c| c.attack) {
+            let wire = Wire {
+                method: &c.req.method,
+                path: &c.req.path,
+                query: &c.req.query,
+                headers: &c.req.headers,
+                content_type: c.req.content_type.as_deref(),
+                body: &c.req.body,
+            };
+            let t = by_folder.entry(c.folder.as_str()).or_default();
+            tally(t, 0, false, raw_request(&wire, config, port), port, &rule_id(config));
+        }
+        for (folder, t) in &by_folder {
+            print(config, folder, false, t, false);
+        }
+    }
 }
