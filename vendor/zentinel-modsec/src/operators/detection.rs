@@ -1,9 +1,7 @@
-//! Detection operators (@detectSQLi, @detectXSS).
-//!
-//! These use our pure Rust libinjection implementation.
+//! Detection operators (@detectSQLi, @detectXSS): libinjection, as
+//! ModSecurity runs it, from the vendored `libinjectionrs`.
 
 use super::traits::{Operator, OperatorResult};
-use crate::libinjection;
 
 /// SQL injection detection operator (@detectSQLi).
 ///
@@ -29,16 +27,18 @@ impl Operator for DetectSqliOperator {
 }
 
 /// XSS detection operator (@detectXSS).
+///
+/// libinjection's HTML5 tokenizer in its five contexts, as ModSecurity runs
+/// it (edge patch 31, the vendored `libinjectionrs`). zentinel's own
+/// heuristic, a list of patterns over the value and a URL-decoded copy of it,
+/// disagreed with C libinjection on 110 of 4,041 corpus inputs (CRS decodes
+/// before the operator; decoding again flagged what ModSecurity passes).
+/// libinjection reports no fingerprint for XSS, so no portion either.
 pub struct DetectXssOperator;
 
 impl Operator for DetectXssOperator {
     fn execute(&self, value: &str) -> OperatorResult {
-        let result = libinjection::xss::detect_xss(value);
-        if result.is_injection {
-            OperatorResult::matched(result.fingerprint.unwrap_or_default())
-        } else {
-            OperatorResult::no_match()
-        }
+        OperatorResult { matched: libinjectionrs::detect_xss(value.as_bytes()).is_injection(), ..OperatorResult::default() }
     }
 
     fn name(&self) -> &'static str {
@@ -72,6 +72,20 @@ mod tests {
             "Please update the table of contents; delete the old index or drop it from the appendix.",
         ] {
             assert!(!sqli.execute(prose).matched, "{prose}");
+        }
+    }
+
+    /// libinjection's XSS verdicts (C libinjection's, as `libinjection-python`
+    /// gives them); no portion is reported.
+    #[test]
+    fn detect_xss_is_libinjection() {
+        for attack in ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<a href=\"javascript:alert(1)\">x</a>", "\"><svg/onload=alert(1)>"] {
+            let r = DetectXssOperator.execute(attack);
+            assert!(r.matched && r.matched_value.is_none(), "{attack}");
+        }
+        // A bare `javascript:` URL is no markup; libinjection asks for a tag.
+        for text in ["hello world", "javascript:alert(1)", "<p>Normal paragraph</p>", "Use a <b> tag for bold; 3 < 4 and 5 > 2.", "%3Cscript%3Ealert(1)%3C/script%3E"] {
+            assert!(!DetectXssOperator.execute(text).matched, "{text}");
         }
     }
 }
