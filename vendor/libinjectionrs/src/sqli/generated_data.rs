@@ -281,7 +281,7 @@ use crate::sqli::TokenType;
 
 /// The keyword type of `word` (a bareword when the table lacks it).
 pub fn lookup_word(word: &str) -> TokenType {
-    find_word(word).unwrap_or(TokenType::Bareword)
+    find_word(word.as_bytes()).unwrap_or(TokenType::Bareword)
 }
 
 /// The type the table gives `word`, compared ASCII case-insensitively as C's
@@ -289,8 +289,7 @@ pub fn lookup_word(word: &str) -> TokenType {
 /// `None` when it is not in the table. Its 35 bareword (`n`) entries are
 /// found too: two words merge when their pair is in the table whatever its
 /// type, and `CREATE OR` (`n`) is how `CREATE OR REPLACE` (`T`) is reached.
-pub fn find_word(word: &str) -> Option<TokenType> {
-    let word = word.as_bytes();
+pub fn find_word(word: &[u8]) -> Option<TokenType> {
     // `key` against `word` upper-cased, as bytes.
     let order = |key: &[u8]| {
         for (a, b) in key.iter().zip(word) {

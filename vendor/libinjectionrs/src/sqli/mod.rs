@@ -527,21 +527,21 @@ impl<'a> SqliState<'a> {
                     let sz3 = sz1 + sz2 + 1; // +1 for space in the middle
                     
                     if sz3 < 32 { // make sure there is room for ending null
-                        // Create merged string: a.val + ' ' + b.val
-                        let a_val = self.token_vec[left].value_as_str();
-                        let b_val = self.token_vec[left + 1].value_as_str();
-                        let merged_original = format!("{} {}", a_val, b_val);
-                        let merged_upper = merged_original.to_ascii_uppercase();
-                        
+                        // Create merged string: a.val + ' ' + b.val, as C does
+                        // on the stack, in bytes (edge patch: no `String`s per
+                        // pair; the lookup compares case-insensitively).
+                        let mut merged = [0u8; 32];
+                        merged[..sz1].copy_from_slice(&self.token_vec[left].val[..sz1]);
+                        merged[sz1] = b' ';
+                        merged[sz1 + 1..sz3].copy_from_slice(&self.token_vec[left + 1].val[..sz2]);
+
                         // Edge patch: merge when the pair is in the table at
                         // all, as C does; a bareword entry (`CREATE OR`) too.
-                        if let Some(lookup_result) = sqli_data::find_word(&merged_upper) {
+                        if let Some(lookup_result) = sqli_data::find_word(&merged[..sz3]) {
                             // Update the first token with merged value and new type
                             self.token_vec[left].token_type = lookup_result;
-                            // Update the value - store the original case version, not uppercase
-                            let merged_bytes = merged_original.as_bytes();
-                            let copy_len = merged_bytes.len().min(31); // Leave space for null terminator
-                            self.token_vec[left].val[..copy_len].copy_from_slice(&merged_bytes[..copy_len]);
+                            let copy_len = sz3.min(31); // Leave space for null terminator
+                            self.token_vec[left].val[..copy_len].copy_from_slice(&merged[..copy_len]);
                             self.token_vec[left].len = copy_len;
                             true
                         } else {

@@ -914,10 +914,20 @@ impl<'a> SqliTokenizer<'a> {
         let slen = self.input.len();
         
         // Find word boundary - matches C version's strlencspn character set
-        let word_chars = b" []{}<>:\\?=@!#~+-*/&|^%(),';	\n\x0B\x0C\r\"\xA0\x00";
+        // (edge patch: a table, not a scan of the set per byte).
+        const WORD_END: [bool; 256] = {
+            let set = b" []{}<>:\\?=@!#~+-*/&|^%(),';	\n\x0B\x0C\r\"\xA0\x00";
+            let mut table = [false; 256];
+            let mut i = 0;
+            while i < set.len() {
+                table[set[i] as usize] = true;
+                i += 1;
+            }
+            table
+        };
         let mut end_pos = pos;
         
-        while end_pos < slen && !word_chars.contains(&self.input[end_pos]) {
+        while end_pos < slen && !WORD_END[self.input[end_pos] as usize] {
             end_pos += 1;
         }
         

@@ -53,6 +53,9 @@ pub struct CompiledRule {
     /// For an operator argument with macros (`@within %{tx.allowed_methods}`):
     /// the last expansion and the operator compiled from it (edge patch).
     pub expanded_operator: ExpandedOperator,
+    /// `multiMatch`: the operator runs on the value as it is and after each
+    /// transformation that changes it, not only after the last (edge patch).
+    pub multi_match: bool,
 }
 
 /// The operator of a rule whose argument has macros, compiled for the
@@ -290,7 +293,9 @@ impl CompiledRuleset {
                     let (operator, operator_negated) =
                         compile_operator_reporting(&rule.operator, &id)?;
 
+                    let multi_match = rule.actions.iter().any(|a| matches!(a, Action::Flow(crate::parser::FlowAction::MultiMatch)));
                     let compiled = CompiledRule {
+                        multi_match,
                         expanded_operator: ExpandedOperator::for_spec(&operator_spec),
                         id,
                         phase,
@@ -345,6 +350,7 @@ impl CompiledRuleset {
                     let operator = compile_operator(&operator_spec)?;
 
                     let compiled = CompiledRule {
+                        multi_match: false,
                         expanded_operator: ExpandedOperator::default(),
                         id,
                         phase,

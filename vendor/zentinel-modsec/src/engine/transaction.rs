@@ -795,7 +795,9 @@ impl Transaction {
             _ => None,
         };
         if let Some((list, values)) = &cached {
-            if !rule.operator_negated && self.cannot_match(rule, *list, values) {
+            // (A multiMatch rule also runs on the texts before its last
+            // transformation, which the list's hits do not cover.)
+            if !rule.operator_negated && !rule.multi_match && self.cannot_match(rule, *list, values) {
                 return Ok(RuleOutcome::no_match());
             }
         }
@@ -886,40 +888,49 @@ impl Transaction {
         let listed = cached.as_ref().map(|(_, v)| &v[..]).unwrap_or(&[]);
         let iter = listed.iter().flat_map(|r| r.iter().map(|(n, id)| (n.as_str(), *id))).chain(fresh);
         for (name, id) in iter {
-            let transformed = self.transformed(rule, id);
-            let result = match (rule.prefilter_slot, self.ruleset.prefilter()) {
-                // None of the literals every match of this regex contains is
-                // in the value: the regex cannot match, so it is not run.
-                (Some(slot), Some(filter))
-                    if !super::prefilter::has(transformed.hits.get_or_init(|| filter.hits(&transformed.value)), slot) =>
-                {
-                    crate::operators::OperatorResult::no_match()
-                }
-                // No rule's capture groups are stored (and nothing reads them).
-                _ => operator.execute_uncaptured(&transformed.value),
-            };
-
-            let final_match = if rule.operator_negated {
-                !result.matched
+            let (last, staged);
+            let texts: &[Rc<Transformed>] = if rule.multi_match {
+                staged = self.stages(rule, id);
+                &staged
             } else {
-                result.matched
+                last = [self.transformed(rule, id)];
+                &last
             };
-
-            if final_match {
-                let matched = MatchedVariable {
-                    name: name.to_string(),
-                    // ModSecurity's MATCHED_VAR is the *variable's* value, not
-                    // the portion the operator hit. The portion is reported
-                    // separately, since an audit log wants both: the value to
-                    // judge the match, the portion to see what triggered it.
-                    value: transformed.value.to_string(),
-                    portion: result.matched_value,
+            for transformed in texts {
+                let result = match (rule.prefilter_slot, self.ruleset.prefilter()) {
+                    // None of the literals every match of this regex contains is
+                    // in the value: the regex cannot match, so it is not run.
+                    (Some(slot), Some(filter))
+                        if !super::prefilter::has(transformed.hits.get_or_init(|| filter.hits(&transformed.value)), slot) =>
+                    {
+                        crate::operators::OperatorResult::no_match()
+                    }
+                    // No rule's capture groups are stored (and nothing reads them).
+                    _ => operator.execute_uncaptured(&transformed.value),
                 };
-                return Ok(RuleOutcome {
-                    matched: true,
-                    captures: result.captures,
-                    matched_variable: Some(matched),
-                });
+
+                let final_match = if rule.operator_negated {
+                    !result.matched
+                } else {
+                    result.matched
+                };
+
+                if final_match {
+                    let matched = MatchedVariable {
+                        name: name.to_string(),
+                        // ModSecurity's MATCHED_VAR is the *variable's* value, not
+                        // the portion the operator hit. The portion is reported
+                        // separately, since an audit log wants both: the value to
+                        // judge the match, the portion to see what triggered it.
+                        value: transformed.value.to_string(),
+                        portion: result.matched_value,
+                    };
+                    return Ok(RuleOutcome {
+                        matched: true,
+                        captures: result.captures,
+                        matched_variable: Some(matched),
+                    });
+                }
             }
         }
 
@@ -1030,6 +1041,22 @@ impl Transaction {
     /// Value `id` after `rule`'s transformations, computed once per pipeline
     /// and value in this transaction.
     fn transformed(&self, rule: &CompiledRule, id: u32) -> Rc<Transformed> {
+        self.walk(rule, id, None)
+    }
+
+    /// What `multiMatch` runs the operator on (edge patch): value `id` as it
+    /// is, then each text a transformation of `rule` changed it into, in
+    /// order (ModSecurity's `msre_rule_process_normal`).
+    fn stages(&self, rule: &CompiledRule, id: u32) -> Vec<Rc<Transformed>> {
+        let mut texts = Vec::new();
+        self.walk(rule, id, Some(&mut texts));
+        texts
+    }
+
+    /// Walks value `id` through `rule`'s transformations, each step of each
+    /// text made once in this transaction; `changes`, when given, gets the
+    /// value and every text a step changed it into.
+    fn walk(&self, rule: &CompiledRule, id: u32, mut changes: Option<&mut Vec<Rc<Transformed>>>) -> Rc<Transformed> {
         let mut memo = self.memo.borrow_mut();
         let memo = &mut *memo;
         let id = id as usize;
@@ -1037,8 +1064,13 @@ impl Transaction {
         if memo.transformed.len() <= pipeline {
             memo.transformed.resize_with(pipeline + 1, Vec::new);
         }
-        if let Some(hit) = slot(&mut memo.transformed[pipeline], id) {
-            return Rc::clone(hit);
+        if changes.is_none() {
+            if let Some(hit) = slot(&mut memo.transformed[pipeline], id) {
+                return Rc::clone(hit);
+            }
+        }
+        if let Some(c) = changes.as_deref_mut() {
+            c.push(Rc::clone(&memo.values[id]));
         }
         // What `rule.transformations.apply` computes, step by step, each step
         // of each text made once.
@@ -1052,22 +1084,29 @@ impl Transaction {
             if memo.steps.len() <= node {
                 memo.steps.resize_with(node + 1, Vec::new);
             }
-            if let Some(&(_, next)) = memo.steps[node].iter().find(|(n, _)| *n == name) {
-                node = next as usize;
-                continue;
-            }
-            let next = match step.transform(&text) {
-                std::borrow::Cow::Borrowed(_) => node,
-                std::borrow::Cow::Owned(s) => {
-                    memo.values.push(Rc::new(Transformed { value: Rc::from(s), hits: OnceCell::new() }));
-                    memo.values.len() - 1
+            let next = match memo.steps[node].iter().find(|(n, _)| *n == name) {
+                Some(&(_, next)) => next as usize,
+                None => {
+                    let next = match step.transform(&text) {
+                        std::borrow::Cow::Borrowed(_) => node,
+                        std::borrow::Cow::Owned(s) => {
+                            memo.values.push(Rc::new(Transformed { value: Rc::from(s), hits: OnceCell::new() }));
+                            memo.values.len() - 1
+                        }
+                    };
+                    memo.steps[node].push((name, next as u32));
+                    next
                 }
             };
-            memo.steps[node].push((name, next as u32));
+            if next != node {
+                if let Some(c) = changes.as_deref_mut() {
+                    c.push(Rc::clone(&memo.values[next]));
+                }
+            }
             node = next;
         }
         let t = Rc::clone(&memo.values[node]);
-        memo.transformed[pipeline][id] = Some(Rc::clone(&t));
+        *slot(&mut memo.transformed[pipeline], id) = Some(Rc::clone(&t));
         t
     }
 
@@ -1189,6 +1228,26 @@ mod tests {
         assert!(headers.is_some_and(|s| ruleset.persistent_spec(s as usize)), "REQUEST_HEADERS is set before the body");
         let args = rule(Phase::RequestBody, "3").and_then(|r| r.static_vars);
         assert!(args.is_some_and(|l| !ruleset.persistent_list(l as usize)), "ARGS changes with the body");
+    }
+
+    /// `multiMatch` runs the operator on the value and after each change,
+    /// including through the prefilter (`@rx` with a literal) and on a static
+    /// list; without it, only the last text counts.
+    #[test]
+    fn multi_match_sees_every_stage() {
+        let rules = r#"
+            SecRule ARGS "@rx a\x20b" "id:1,phase:2,pass,t:none,t:removeWhitespace,multiMatch,setvar:tx.multi=+1"
+            SecRule ARGS "@rx a\x20b" "id:2,phase:2,pass,t:none,t:removeWhitespace,setvar:tx.last=+1"
+            SecRule ARGS "@rx ^ab$" "id:3,phase:2,pass,t:none,t:removeWhitespace,multiMatch,setvar:tx.after=+1"
+        "#;
+        let count = |tx: &Transaction, k: &str| tx.tx().get(k).and_then(|v| v.first().map(|s| s.to_string()));
+        let mut tx = Transaction::new(make_ruleset(rules), 403);
+        tx.process_uri("/?q=a%20b", "GET", "HTTP/1.1").unwrap();
+        tx.process_request_headers().unwrap();
+        tx.process_request_body().unwrap();
+        assert_eq!(count(&tx, "multi").as_deref(), Some("1"), "the value as sent");
+        assert_eq!(count(&tx, "last"), None, "only `ab` without multiMatch");
+        assert_eq!(count(&tx, "after").as_deref(), Some("1"), "the transformed value too");
     }
 
     #[test]
