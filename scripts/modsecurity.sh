@@ -6,7 +6,7 @@
 # with ModSecurity's recommended request-body settings (modsecurity.conf-recommended:
 # JSON and XML body processors, body limits, a 400 on a body it cannot parse).
 #
-#   scripts/modsecurity.sh [decisions|cpu|all] [PL] [THRESHOLD]
+#   scripts/modsecurity.sh [decisions|cpu|all|serve] [PL] [THRESHOLD]
 #
 # decisions: the public payload lists, prompts and GoTestWAF sent to ModSecurity
 #   (`waf_measure --server`) and, natively, to the edge's CRS and detectors
@@ -14,8 +14,13 @@
 # cpu: CPU per request of ModSecurity (Apache's one worker process, engine On
 #   minus Off, same requests) and of the edge's CRS natively, for a benign GET, a
 #   2 KB form and a 4 KB JSON prompt (`crs_vs_modsecurity`), as ratios.
+# serve: Apache alone, until interrupted, for requests by hand (its error log,
+#   which names the rules that matched, is printed at the end).
 # Apache listens on 127.0.0.1 only, as a prefork server with one child, so the
-# child's CPU time is the requests' alone.
+# child's CPU time is the requests' alone. MISSES_DIR=DIR also writes each
+# wrong outcome of the payload lists' tuning halves, per WAF (`modsecurity.misses`,
+# `edge.misses`: `CONFIG SET PLACE PAYLOAD`, the edge's with the rules that
+# fired), to see where the two differ.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -125,12 +130,19 @@ if [ "$blocked" != 403 ] || [ "$passed" != 404 ]; then
 fi
 
 if [ "$WHAT" = decisions ] || [ "$WHAT" = all ]; then
-  cargo run -q -p e2e --example waf_measure -- --server "modsecurity_pl$PL=$ON"
+  cargo run -q -p e2e --example waf_measure -- --server "modsecurity_pl$PL=$ON" \
+    ${MISSES_DIR:+--misses "$MISSES_DIR/modsecurity.misses"}
   cargo run -q --release -p edge --example waf_measure_native -- \
+    ${MISSES_DIR:+--misses "$MISSES_DIR/edge.misses"} \
     --config "crs_pl$PL={\"rulesets\":[\"owasp-crs\"],\"paranoia\":$PL,\"threshold\":$THRESHOLD}" \
     --config "edge_pl$PL={\"paranoia\":$PL,\"threshold\":$THRESHOLD}"
 fi
 if [ "$WHAT" = cpu ] || [ "$WHAT" = all ]; then
   cargo run -q --release -p edge --example crs_vs_modsecurity -- \
     --on "$ON" --off "$OFF" --pid "$CHILD" --paranoia "$PL" --threshold "$THRESHOLD"
+fi
+if [ "$WHAT" = serve ]; then
+  echo "serving: ModSecurity on http://127.0.0.1:$ON/, off on http://127.0.0.1:$OFF/; ^C stops" >&2
+  trap 'cat "$DIR/error.log" >&2; stop' EXIT
+  while kill -0 "$(cat "$DIR/httpd.pid")" 2>/dev/null; do sleep 1; done
 fi

@@ -5,6 +5,7 @@
 //! ```text
 //! waf_measure [--config NAME=PARAMS]... [--gotestwaf DIR] [--list NAME=FILE]...
 //!             [--benign NAME=FILE]... [--ftw DIR]... [--server NAME=PORT]
+//!             [--misses FILE]
 //! ```
 //! Each configuration is one `waf` rule (its `params`, JSON) that judges the
 //! requests carrying `x-waf-config: NAME`, so one edge serves them all; default: the configurations of
@@ -15,6 +16,9 @@
 //! `--server NAME=PORT` sends the same requests to another WAF listening on
 //! 127.0.0.1:PORT instead of an edge (`scripts/modsecurity.sh` runs ModSecurity
 //! + CRS there): any 403 counts as blocked, as it names no edge rule.
+//! `--misses FILE` writes each payload-list request of the tuning half whose
+//! outcome was wrong (`CONFIG SET PLACE PAYLOAD`, as `waf_measure_native
+//! --misses` does), so two WAFs' misses can be compared line by line.
 //! GoTestWAF requests are built exactly as in `edge/tests/waf_corpus.rs` and written
 //! to a raw socket, so the edge sees them as sent: no client-side normalisation.
 
@@ -173,18 +177,35 @@ fn print(config: &str, set: &str, benign: bool, t: &Tally, halves: bool) {
     }
 }
 
-/// One request of a set: which half it is in, and the request.
-fn tally(t: &mut Tally, half: usize, benign: bool, raw: Option<Vec<u8>>, port: u16, rule: &str) {
+/// One request of a set: which half it is in, and the request. Whether its
+/// outcome was the right one.
+fn tally(t: &mut Tally, half: usize, benign: bool, raw: Option<Vec<u8>>, port: u16, rule: &str) -> bool {
     let Some(raw) = raw else {
         t.unsendable += 1;
-        return;
+        return false;
     };
     t.total[half] += 1;
     match outcome(port, &raw, rule) {
         Outcome::Blocked if !benign => t.good[half] += 1,
         Outcome::Passed if benign => t.good[half] += 1,
-        Outcome::Other => t.other += 1,
-        _ => {}
+        Outcome::Other => {
+            t.other += 1;
+            return false;
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// The wrong outcomes of the payload lists, when `--misses` asks for them.
+static MISSES: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+fn record_miss(line: String) {
+    if let Ok(mut m) = MISSES.lock() {
+        if let Some(m) = m.as_mut() {
+            m.push_str(&line);
+            m.push('\n');
+        }
     }
 }
 
@@ -216,7 +237,7 @@ fn gotestwaf_set(dir: &Path, benign: bool, config: &str, port: u16) -> BTreeMap<
                         body: &req.body,
                     };
                     let t = by_type.entry(case.kind.clone()).or_default();
-                    tally(t, 0, benign, raw_request(&wire, config, port), port, &rule_id(config));
+                    let _ = tally(t, 0, benign, raw_request(&wire, config, port), port, &rule_id(config));
                 }
             }
         }
@@ -242,7 +263,7 @@ const PARALLEL: usize = 8;
 fn payload_set(set: &Set, halves: bool, config: &str, port: u16) -> Tally {
     let field = if set.benign { "prompt" } else { "q" };
     let path = if set.benign { "/v1/chat" } else { "/search" };
-    let mut work: Vec<(usize, Option<Vec<u8>>)> = Vec::new();
+    let mut work: Vec<(usize, Option<Vec<u8>>, String)> = Vec::new();
     for (i, payload) in &set.items {
         let half = usize::from(halves && Half::of(*i) == Half::Held);
         for p in PLACES {
@@ -255,7 +276,7 @@ fn payload_set(set: &Set, halves: bool, config: &str, port: u16) -> Tally {
                 content_type: r.content_type.as_deref(),
                 body: &r.body,
             };
-            work.push((half, raw_request(&wire, config, port)));
+            work.push((half, raw_request(&wire, config, port), format!("{config} {} {p:?} {payload:?}", set.name)));
         }
     }
     let rule = rule_id(config);
@@ -267,8 +288,10 @@ fn payload_set(set: &Set, halves: bool, config: &str, port: u16) -> Tally {
                 let rule = &rule;
                 s.spawn(move || {
                     let mut t = Tally::default();
-                    for (half, raw) in part {
-                        tally(&mut t, *half, set.benign, raw.clone(), port, rule);
+                    for (half, raw, label) in part {
+                        if !tally(&mut t, *half, set.benign, raw.clone(), port, rule) && *half == 0 {
+                            record_miss(label.clone());
+                        }
                     }
                     t
                 })
@@ -294,6 +317,7 @@ fn main() {
     let mut ftw: Vec<String> = Vec::new();
     let mut gotestwaf_dir: Option<PathBuf> = None;
     let mut server: Option<(String, u16)> = None;
+    let mut misses_file: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let Some(v) = args.next() else {
@@ -307,6 +331,7 @@ fn main() {
             ("--benign", Some((n, f))) => sets.push(list_set(&n, &f, true)),
             ("--ftw", _) => ftw.push(v),
             ("--gotestwaf", _) => gotestwaf_dir = Some(PathBuf::from(v)),
+            ("--misses", _) => misses_file = Some(v),
             ("--server", Some((n, p))) => match p.parse() {
                 Ok(port) => server = Some((n, port)),
                 Err(_) => {
@@ -333,9 +358,22 @@ fn main() {
         }
     }
     let cases: Vec<FtwCase> = ftw.iter().flat_map(|d| ftw_cases(Path::new(d))).collect();
+    if misses_file.is_some() {
+        if let Ok(mut m) = MISSES.lock() {
+            *m = Some(String::new());
+        }
+    }
+    let write_misses = || {
+        if let (Some(file), Ok(Some(m))) = (&misses_file, MISSES.lock().as_deref()) {
+            if let Err(e) = std::fs::write(file, m) {
+                eprintln!("--misses {file}: {e}");
+            }
+        }
+    };
     if let Some((name, port)) = server {
         let _ = FOREIGN.set(());
         replay(&[(name, String::new())], &sets, &cases, gotestwaf_dir.as_deref(), defaults, port);
+        write_misses();
         return;
     }
     let mut filter = Vec::new();
@@ -365,6 +403,7 @@ fn main() {
             .expect("replay");
         drop(edge);
     });
+    write_misses();
 }
 
 /// Every set under every configuration, against the server on `port`.
