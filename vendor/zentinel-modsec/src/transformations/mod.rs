@@ -142,8 +142,9 @@ mod tests {
         out
     }
 
-    /// The ASCII paths of `cmdLine` and `removeWhitespace` are the
-    /// per-`char` ones on every ASCII sample.
+    /// The ASCII paths of `cmdLine`, `removeWhitespace` and
+    /// `compressWhitespace` are the per-`char` ones on every ASCII sample
+    /// (for `compressWhitespace` down to whether the value is kept as is).
     #[test]
     fn ascii_paths_agree_with_char_paths() {
         let mut checked = 0;
@@ -151,6 +152,9 @@ mod tests {
             assert_eq!(super::normalize::cmd_line_ascii(s).as_deref(), Some(super::normalize::cmd_line_chars(s).as_str()), "cmdLine {s:?}");
             let chars: String = s.chars().filter(|c| !c.is_whitespace()).collect();
             assert_eq!(super::normalize::remove_ascii_space(s), chars, "removeWhitespace {s:?}");
+            let (fast, slow) = (super::normalize::compress_ascii_space(s), super::normalize::compress_chars(s));
+            assert_eq!(fast, slow, "compressWhitespace {s:?}");
+            assert_eq!(matches!(fast, std::borrow::Cow::Borrowed(_)), matches!(slow, std::borrow::Cow::Borrowed(_)), "compressWhitespace {s:?} kept");
             checked += 1;
         }
         assert!(checked > 1000);

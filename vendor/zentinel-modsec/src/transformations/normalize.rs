@@ -60,6 +60,52 @@ impl Transformation for CompressWhitespace {
     }
 
     fn transform<'a>(&self, input: &'a str) -> Cow<'a, str> {
+        if input.is_ascii() {
+            return compress_ascii_space(input);
+        }
+        compress_chars(input)
+    }
+
+    fn name(&self) -> &'static str {
+        "compressWhitespace"
+    }
+}
+
+/// `t:compressWhitespace` of an ASCII value (edge patch): the value itself
+/// when each of its whitespace bytes is a lone space (prose), else the copy
+/// from the first one that is not; what `compress_chars` makes of it, without
+/// a `char` loop and a push per character.
+pub(super) fn compress_ascii_space(input: &str) -> Cow<'_, str> {
+    let bytes = input.as_bytes();
+    let mut last_was_space = false;
+    let start = bytes.iter().position(|&b| {
+        let space = ascii_space(b);
+        let changes = space && (b != b' ' || last_was_space);
+        last_was_space = space;
+        changes
+    });
+    let Some(start) = start else { return Cow::Borrowed(input) };
+    // `last_was_space` is now the byte at `start`'s; its predecessor's decides.
+    let mut last_was_space = start > 0 && ascii_space(bytes[start - 1]);
+    let mut out = String::with_capacity(input.len());
+    out.push_str(&input[..start]);
+    for &b in &bytes[start..] {
+        if ascii_space(b) {
+            if !last_was_space {
+                out.push(' ');
+            }
+            last_was_space = true;
+        } else {
+            out.push(b as char);
+            last_was_space = false;
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `t:compressWhitespace` by `char`: every run of whitespace one space.
+pub(super) fn compress_chars(input: &str) -> Cow<'_, str> {
+    {
         let mut result = String::new();
         let mut last_was_space = false;
         let mut modified = false;
@@ -85,10 +131,6 @@ impl Transformation for CompressWhitespace {
         } else {
             Cow::Owned(result)
         }
-    }
-
-    fn name(&self) -> &'static str {
-        "compressWhitespace"
     }
 }
 
