@@ -49,6 +49,10 @@ fn main() -> std::io::Result<()> {
         }
         nodes[node].1 = true;
     }
+    // `is_fingerprint` numbers nodes with `u16`s.
+    if nodes.len() > usize::from(u16::MAX) {
+        return Err(Error::new(ErrorKind::InvalidData, format!("{} trie nodes do not fit a u16", nodes.len())));
+    }
     // Breadth first, children in symbol order: a node's children are then
     // consecutive, after those of every earlier node.
     let mut out = Vec::with_capacity(nodes.len() * 3);

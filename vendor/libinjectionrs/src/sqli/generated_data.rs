@@ -343,10 +343,12 @@ const FINGERPRINT_SYMBOLS: &[u8; 20] = b"&(),1:;ABCEFKNOSTUVX";
 /// the crate's size; this is 32 KB, under 2 KB gzipped).
 static FINGERPRINT_TRIE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/fingerprint_trie.bin"));
 
+/// Node `i`'s bits; a node past the end has none.
 fn trie_node(i: usize) -> u32 {
-    match FINGERPRINT_TRIE.get(3 * i..3 * i + 3) {
-        Some(b) => u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16,
-        None => 0,
+    let Some(at) = i.checked_mul(3) else { return 0 };
+    match FINGERPRINT_TRIE.get(at..at.saturating_add(3)) {
+        Some(&[a, b, c]) => u32::from(a) | u32::from(b) << 8 | u32::from(c) << 16,
+        _ => 0,
     }
 }
 
