@@ -1,33 +1,25 @@
 //! Values zentinel-modsec 0.5 does not provide (or provides differently from
 //! ModSecurity), computed by the layer per request and handed to the engine
-//! as TX variables the rules are rewritten at load time to read: regex
-//! captures (`capture`, `TX:0`–`TX:9`, `%{tx.N}`), macros of request
-//! collections (`%{request_headers.host}`, `%{ARGS._method}`), per-match
-//! setvars, `REQUEST_BODY`, `FILES`/`FILES_NAMES` and the decoded
+//! as TX variables the rules are rewritten at load time to read: macros of
+//! request collections (`%{request_headers.host}`, `%{ARGS._method}`),
+//! per-match setvars, `REQUEST_BODY`, `FILES`/`FILES_NAMES` and the decoded
 //! `REQUEST_FILENAME`/`REQUEST_BASENAME` (each function says why).
 //!
-//! zentinel never stores a rule's capture groups in TX and expands only `tx.*`
-//! macros, so every CRS rule that reads a capture or a request macro saw an
-//! empty string: 920420 and 920480 judged the content type `||` (and so fired
-//! on *every* request with a Content-Type, which, once chained scores count,
-//! blocks every POST), 942130 compared two empty strings, 943110 and 931130
-//! compared the Referer or URL host with nothing.
+//! zentinel expands only `tx.*` macros, so every CRS rule that reads a request
+//! macro saw an empty string (943110 and 931130 compared the Referer or URL
+//! host with nothing). The references are renamed at load time to TX
+//! variables (`%{request_headers.host}` → `%{tx.edge_macro_request_headers_host}`)
+//! that the layer fills before the engine runs. Upstream fix: expand every
+//! collection in macros.
 //!
-//! The fix, per rule that captures and whose groups are read (in its own
-//! `setvar`s or by a later link of its chain): at load time the references are
-//! renamed to TX variables of that rule (`TX:1` → `TX:edge_cap_943110_1_1`),
-//! and per request the layer evaluates the rule's own variables,
-//! transformations and regex with zentinel's own resolver, exactly as the
-//! engine picks its match (the first value that matches), and stores the
-//! groups under those names before the engine runs. The engine still decides
-//! whether the rule matches; the captures are only read once it has.
-//! Request macros are renamed and filled the same way. Upstream fix: store
-//! capture groups in TX:0–9 when a rule with `capture` matches, and expand
-//! every collection in macros.
+//! Capture groups (`capture`, `TX:0`–`TX:9`, `%{tx.N}`) were computed here
+//! too, by evaluating each capturing rule's variables, transformations and
+//! regex a second time per request; the engine now stores them itself when a
+//! `capture` rule matches (zentinel-modsec patch 34), so they honour the
+//! rule's target exclusions and cost nothing until a rule matches.
 //!
-//! Known differences: a target removed from a capturing rule by an exclusion
-//! (`ctl:ruleRemoveTargetById`) can still supply the captures here, and the
-//! per-match collectors run even where `ctl:ruleRemoveById` removed the rule.
+//! Known difference: the per-match collectors run even where
+//! `ctl:ruleRemoveById` removed the rule.
 
 use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
@@ -42,7 +34,6 @@ use super::load::LoadNote;
 use super::CrsError;
 
 /// Prefix of the TX variables this module fills.
-const CAPTURE_PREFIX: &str = "edge_cap_";
 const MACRO_PREFIX: &str = "edge_macro_";
 /// Where rules read `REQUEST_BODY` from (see [`request_body`]).
 pub(crate) const REQUEST_BODY_TX: &str = "edge_request_body";
@@ -68,16 +59,6 @@ pub(crate) fn reported_target(variable: &str) -> String {
     } else {
         variable.to_string()
     }
-}
-
-/// One capturing rule the layer evaluates per request.
-struct CaptureProbe {
-    key: String,
-    variables: Vec<VariableSpec>,
-    /// Each variable's slot in [`Probes::fill`]'s table ([`Probes::number_specs`]).
-    slots: Vec<u32>,
-    transformations: TransformationPipeline,
-    regex: LazyRx,
 }
 
 /// One request macro (`collection.key`) the layer resolves per request.
@@ -203,7 +184,6 @@ fn collect(r: &mut SecRule, id: u64, probes: &mut Probes, notes: &mut Vec<LoadNo
 /// What the layer computes per request for the engine.
 #[derive(Default)]
 pub(crate) struct Probes {
-    captures: Vec<CaptureProbe>,
     macros: Vec<MacroProbe>,
     collects: Vec<CollectProbe>,
     /// How many distinct request variables the probes read ([`Probes::number_specs`]).
@@ -252,20 +232,8 @@ fn macro_regex() -> Regex {
     Regex::new(r"%\{([^}]+)\}").unwrap_or_else(|_| unreachable!())
 }
 
-fn has_capture(r: &SecRule) -> bool {
-    r.actions.iter().any(|a| matches!(a, Action::Data(DataAction::Capture)))
-}
-
 fn chains(r: &SecRule) -> bool {
     r.actions.iter().any(|a| matches!(a, Action::Flow(FlowAction::Chain)))
-}
-
-/// `TX:0`…`TX:9` as a variable.
-fn capture_group_var(spec: &VariableSpec) -> Option<usize> {
-    match (&spec.name, &spec.selection) {
-        (VariableName::Tx, Some(Selection::Key(k))) if k.len() == 1 => k.parse().ok(),
-        _ => None,
-    }
 }
 
 /// `%{tx.N}` (any case) as a macro.
@@ -274,37 +242,21 @@ fn capture_group_macro(inner: &str) -> Option<usize> {
     (c.eq_ignore_ascii_case("tx") && n.len() == 1).then(|| n.parse().ok()).flatten()
 }
 
-/// Does the rule read a capture group (variable, operator argument or setvar)?
-fn reads_groups(r: &SecRule, macros: &Regex) -> bool {
-    let in_text = |s: &str| macros.captures_iter(s).any(|c| capture_group_macro(&c[1]).is_some());
-    r.variables.iter().any(|v| capture_group_var(v).is_some())
-        || in_text(&r.operator.argument)
-        || r.actions.iter().any(|a| matches!(a, Action::Data(DataAction::SetVar(s)) if matches!(&s.value, SetVarValue::Macro(m) if in_text(m))))
-}
-
 struct Rewriter {
     macros: Regex,
     probes: Probes,
 }
 
 impl Rewriter {
-    /// Rename what the engine cannot expand in one macro-bearing text.
-    /// `capture` is the probe whose groups `%{tx.N}` refer to; `name_of` is
-    /// set on the capturing rule itself (its `%{MATCHED_VAR_NAME}`).
-    fn text(&mut self, s: &str, capture: Option<&str>, own: bool) -> String {
+    /// Rename what the engine cannot expand in one macro-bearing text: the
+    /// request collections' macros (`%{tx.N}`, the groups of a `capture`,
+    /// are the engine's own since patch 34).
+    fn text(&mut self, s: &str) -> String {
         let mut wanted: Vec<(String, VariableSpec)> = Vec::new();
         let out = self
             .macros
             .replace_all(s, |c: &regex::Captures<'_>| {
                 let inner = &c[1];
-                if let (Some(n), Some(key)) = (capture_group_macro(inner), capture) {
-                    return format!("%{{tx.{CAPTURE_PREFIX}{key}_{n}}}");
-                }
-                if own && inner.eq_ignore_ascii_case("matched_var_name") {
-                    if let Some(key) = capture {
-                        return format!("%{{tx.{CAPTURE_PREFIX}{key}_name}}");
-                    }
-                }
                 if let Some((collection, member)) = inner.split_once('.') {
                     let name = VariableName::from_str(collection);
                     if let Some(name @ (VariableName::RequestHeaders | VariableName::Args | VariableName::ArgsGet | VariableName::ArgsPost | VariableName::RequestCookies)) = name {
@@ -325,23 +277,16 @@ impl Rewriter {
         out
     }
 
-    fn rule(&mut self, r: &mut SecRule, capture: Option<&str>, own: bool) {
-        if let Some(key) = capture {
-            for v in r.variables.iter_mut() {
-                if let Some(n) = capture_group_var(v) {
-                    v.selection = Some(Selection::Key(format!("{CAPTURE_PREFIX}{key}_{n}")));
-                }
-            }
-        }
+    fn rule(&mut self, r: &mut SecRule) {
         if r.operator.argument.contains("%{") {
             let arg = r.operator.argument.clone();
-            r.operator.argument = self.text(&arg, capture, false);
+            r.operator.argument = self.text(&arg);
         }
         for a in r.actions.iter_mut() {
             if let Action::Data(DataAction::SetVar(s)) = a {
                 if let SetVarValue::Macro(m) = &s.value {
                     let m = m.clone();
-                    s.value = SetVarValue::Macro(self.text(&m, capture, own));
+                    s.value = SetVarValue::Macro(self.text(&m));
                 }
             }
         }
@@ -593,69 +538,16 @@ pub(crate) fn rewrite(directives: &mut [Directive], notes: &mut Vec<LoadNote>) -
             Directive::SecRule(r) => super::load::rule_id(r).unwrap_or(0),
             _ => 0,
         };
-        let mut capture: Option<String> = None;
-        for (link, &i) in group.iter().enumerate() {
+        for &i in &group {
             let Directive::SecRule(r) = &mut directives[i] else { continue };
-            let own = has_capture(r) && r.operator.name == OperatorName::Rx && !r.operator.negated;
-            // Groups read later in the chain (or by this rule's own setvars)?
-            if own {
-                let key = format!("{id}_{link}");
-                // References in this rule's own variables/operator point at
-                // the previous capture; rewrite those first.
-                let previous = capture.clone();
-                let mut probe_rule = r.clone();
-                w.rule(&mut probe_rule, previous.as_deref(), false);
-                r.variables = probe_rule.variables.clone();
-                r.operator = probe_rule.operator.clone();
-                let regex = LazyRx::new(&r.operator.argument);
-                let names: Vec<String> = r.actions.iter().filter_map(|a| if let Action::Transformation(t) = a { Some(t.clone()) } else { None }).collect();
-                let transformations = TransformationPipeline::from_names(&names).map_err(|e| CrsError::Load(format!("rule {id}: {e}")))?;
-                let used = reads_groups_after(directives, &group, link, &w.macros);
-                let Directive::SecRule(r) = &mut directives[i] else { continue };
-                collect(r, id, &mut w.probes, notes)?;
-                // Own setvars read this rule's groups.
-                for a in r.actions.iter_mut() {
-                    if let Action::Data(DataAction::SetVar(s)) = a {
-                        if let SetVarValue::Macro(m) = &s.value {
-                            let m = m.clone();
-                            s.value = SetVarValue::Macro(w.text(&m, Some(&key), true));
-                        }
-                    }
-                }
-                if used || setvars_read(r, &key) {
-                    w.probes.captures.push(CaptureProbe { key: key.clone(), variables: r.variables.clone(), slots: Vec::new(), transformations, regex });
-                    notes.push(LoadNote { rule_id: id, note: format!("capture groups hoisted: computed by the layer as TX:{CAPTURE_PREFIX}{key}_N") });
-                }
-                capture = Some(key);
-            } else {
-                collect(r, id, &mut w.probes, notes)?;
-                w.rule(r, capture.as_deref(), false);
-            }
+            collect(r, id, &mut w.probes, notes)?;
+            w.rule(r);
         }
     }
     w.probes.number_specs();
     Ok(w.probes)
 }
 
-/// Does any later link of the chain (before the next capturing one) read groups?
-fn reads_groups_after(directives: &[Directive], group: &[usize], link: usize, macros: &Regex) -> bool {
-    for &j in &group[link + 1..] {
-        if let Directive::SecRule(r) = &directives[j] {
-            if reads_groups(r, macros) {
-                return true;
-            }
-            if has_capture(r) {
-                return false;
-            }
-        }
-    }
-    false
-}
-
-fn setvars_read(r: &SecRule, key: &str) -> bool {
-    let needle = format!("{CAPTURE_PREFIX}{key}_");
-    r.actions.iter().any(|a| matches!(a, Action::Data(DataAction::SetVar(s)) if matches!(&s.value, SetVarValue::Macro(m) if m.contains(&needle))))
-}
 
 /// The request as zentinel's body processors parse it (the same choice of
 /// processor by Content-Type as `Transaction::process_request_body`).
@@ -735,12 +627,9 @@ impl Probes {
     /// hashing each variable's name, selection and exclusions on every read
     /// (3.6 % of a benign GET's instructions under CRS, rehashing included).
     fn number_specs(&mut self) {
-        let Probes { captures, collects, slots, .. } = self;
+        let Probes { collects, slots, .. } = self;
         let mut keys: Vec<SpecKey<'_>> = Vec::new();
-        let probes = captures
-            .iter_mut()
-            .map(|p| (&p.variables, &mut p.slots))
-            .chain(collects.iter_mut().map(|p| (&p.variables, &mut p.slots)));
+        let probes = collects.iter_mut().map(|p| (&p.variables, &mut p.slots));
         for (variables, numbered) in probes {
             *numbered = variables.iter().map(|s| slot_of(&mut keys, s)).collect();
         }
@@ -777,29 +666,6 @@ impl Probes {
             let resolver = VariableResolver::new(rd, &response, &computed, None, &[], &[]);
             if let Some((_, v)) = resolver.resolve(&m.spec).into_iter().next() {
                 tx.set(format!("{MACRO_PREFIX}{}", m.key), v);
-            }
-        }
-        for p in &self.captures {
-            let found = {
-                let resolver = VariableResolver::new(rd, &response, &computed, None, &[], &[]);
-                let mut found: Option<(String, Vec<String>)> = None;
-                'vars: for (spec, slot) in with_slots(&p.variables, &p.slots) {
-                    for (name, value) in cached(&mut resolved, &resolver, spec, slot).iter() {
-                        let t = p.transformations.apply(value);
-                        if let Some(c) = p.regex.captures(&t) {
-                            let groups = (0..c.len().min(10)).map(|i| c.get(i).map_or(String::new(), |m| match_text(m.as_bytes()))).collect();
-                            found = Some((name.clone(), groups));
-                            break 'vars;
-                        }
-                    }
-                }
-                found
-            };
-            if let Some((name, groups)) = found {
-                for (i, g) in groups.into_iter().enumerate() {
-                    computed.set(format!("{CAPTURE_PREFIX}{}_{i}", p.key), g);
-                }
-                computed.set(format!("{CAPTURE_PREFIX}{}_name", p.key), name);
             }
         }
         for c in &self.collects {

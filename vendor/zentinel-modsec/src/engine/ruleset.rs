@@ -56,6 +56,9 @@ pub struct CompiledRule {
     /// `multiMatch`: the operator runs on the value as it is and after each
     /// transformation that changes it, not only after the last (edge patch).
     pub multi_match: bool,
+    /// `capture`: a match stores the operator's groups in `TX:0`…`TX:9`
+    /// (edge patch).
+    pub capture: bool,
 }
 
 /// The operator of a rule whose argument has macros, compiled for the
@@ -294,7 +297,9 @@ impl CompiledRuleset {
                         compile_operator_reporting(&rule.operator, &id)?;
 
                     let multi_match = rule.actions.iter().any(|a| matches!(a, Action::Flow(crate::parser::FlowAction::MultiMatch)));
+                    let capture = rule.actions.iter().any(|a| matches!(a, Action::Data(DataAction::Capture)));
                     let compiled = CompiledRule {
+                        capture,
                         multi_match,
                         expanded_operator: ExpandedOperator::for_spec(&operator_spec),
                         id,
@@ -350,6 +355,7 @@ impl CompiledRuleset {
                     let operator = compile_operator(&operator_spec)?;
 
                     let compiled = CompiledRule {
+                        capture: false,
                         multi_match: false,
                         expanded_operator: ExpandedOperator::default(),
                         id,

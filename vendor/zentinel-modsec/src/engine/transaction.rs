@@ -153,6 +153,8 @@ struct RuleOutcome {
     matched: bool,
     captures: Vec<String>,
     matched_variable: Option<MatchedVariable>,
+    /// For a `capture` rule that matched: what goes into `TX:0`…`TX:9`.
+    groups: Option<Vec<String>>,
 }
 
 impl RuleOutcome {
@@ -161,6 +163,7 @@ impl RuleOutcome {
             matched: false,
             captures: Vec::new(),
             matched_variable: None,
+            groups: None,
         }
     }
 }
@@ -585,6 +588,18 @@ impl Transaction {
             let outcome = self.evaluate_rule(rule)?;
             let matched = outcome.matched;
             let captures = outcome.captures;
+            // `capture`: the match's groups in TX:0…TX:9 at once, where the
+            // next link of a chain and the rule's own setvars read them; the
+            // numbers past the last group are unset, as ModSecurity does.
+            if let Some(groups) = outcome.groups {
+                const DIGITS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+                for (i, key) in DIGITS.iter().enumerate() {
+                    match groups.get(i) {
+                        Some(g) => self.tx.set_str(key, g),
+                        None => self.tx.delete(key),
+                    }
+                }
+            }
 
             if matched {
                 // MATCHED_VARS is scoped to the current rule in ModSecurity,
@@ -852,6 +867,7 @@ impl Transaction {
                     matched,
                     captures: result.captures,
                     matched_variable: None,
+                    groups: None,
                 });
             }
             // Variables were specified but resolved to nothing (e.g. absent
@@ -863,11 +879,7 @@ impl Transaction {
             // 920100 (`REQUEST_LINE "!@rx ..."`) into a rule that denied all
             // traffic. Absence is tested with `&VAR "@eq 0"`, which resolves to
             // a count and so never reaches this branch.
-            return Ok(RuleOutcome {
-                matched: false,
-                captures: Vec::new(),
-                matched_variable: None,
-            });
+            return Ok(RuleOutcome::no_match());
         }
 
         // If the operator argument references runtime macros (e.g.
@@ -925,10 +937,14 @@ impl Transaction {
                         value: transformed.value.to_string(),
                         portion: result.matched_value,
                     };
+                    // `capture`: the groups of this match (the regex again,
+                    // with its groups, on the one text it matched).
+                    let groups = (rule.capture && !rule.operator_negated).then(|| operator.capture_groups(&transformed.value)).flatten();
                     return Ok(RuleOutcome {
                         matched: true,
                         captures: result.captures,
                         matched_variable: Some(matched),
+                        groups,
                     });
                 }
             }
@@ -947,6 +963,7 @@ impl Transaction {
         let [spec] = &rule.variables[..] else { return None };
         let Some(crate::parser::Selection::Key(key)) = &spec.selection else { return None };
         if spec.name != crate::parser::VariableName::Tx
+            || rule.capture
             || !spec.exclusions.is_empty()
             || !rule.transformations.is_empty()
             || rule.expanded_operator.applies()
@@ -959,6 +976,7 @@ impl Transaction {
                 matched: true,
                 captures: result.captures,
                 matched_variable: Some(MatchedVariable { name: name(), value: value.to_string(), portion: result.matched_value }),
+                groups: None,
             })
         };
         let outcome = if spec.count_mode {
@@ -1248,6 +1266,34 @@ mod tests {
         assert_eq!(count(&tx, "multi").as_deref(), Some("1"), "the value as sent");
         assert_eq!(count(&tx, "last"), None, "only `ab` without multiMatch");
         assert_eq!(count(&tx, "after").as_deref(), Some("1"), "the transformed value too");
+    }
+
+    /// `capture` stores a match's groups in TX:0–9 at once: the next link of
+    /// its chain and the chain's setvars read them (they run when the chain
+    /// completes), and a later capture with fewer groups unsets the rest.
+    #[test]
+    fn capture_groups_are_tx_digits() {
+        let rules = r#"
+            SecRule ARGS:a "@rx ^(\w+)-(\w+)$" "id:1,phase:2,pass,capture,t:none,setvar:tx.first=%{tx.1},setvar:tx.same=1,chain"
+                SecRule TX:2 "@streq %{TX.1}" "t:none"
+            SecRule ARGS:b "@rx ^(\w+)$" "id:2,phase:2,pass,capture,t:none,setvar:tx.after=%{tx.0}"
+        "#;
+        let get = |tx: &Transaction, k: &str| tx.tx().get(k).and_then(|v| v.first().map(|s| s.to_string()));
+        let run = |uri: &str| {
+            let mut tx = Transaction::new(make_ruleset(rules), 403);
+            tx.process_uri(uri, "GET", "HTTP/1.1").unwrap();
+            tx.process_request_headers().unwrap();
+            tx.process_request_body().unwrap();
+            tx
+        };
+        let tx = run("/?a=x-x&b=z");
+        assert_eq!(get(&tx, "same").as_deref(), Some("1"));
+        assert_eq!(get(&tx, "first").as_deref(), Some("x"));
+        assert_eq!((get(&tx, "0").as_deref(), get(&tx, "1").as_deref(), get(&tx, "2")), (Some("z"), Some("z"), None));
+        assert_eq!(get(&tx, "after").as_deref(), Some("z"));
+        let tx = run("/?a=x-y");
+        assert_eq!((get(&tx, "same"), get(&tx, "first")), (None, None), "the groups differ: the chain fails");
+        assert_eq!(get(&tx, "2").as_deref(), Some("y"), "the starter matched all the same");
     }
 
     #[test]

@@ -115,6 +115,12 @@ impl Operator for RxOperator {
         true
     }
 
+    fn capture_groups(&self, value: &str) -> Option<Vec<String>> {
+        let c = self.get_regex()?.captures(value.as_bytes())?;
+        let taken = (0..c.len().min(10)).rev().find(|&i| c.get(i).is_some()).map_or(0, |i| i + 1);
+        Some((0..taken).map(|i| c.get(i).map_or(String::new(), |m| crate::engine::analysis::text(m.as_bytes()))).collect())
+    }
+
     fn required_literals(&self) -> Option<Vec<Vec<u8>>> {
         self.literals.clone()
     }

@@ -61,6 +61,14 @@ pub trait Operator: Send + Sync {
         false
     }
 
+    /// What `capture` stores in `TX:0`…`TX:9` when this operator matches
+    /// `value`: the whole match, then each group up to the last one that took
+    /// part (one that did not, before it, is empty), as ModSecurity copies
+    /// PCRE's groups. `None` for an operator without groups (edge patch).
+    fn capture_groups(&self, _value: &str) -> Option<Vec<String>> {
+        None
+    }
+
     /// Literals one of which (ASCII case aside) is in every value this
     /// operator matches, if it knows a small such set: what the ruleset's
     /// prefilter skips rules by (edge patch).
