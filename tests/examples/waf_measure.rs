@@ -81,7 +81,10 @@ fn raw_request(r: &Wire<'_>, config: &str, port: u16) -> Option<Vec<u8>> {
         target.push('?');
         target.push_str(&target_escape(r.query));
     }
-    let mut head = format!("{} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n", r.method);
+    // Another WAF is sent the host name `waf_measure_native` uses: CRS scores a
+    // numeric `Host` (920350), which the edge behind its runtime never sees.
+    let host = if FOREIGN.get().is_some() { "app.example.com".to_string() } else { format!("127.0.0.1:{port}") };
+    let mut head = format!("{} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n", r.method);
     let mut headers: Vec<(String, String)> = r
         .headers
         .iter()
