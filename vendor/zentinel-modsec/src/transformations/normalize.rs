@@ -533,9 +533,25 @@ impl Transformation for Utf8ToUnicode {
         input.bytes().any(|b| b >= 0x80)
     }
 
+    /// Every non-ASCII character as `%u` and its code point in lower-case
+    /// hex, at least four digits, as ModSecurity's `utf8_unicode_inplace_ex`
+    /// writes it; `t:urlDecodeUni` after it turns full-width forms into ASCII
+    /// (`＜script＞` → `<script>`). Edge patch: zentinel left the value as it
+    /// was ("Rust strings are already UTF-8"), so CRS never saw those forms.
     fn transform<'a>(&self, input: &'a str) -> Cow<'a, str> {
-        // In Rust strings are already UTF-8, this is a no-op
-        Cow::Borrowed(input)
+        if input.is_ascii() {
+            return Cow::Borrowed(input);
+        }
+        let mut out = String::with_capacity(input.len() * 2);
+        for c in input.chars() {
+            if c.is_ascii() {
+                out.push(c);
+            } else {
+                use std::fmt::Write as _;
+                let _ = write!(out, "%u{:04x}", u32::from(c));
+            }
+        }
+        Cow::Owned(out)
     }
 
     fn name(&self) -> &'static str {
@@ -788,6 +804,16 @@ mod tests {
         let t = Lowercase;
         assert_eq!(t.transform("Hello World"), "hello world");
         assert_eq!(t.transform("already lower"), "already lower");
+    }
+
+    /// ModSecurity's `%uHHHH` form, four digits at least, lower case.
+    #[test]
+    fn utf8_to_unicode_writes_code_points() {
+        let t = Utf8ToUnicode;
+        assert_eq!(t.transform("＜script＞"), "%uff1cscript%uff1e");
+        assert_eq!(t.transform("café ’"), "caf%u00e9 %u2019");
+        assert_eq!(t.transform("😀"), "%u1f600");
+        assert!(matches!(t.transform("plain ascii"), Cow::Borrowed(_)));
     }
 
     #[test]
