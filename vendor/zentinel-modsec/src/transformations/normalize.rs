@@ -279,70 +279,57 @@ impl Transformation for NormalizePath {
     }
 
     fn transform<'a>(&self, input: &'a str) -> Cow<'a, str> {
-        let mut modified = false;
-
-        // Replace backslashes with forward slashes
-        let normalized = if input.contains('\\') {
-            modified = true;
-            Cow::Owned(input.replace('\\', "/"))
-        } else {
-            Cow::Borrowed(input)
-        };
-
-        // Collapse multiple slashes (edge patch: copied per `char` only when
-        // there is a run to collapse, not for every value with a `.`).
-        let result: Cow<'_, str> = if normalized.contains("//") {
-            let mut result = String::with_capacity(normalized.len());
-            let mut last_was_slash = false;
-            for c in normalized.chars() {
-                if c == '/' {
-                    if !last_was_slash {
-                        result.push('/');
-                    } else {
-                        modified = true;
-                    }
-                    last_was_slash = true;
-                } else {
-                    result.push(c);
-                    last_was_slash = false;
-                }
-            }
-            Cow::Owned(result)
-        } else {
-            normalized
-        };
-
-        // Remove . and .. components
-        let parts: Vec<&str> = result.split('/').collect();
-        let mut stack: Vec<&str> = Vec::new();
-
-        for part in parts {
-            match part {
-                "." => {
-                    modified = true;
-                }
-                ".." => {
-                    modified = true;
-                    stack.pop();
-                }
-                "" if !stack.is_empty() => {
-                    // Keep leading empty string for absolute paths
-                }
-                other => {
-                    stack.push(other);
-                }
-            }
-        }
-
-        if modified {
-            Cow::Owned(stack.join("/"))
-        } else {
-            Cow::Borrowed(input)
-        }
+        normalize_path(input, false)
     }
 
     fn name(&self) -> &'static str {
         "normalizePath"
+    }
+}
+
+/// `t:normalizePath` (`win` false) and `t:normalizePathWin` (`win` true) as
+/// ModSecurity's `normalize_path_inplace` does them (edge patch): `//`, `/./`
+/// and `segment/../` go, a relative path keeps the `..` it cannot resolve
+/// (`../.history` stays so), an absolute one drops them at the root, the
+/// trailing `/` stays. Only the Windows form turns `\` into `/`, and its
+/// output keeps the forward slashes. zentinel turned backslashes into slashes
+/// for both, turned them back into backslashes after the Windows form (so
+/// `..\etc\passwd` never met CRS's `etc/passwd`), and dropped a relative
+/// path's leading `..`.
+fn normalize_path(input: &str, win: bool) -> Cow<'_, str> {
+    let unslashed: Cow<'_, str> = if win && input.contains('\\') { Cow::Owned(input.replace('\\', "/")) } else { Cow::Borrowed(input) };
+    let path = unslashed.as_ref();
+    if path.is_empty() {
+        return unslashed;
+    }
+    let relative = !path.starts_with('/');
+    let trailing = path.ends_with('/');
+    let mut stack: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => match stack.last() {
+                Some(&last) if last != ".." => {
+                    stack.pop();
+                }
+                _ if relative => stack.push(".."),
+                _ => {}
+            },
+            other => stack.push(other),
+        }
+    }
+    let mut out = String::with_capacity(path.len());
+    if !relative {
+        out.push('/');
+    }
+    out.push_str(&stack.join("/"));
+    if trailing && !stack.is_empty() {
+        out.push('/');
+    }
+    if out == input {
+        Cow::Borrowed(input)
+    } else {
+        Cow::Owned(out)
     }
 }
 
@@ -351,15 +338,7 @@ pub struct NormalizePathWin;
 
 impl Transformation for NormalizePathWin {
     fn transform<'a>(&self, input: &'a str) -> Cow<'a, str> {
-        // Same as NormalizePath but preserves backslashes
-        let np = NormalizePath;
-        let result = np.transform(input);
-        // Convert back to backslashes
-        if result.contains('/') {
-            Cow::Owned(result.replace('/', "\\"))
-        } else {
-            result
-        }
+        normalize_path(input, true)
     }
 
     fn name(&self) -> &'static str {
@@ -834,7 +813,17 @@ mod tests {
         let t = NormalizePath;
         assert_eq!(t.transform("/a/b/../c"), "/a/c");
         assert_eq!(t.transform("/a//b/./c"), "/a/b/c");
-        assert_eq!(t.transform("a\\b\\c"), "a/b/c");
+        // ModSecurity's: only the Windows form touches backslashes, and it
+        // keeps the forward slashes it made; a relative path keeps the `..`
+        // it cannot resolve.
+        assert_eq!(t.transform("a\\b\\c"), "a\\b\\c");
+        assert_eq!(NormalizePathWin.transform("a\\b\\..\\c"), "a/c");
+        assert_eq!(NormalizePathWin.transform("..\\..\\etc\\passwd"), "../../etc/passwd");
+        assert_eq!(t.transform("../.history"), "../.history");
+        assert_eq!(t.transform("a/b/../../../c"), "../c");
+        assert_eq!(t.transform("/../../etc/passwd"), "/etc/passwd");
+        assert_eq!(t.transform("/a/./b/"), "/a/b/");
+        assert!(matches!(t.transform("/plain/path"), Cow::Borrowed(_)));
     }
 
     #[test]
