@@ -70,6 +70,11 @@ fn run_stage(engine: &Engine, input: &Input, trace: bool) -> Vec<String> {
         if !body.is_empty() && !has(&headers, "Content-Length") {
             headers.push(("Content-Length".into(), body.len().to_string()));
         }
+        // And a form's content type for a body that names none (go-ftw's
+        // `BuildRequest`).
+        if !body.is_empty() && !has(&headers, "Content-Type") {
+            headers.push(("Content-Type".into(), "application/x-www-form-urlencoded".into()));
+        }
     }
     let borrowed: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let req = Request {

@@ -155,6 +155,9 @@ struct RuleOutcome {
     matched_variable: Option<MatchedVariable>,
     /// For a `capture` rule that matched: what goes into `TX:0`…`TX:9`.
     groups: Option<Vec<String>>,
+    /// The other variables a chain's rule matched, `(name, value)`, after
+    /// `matched_variable`: the rest of `MATCHED_VARS`.
+    more: Vec<(String, String)>,
 }
 
 impl RuleOutcome {
@@ -164,6 +167,7 @@ impl RuleOutcome {
             captures: Vec::new(),
             matched_variable: None,
             groups: None,
+            more: Vec::new(),
         }
     }
 }
@@ -609,6 +613,7 @@ impl Transaction {
                 if let Some(var) = outcome.matched_variable {
                     self.matched_vars
                         .push((var.name.clone(), var.value.clone()));
+                    self.matched_vars.extend(outcome.more);
                     // The outcome is moved in, not copied (edge patch).
                     self.matched_data.push(MatchedData {
                         rule_id: rule.id.clone(),
@@ -868,6 +873,7 @@ impl Transaction {
                     captures: result.captures,
                     matched_variable: None,
                     groups: None,
+                    more: Vec::new(),
                 });
             }
             // Variables were specified but resolved to nothing (e.g. absent
@@ -899,7 +905,13 @@ impl Transaction {
         let fresh = all_values.iter().map(|(n, v)| (n.as_str(), self.memo.borrow_mut().id(v)));
         let listed = cached.as_ref().map(|(_, v)| &v[..]).unwrap_or(&[]);
         let iter = listed.iter().flat_map(|r| r.iter().map(|(n, id)| (n.as_str(), *id))).chain(fresh);
-        for (name, id) in iter {
+        // The first match decides; a rule a chain goes on from keeps going, as
+        // ModSecurity does, so the next link's `MATCHED_VARS` holds every
+        // variable it matched (933150's `MATCHED_VARS "@pm ( )"`), one match
+        // per value (edge patch).
+        let mut first: Option<RuleOutcome> = None;
+        let mut last_text: Option<Rc<Transformed>> = None;
+        'values: for (name, id) in iter {
             let (last, staged);
             let texts: &[Rc<Transformed>] = if rule.multi_match {
                 staged = self.stages(rule, id);
@@ -937,20 +949,39 @@ impl Transaction {
                         value: transformed.value.to_string(),
                         portion: result.matched_value,
                     };
-                    // `capture`: the groups of this match (the regex again,
-                    // with its groups, on the one text it matched).
-                    let groups = (rule.capture && !rule.operator_negated).then(|| operator.capture_groups(&transformed.value)).flatten();
-                    return Ok(RuleOutcome {
-                        matched: true,
-                        captures: result.captures,
-                        matched_variable: Some(matched),
-                        groups,
-                    });
+                    match first.as_mut() {
+                        None => {
+                            first = Some(RuleOutcome {
+                                matched: true,
+                                captures: result.captures,
+                                matched_variable: Some(matched),
+                                groups: None,
+                                more: Vec::new(),
+                            })
+                        }
+                        Some(f) => f.more.push((matched.name, matched.value)),
+                    }
+                    last_text = Some(Rc::clone(transformed));
+                    if !rule.is_chain {
+                        break 'values;
+                    }
+                    continue 'values;
                 }
             }
         }
 
-        Ok(RuleOutcome::no_match())
+        match first {
+            Some(mut outcome) => {
+                // `capture`: the groups of the last match, which ModSecurity's
+                // operator wrote last (the regex again, with its groups, on the
+                // one text it matched).
+                if rule.capture && !rule.operator_negated {
+                    outcome.groups = last_text.and_then(|t| operator.capture_groups(&t.value));
+                }
+                Ok(outcome)
+            }
+            None => Ok(RuleOutcome::no_match()),
+        }
     }
 
     /// A rule whose one variable is a TX key (`TX:DETECTION_PARANOIA_LEVEL
@@ -977,6 +1008,7 @@ impl Transaction {
                 captures: result.captures,
                 matched_variable: Some(MatchedVariable { name: name(), value: value.to_string(), portion: result.matched_value }),
                 groups: None,
+                more: Vec::new(),
             })
         };
         let outcome = if spec.count_mode {
@@ -1294,6 +1326,21 @@ mod tests {
         let tx = run("/?a=x-y");
         assert_eq!((get(&tx, "same"), get(&tx, "first")), (None, None), "the groups differ: the chain fails");
         assert_eq!(get(&tx, "2").as_deref(), Some("y"), "the starter matched all the same");
+    }
+
+    /// A rule a chain goes on from collects every variable it matches, so the
+    /// next link's `MATCHED_VARS` sees the second argument too (933150).
+    #[test]
+    fn a_chain_reads_every_matched_variable() {
+        let rules = r#"
+            SecRule ARGS "@contains x" "id:1,phase:2,pass,t:none,setvar:tx.hit=1,chain"
+                SecRule MATCHED_VARS "@contains (" "t:none"
+        "#;
+        let mut tx = Transaction::new(make_ruleset(rules), 403);
+        tx.process_uri("/?a=x&b=x(", "GET", "HTTP/1.1").unwrap();
+        tx.process_request_headers().unwrap();
+        tx.process_request_body().unwrap();
+        assert_eq!(tx.tx().get("hit").and_then(|v| v.first().map(|s| s.to_string())).as_deref(), Some("1"));
     }
 
     #[test]

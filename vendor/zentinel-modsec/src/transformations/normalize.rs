@@ -302,6 +302,12 @@ fn normalize_path(input: &str, win: bool) -> Cow<'_, str> {
     if path.is_empty() {
         return unslashed;
     }
+    // Most values (a host, a file name) have no empty, `.` or `..` segment
+    // inside: nothing to do, and no copy.
+    let last = path.split('/').count() - 1;
+    if !path.split('/').enumerate().any(|(i, seg)| seg == "." || seg == ".." || (seg.is_empty() && i != 0 && i != last)) {
+        return unslashed;
+    }
     let relative = !path.starts_with('/');
     let trailing = path.ends_with('/');
     let mut stack: Vec<&str> = Vec::new();
