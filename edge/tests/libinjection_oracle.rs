@@ -18,6 +18,7 @@ use std::process::{Command, Stdio};
 
 use payload_sets::{attack_sets, corpora, ftw_cases, prompts};
 use zentinel_modsec::operators::{DetectSqliOperator, DetectXssOperator, Operator};
+use zentinel_modsec::transformations::create_transformation;
 
 /// `[is_sqli, fingerprint, is_xss]` of each input, from the C library.
 fn oracle(inputs: &[String]) -> Vec<(bool, String, bool)> {
@@ -41,41 +42,20 @@ fn oracle(inputs: &[String]) -> Vec<(bool, String, bool)> {
     out
 }
 
-/// `application/x-www-form-urlencoded` decoding, as CRS's `ARGS` are read.
-fn form_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push((h * 16 + l) as u8);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Every value a set, go-ftw's query and form arguments, and their variants.
 fn inputs() -> Vec<String> {
     let root = corpora();
     let mut sets = attack_sets(&root);
     sets.push(prompts(&root));
     let mut base: Vec<String> = sets.iter().flat_map(|s| s.items.iter().map(|(_, p)| p.clone())).collect();
+    // The arguments decoded as 942100 reads them (`t:urlDecodeUni`).
+    let decode = create_transformation("urlDecodeUni").expect("a stock transformation");
     for case in ftw_cases(&root.join("owasp-crs/tests/regression/tests")) {
         let body = String::from_utf8_lossy(&case.req.body).into_owned();
         for pair in case.req.query.split('&').chain(body.split('&')) {
             let value = pair.split_once('=').map_or(pair, |(_, v)| v);
             if !value.is_empty() {
-                base.push(form_decode(value));
+                base.push(decode.transform(value).into_owned());
             }
         }
     }

@@ -548,7 +548,6 @@ pub(crate) fn rewrite(directives: &mut [Directive], notes: &mut Vec<LoadNote>) -
     Ok(w.probes)
 }
 
-
 /// The request as zentinel's body processors parse it (the same choice of
 /// processor by Content-Type as `Transaction::process_request_body`).
 pub(crate) fn request_data(method: &str, uri: &str, protocol: &str, headers: &[(&str, &str)], body: &[u8]) -> RequestData {

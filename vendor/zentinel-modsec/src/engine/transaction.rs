@@ -929,7 +929,8 @@ impl Transaction {
                     {
                         crate::operators::OperatorResult::no_match()
                     }
-                    // No rule's capture groups are stored (and nothing reads them).
+                    // Without groups: a `capture` rule's are taken once, from
+                    // its last match, below.
                     _ => operator.execute_uncaptured(&transformed.value),
                 };
 

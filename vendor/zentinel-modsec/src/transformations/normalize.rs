@@ -105,32 +105,30 @@ pub(super) fn compress_ascii_space(input: &str) -> Cow<'_, str> {
 
 /// `t:compressWhitespace` by `char`: every run of whitespace one space.
 pub(super) fn compress_chars(input: &str) -> Cow<'_, str> {
-    {
-        let mut result = String::new();
-        let mut last_was_space = false;
-        let mut modified = false;
+    let mut result = String::new();
+    let mut last_was_space = false;
+    let mut modified = false;
 
-        for c in input.chars() {
-            if c.is_whitespace() {
-                if !last_was_space {
-                    result.push(' ');
-                } else {
-                    modified = true;
-                }
-                last_was_space = true;
+    for c in input.chars() {
+        if c.is_whitespace() {
+            if !last_was_space {
+                result.push(' ');
             } else {
-                result.push(c);
-                last_was_space = false;
+                modified = true;
             }
-        }
-
-        if modified || result.chars().any(|c| c.is_whitespace() && c != ' ') {
-            Cow::Owned(result)
-        } else if result == input {
-            Cow::Borrowed(input)
+            last_was_space = true;
         } else {
-            Cow::Owned(result)
+            result.push(c);
+            last_was_space = false;
         }
+    }
+
+    if modified || result.chars().any(|c| c.is_whitespace() && c != ' ') {
+        Cow::Owned(result)
+    } else if result == input {
+        Cow::Borrowed(input)
+    } else {
+        Cow::Owned(result)
     }
 }
 
