@@ -18,11 +18,37 @@ use aho_corasick::{dfa, nfa::contiguous, Anchored};
 /// never change, so recording them is exact.
 #[derive(Default)]
 pub struct StateSlots {
-    /// Open addressing on the state id: `(id + 1, start, len)` into `slots`;
-    /// `0` is an empty entry. The length is a power of two.
-    table: Vec<(u32, u32, u32)>,
+    /// Open addressing on the state id: `(id + 1, start, len, scan)` into
+    /// `slots`; `0` is an empty entry. The length is a power of two.
+    table: Vec<Entry>,
     used: usize,
     slots: Vec<u32>,
+    /// The number of the scan in progress: an entry whose `scan` is this one
+    /// has had its slots set already. Ordinary text keeps returning to the
+    /// same few match states (the states of `on`, `or`, `te`, …), so
+    /// setting a state's slots once a scan, not once a byte, is most of a
+    /// long value's scan saved (edge patch 38).
+    scan: u32,
+}
+
+/// A recorded match state: its id + 1 (`0`: empty), where its slots are in
+/// [`StateSlots::slots`], and the last scan that set them.
+#[derive(Clone, Copy, Default)]
+struct Entry {
+    key: u32,
+    start: u32,
+    len: u32,
+    scan: u32,
+}
+
+/// What a scan does at a match state.
+enum Visit<'a> {
+    /// This scan has set the state's slots already.
+    Seen,
+    /// Set these (and they are now marked set for this scan).
+    Slots(&'a [u32]),
+    /// Not recorded (the record is full): look the patterns up.
+    Unrecorded,
 }
 
 /// At most this many states are recorded; past it, a scan looks a state's
@@ -31,25 +57,42 @@ const MAX_RECORDED: usize = 1 << 16;
 
 impl StateSlots {
     /// Where state `id` is in `table`, or the empty entry its probe ends at.
-    fn probe(table: &[(u32, u32, u32)], id: u32) -> usize {
+    fn probe(table: &[Entry], id: u32) -> usize {
         let mask = table.len() - 1;
         let mut i = (id.wrapping_mul(0x9E37_79B9) as usize) & mask;
-        while table[i].0 != 0 && table[i].0 != id.wrapping_add(1) {
+        while table[i].key != 0 && table[i].key != id.wrapping_add(1) {
             i = (i + 1) & mask;
         }
         i
     }
 
-    /// The slots of match state `id`, recorded with `compute` on first sight.
-    fn get_or_record(&mut self, id: u32, compute: impl FnOnce(&mut Vec<u32>)) -> Option<&[u32]> {
+    /// Starts a scan: no state's slots are set in it yet.
+    fn begin(&mut self) {
+        self.scan = self.scan.wrapping_add(1);
+        if self.scan == 0 {
+            // Wrapped: an entry last marked 2^32 scans ago would read as seen.
+            self.table.iter_mut().for_each(|e| e.scan = 0);
+            self.scan = 1;
+        }
+    }
+
+    /// Match state `id` in the scan in progress, its slots recorded with
+    /// `compute` on first sight.
+    fn visit(&mut self, id: u32, compute: impl FnOnce(&mut Vec<u32>)) -> Visit<'_> {
         if !self.table.is_empty() {
-            let (key, start, len) = self.table[Self::probe(&self.table, id)];
-            if key != 0 {
-                return self.slots.get(start as usize..(start + len) as usize);
+            let i = Self::probe(&self.table, id);
+            let entry = &mut self.table[i];
+            if entry.key != 0 {
+                if entry.scan == self.scan {
+                    return Visit::Seen;
+                }
+                entry.scan = self.scan;
+                let (start, len) = (entry.start as usize, entry.len as usize);
+                return self.slots.get(start..start + len).map_or(Visit::Unrecorded, Visit::Slots);
             }
         }
         if self.used >= MAX_RECORDED || id == u32::MAX {
-            return None;
+            return Visit::Unrecorded;
         }
         if (self.used + 1) * 2 > self.table.len() {
             self.grow();
@@ -61,16 +104,16 @@ impl StateSlots {
         added.dedup();
         self.slots.extend_from_slice(&added);
         let i = Self::probe(&self.table, id);
-        self.table[i] = (id.wrapping_add(1), start as u32, added.len() as u32);
+        self.table[i] = Entry { key: id.wrapping_add(1), start: start as u32, len: added.len() as u32, scan: self.scan };
         self.used += 1;
-        self.slots.get(start..)
+        self.slots.get(start..).map_or(Visit::Unrecorded, Visit::Slots)
     }
 
     fn grow(&mut self) {
         let len = (self.table.len() * 2).max(1024);
-        let old = std::mem::replace(&mut self.table, vec![(0, 0, 0); len]);
-        for entry in old.into_iter().filter(|e| e.0 != 0) {
-            let i = Self::probe(&self.table, entry.0.wrapping_sub(1));
+        let old = std::mem::replace(&mut self.table, vec![Entry::default(); len]);
+        for entry in old.into_iter().filter(|e| e.key != 0) {
+            let i = Self::probe(&self.table, entry.key.wrapping_sub(1));
             self.table[i] = entry;
         }
     }
@@ -113,6 +156,9 @@ fn scan<A: Automaton>(aut: &A, slot_of: &[u32], mut reached: Option<&mut StateSl
     let patterns = |sid, out: &mut Vec<u32>| {
         out.extend((0..aut.match_len(sid)).filter_map(|i| slot_of.get(aut.match_pattern(sid, i).as_usize()).copied()));
     };
+    if let Some(r) = reached.as_deref_mut() {
+        r.begin();
+    }
     for &byte in haystack {
         sid = aut.next_state(Anchored::No, sid, byte);
         if !aut.is_special(sid) {
@@ -122,14 +168,56 @@ fn scan<A: Automaton>(aut: &A, slot_of: &[u32], mut reached: Option<&mut StateSl
             return;
         }
         if aut.is_match(sid) {
-            match reached.as_deref_mut().and_then(|r| r.get_or_record(sid.as_u32(), |out| patterns(sid, out))) {
-                Some(slots) => slots.iter().for_each(|&slot| set(slot)),
-                None => {
+            let visit = match reached.as_deref_mut() {
+                Some(r) => r.visit(sid.as_u32(), |out| patterns(sid, out)),
+                None => Visit::Unrecorded,
+            };
+            match visit {
+                Visit::Seen => {}
+                Visit::Slots(slots) => slots.iter().for_each(|&slot| set(slot)),
+                Visit::Unrecorded => {
                     let mut out = Vec::new();
                     patterns(sid, &mut out);
                     out.into_iter().for_each(&mut set);
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aho_corasick::{nfa::noncontiguous, MatchKind};
+
+    fn scanner(words: &[&str]) -> Scanner {
+        let nfa = noncontiguous::Builder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(words)
+            .expect("builds");
+        Scanner::Nfa(contiguous::Builder::new().build_from_noncontiguous(&nfa).expect("builds"))
+    }
+
+    fn bits(s: &Scanner, slot_of: &[u32], reached: &mut StateSlots, text: &str) -> u64 {
+        let mut out = [0u64];
+        s.scan(slot_of, Some(reached), text.as_bytes(), &mut out);
+        out[0]
+    }
+
+    /// A state set in one scan is set again in the next, including across
+    /// the scan counter's wrap (where a stale mark would read as "seen").
+    #[test]
+    fn each_scan_sets_every_state_it_reaches() {
+        let s = scanner(&["on", "or", "select"]);
+        let slot_of = [0, 1, 2];
+        let mut reached = StateSlots { scan: u32::MAX - 3, ..Default::default() };
+        for _ in 0..8 {
+            assert_eq!(bits(&s, &slot_of, &mut reached, "on and on or"), 0b011);
+            assert_eq!(bits(&s, &slot_of, &mut reached, "SELECT on"), 0b101);
+            assert_eq!(bits(&s, &slot_of, &mut reached, "nothing"), 0b000);
+            assert_eq!(bits(&s, &slot_of, &mut reached, "or"), 0b010);
+        }
+        assert!(reached.scan < 64, "the counter wrapped");
     }
 }

@@ -184,6 +184,11 @@ pub struct CompiledRuleset {
     /// the next (edge patch).
     persistent_specs: Vec<bool>,
     persistent_lists: Vec<bool>,
+    /// `[static variable]`: for one with exclusions (`ARGS|!ARGS:foo`), the
+    /// variable without them and its number. The transaction resolves that
+    /// once and filters it, so a value read through many exclusion lists is
+    /// copied and numbered once (edge patch 39).
+    spec_bases: Vec<Option<(u32, VariableSpec)>>,
 }
 
 /// Rule engine operating mode.
@@ -207,6 +212,7 @@ impl CompiledRuleset {
             prefilter: None,
             persistent_specs: Vec::new(),
             persistent_lists: Vec::new(),
+            spec_bases: Vec::new(),
         }
     }
 
@@ -406,6 +412,7 @@ impl CompiledRuleset {
         let mut var_specs: HashMap<String, u32> = HashMap::new();
         self.persistent_specs.clear();
         self.persistent_lists.clear();
+        self.spec_bases.clear();
         let written = TxWrites::of(self.rules.by_phase.values().flatten());
         let mut group: Vec<Vec<Vec<u8>>> = Vec::new();
         for rules in self.rules.by_phase.values_mut() {
@@ -427,10 +434,20 @@ impl CompiledRuleset {
                         .variables
                         .iter()
                         .map(|v| {
-                            let next = var_specs.len() as u32;
-                            let id = *var_specs.entry(format!("{v:?}")).or_insert(next);
-                            if id == next {
-                                self.persistent_specs.push(before_body(v, &written));
+                            let mut number = |v: &VariableSpec| {
+                                let next = var_specs.len() as u32;
+                                let id = *var_specs.entry(format!("{v:?}")).or_insert(next);
+                                if id == next {
+                                    self.persistent_specs.push(before_body(v, &written));
+                                    self.spec_bases.push(None);
+                                }
+                                id
+                            };
+                            let id = number(v);
+                            if !v.exclusions.is_empty() {
+                                let base = VariableSpec { exclusions: Vec::new(), ..v.clone() };
+                                let base_id = number(&base);
+                                self.spec_bases[id as usize] = Some((base_id, base));
                             }
                             id
                         })
@@ -478,6 +495,12 @@ impl CompiledRuleset {
     /// Whether static variable `spec` keeps its values across phases.
     pub(crate) fn persistent_spec(&self, spec: usize) -> bool {
         self.persistent_specs.get(spec).copied().unwrap_or(false)
+    }
+
+    /// Static variable `spec` without its exclusions, and that one's number,
+    /// if it has exclusions.
+    pub(crate) fn spec_base(&self, spec: usize) -> Option<&(u32, VariableSpec)> {
+        self.spec_bases.get(spec).and_then(Option::as_ref)
     }
 
     /// Whether static list `list` keeps its values across phases.

@@ -24,6 +24,11 @@ use crate::variables::{Collection, MutableCollection, RequestData, ResponseData,
 /// Room for the TX keys of a CRS request before the map grows.
 const TX_CAPACITY: usize = 256;
 
+/// From this length a text's "this step leaves it alone" is remembered (see
+/// `Transaction::walk`); a shorter one is rescanned, which costs less than
+/// the lookup.
+const LONG_TEXT: usize = 128;
+
 fn is_json_content_type(ct_lower: &str) -> bool {
     let media_type = ct_lower.split(';').next().unwrap_or("").trim();
     media_type == "application/json" || media_type == "text/json" || media_type.ends_with("+json")
@@ -1037,21 +1042,26 @@ impl Transaction {
         let memo = &mut *memo;
         let mut values = Vec::with_capacity(rule.variables.len());
         for (spec, spec_id) in rule.variables.iter().zip(&rule.static_specs) {
-            let resolved = match slot(&mut memo.specs, *spec_id as usize) {
-                Some(r) => Rc::clone(r),
-                None => {
-                    let r: Resolved = resolver
-                        .resolve(spec)
-                        .into_iter()
-                        .map(|(n, v)| {
-                            let id = memo.id(&v);
-                            (n, id)
-                        })
-                        .collect();
-                    let r = Rc::new(r);
+            let resolve = |memo: &mut Memo, spec_id: u32, spec: &crate::parser::VariableSpec| -> Rc<Resolved> {
+                if let Some(r) = slot(&mut memo.specs, spec_id as usize) {
+                    return Rc::clone(r);
+                }
+                let r: Resolved = resolver.resolve(spec).into_iter().map(|(n, v)| (n, memo.id(&v))).collect();
+                let r = Rc::new(r);
+                memo.specs[spec_id as usize] = Some(Rc::clone(&r));
+                r
+            };
+            let resolved = match self.ruleset.spec_base(*spec_id as usize) {
+                // What `resolve` filters out of the variable's values, filtered
+                // out of the variable's values resolved once.
+                Some((base_id, base)) if slot(&mut memo.specs, *spec_id as usize).is_none() => {
+                    let all = resolve(memo, *base_id, base);
+                    let excluded = |name: &str| spec.exclusions.iter().any(|e| crate::variables::exclusion_matches(name, e));
+                    let r: Rc<Resolved> = Rc::new(all.iter().filter(|(n, _)| !excluded(n)).cloned().collect());
                     memo.specs[*spec_id as usize] = Some(Rc::clone(&r));
                     r
                 }
+                _ => resolve(memo, *spec_id, spec),
             };
             values.push(resolved);
         }
@@ -1127,22 +1137,30 @@ impl Transaction {
         // of each text made once.
         let mut node = id;
         for step in rule.transformations.steps() {
-            let text = Rc::clone(&memo.values[node].value);
-            if !step.may_change(&text) {
+            // A short text is scanned again rather than looked up.
+            if memo.values[node].value.len() < LONG_TEXT && !step.may_change(&memo.values[node].value) {
                 continue;
             }
             let name = step.name();
             if memo.steps.len() <= node {
                 memo.steps.resize_with(node + 1, Vec::new);
             }
+            // A step that leaves a long text alone is recorded too, so its
+            // `may_change` scan (a pass over the text) runs once per text,
+            // not once per pipeline that reaches it.
             let next = match memo.steps[node].iter().find(|(n, _)| *n == name) {
                 Some(&(_, next)) => next as usize,
                 None => {
-                    let next = match step.transform(&text) {
-                        std::borrow::Cow::Borrowed(_) => node,
-                        std::borrow::Cow::Owned(s) => {
-                            memo.values.push(Rc::new(Transformed { value: Rc::from(s), hits: OnceCell::new() }));
-                            memo.values.len() - 1
+                    let text = Rc::clone(&memo.values[node].value);
+                    let next = if !step.may_change(&text) {
+                        node
+                    } else {
+                        match step.transform(&text) {
+                            std::borrow::Cow::Borrowed(_) => node,
+                            std::borrow::Cow::Owned(s) => {
+                                memo.values.push(Rc::new(Transformed { value: Rc::from(s), hits: OnceCell::new() }));
+                                memo.values.len() - 1
+                            }
                         }
                     };
                     memo.steps[node].push((name, next as u32));
@@ -1279,6 +1297,39 @@ mod tests {
         assert!(headers.is_some_and(|s| ruleset.persistent_spec(s as usize)), "REQUEST_HEADERS is set before the body");
         let args = rule(Phase::RequestBody, "3").and_then(|r| r.static_vars);
         assert!(args.is_some_and(|l| !ruleset.persistent_list(l as usize)), "ARGS changes with the body");
+    }
+
+    /// Lists with exclusions read the variable resolved once, filtered: each
+    /// exclusion (by key, by key regex, case-insensitive) applies to its own
+    /// rule only, in either order of the rules.
+    #[test]
+    fn exclusions_filter_a_shared_resolution() {
+        let rules = r#"
+            SecRule ARGS|!ARGS:skip "@contains evil" "id:1,phase:2,pass,setvar:tx.r1=+1"
+            SecRule ARGS "@contains evil" "id:2,phase:2,pass,setvar:tx.r2=+1"
+            SecRule ARGS|!ARGS:/^sk/ "@contains evil" "id:3,phase:2,pass,setvar:tx.r3=+1"
+            SecRule ARGS|!ARGS:SKIP|!ARGS:other "@contains evil" "id:4,phase:2,pass,setvar:tx.r4=+1"
+        "#;
+        let count = |tx: &Transaction, k: &str| tx.tx().get(k).and_then(|v| v.first().map(|s| s.to_string()));
+        let run = |uri: &str| {
+            let mut tx = Transaction::new(make_ruleset(rules), 403);
+            tx.process_uri(uri, "GET", "HTTP/1.1").unwrap();
+            tx.process_request_headers().unwrap();
+            tx.process_request_body().unwrap();
+            ["r1", "r2", "r3", "r4"].map(|k| count(&tx, k).is_some())
+        };
+        assert_eq!(run("/?skip=evil&other=fine"), [false, true, false, false]);
+        assert_eq!(run("/?skip=fine&other=evil"), [true, true, true, false]);
+        assert_eq!(run("/?skipper=evil"), [true, true, false, true]);
+        let ruleset = make_ruleset(rules);
+        let spec = |id: &str| {
+            let rule = ruleset.rules_for_phase(Phase::RequestBody).iter().find(|r| r.id.as_deref() == Some(id)).cloned();
+            rule.and_then(|r| r.static_specs.first().copied()).expect("a static list")
+        };
+        let base = |id| ruleset.spec_base(spec(id) as usize).map(|(b, _)| *b);
+        assert_eq!(base("1"), Some(spec("2")), "ARGS without exclusions is the base");
+        assert_eq!(base("3"), base("1"));
+        assert_eq!(base("2"), None);
     }
 
     /// `multiMatch` runs the operator on the value and after each change,
@@ -1548,6 +1599,29 @@ mod tests {
             Some("0".to_string()),
             "unresolved macro increment should be a no-op"
         );
+    }
+
+    /// A step that leaves a long text alone is remembered per text (`walk`'s
+    /// `LONG_TEXT`): the pipelines after it still see their own output.
+    #[test]
+    fn unchanged_steps_of_long_texts_are_remembered_per_text() {
+        let rules = r#"
+            SecRule ARGS "@endsWith abc%41" "id:1,phase:1,pass,t:removeNulls,t:lowercase,setvar:tx.a=1"
+            SecRule ARGS "@endsWith abca" "id:2,phase:1,pass,t:removeNulls,t:urlDecode,t:lowercase,setvar:tx.b=1"
+            SecRule ARGS "@endsWith AbC%41" "id:3,phase:1,pass,t:removeNulls,setvar:tx.c=1"
+            SecRule ARGS "@endsWith AbCA" "id:4,phase:1,pass,t:removeNulls,t:urlDecode,setvar:tx.d=1"
+            SecRule ARGS "@endsWith abc%41" "id:5,phase:1,pass,t:lowercase,t:removeNulls,setvar:tx.e=1"
+            SecRule ARGS "@endsWith abc%41" "id:6,phase:1,pass,t:removeNulls,t:urlDecode,setvar:tx.f=1"
+        "#;
+        for prefix in [String::new(), "Long text ".repeat(LONG_TEXT / 5)] {
+            let mut tx = Transaction::new(make_ruleset(rules), 403);
+            let uri = format!("/?x={}AbC%2541", prefix.replace(' ', "+"));
+            tx.process_uri(&uri, "GET", "HTTP/1.1").unwrap();
+            tx.process_request_headers().unwrap();
+            for (k, want) in [("a", true), ("b", true), ("c", true), ("d", true), ("e", true), ("f", false)] {
+                assert_eq!(tx.tx().get(k).is_some(), want, "tx.{k}, {} bytes", prefix.len());
+            }
+        }
     }
 
     #[test]

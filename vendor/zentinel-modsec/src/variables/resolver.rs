@@ -541,7 +541,7 @@ impl<'a> VariableResolver<'a> {
 /// - `COLLECTION:key` — excludes that member (key compared case-insensitively);
 /// - `COLLECTION:/regex/` — excludes members whose key matches the regex;
 /// - `COLLECTION` — excludes the entire collection.
-fn exclusion_matches(key: &str, exclusion: &str) -> bool {
+pub(crate) fn exclusion_matches(key: &str, exclusion: &str) -> bool {
     match exclusion.split_once(':') {
         Some((excl_coll, excl_sel)) => {
             let Some((key_coll, key_member)) = key.split_once(':') else {
