@@ -1052,8 +1052,8 @@ impl Transaction {
                 r
             };
             let resolved = match self.ruleset.spec_base(*spec_id as usize) {
-                // What `resolve` filters out of the variable's values, filtered
-                // out of the variable's values resolved once.
+                // With exclusions: the variable without them, resolved once
+                // for every list that reads it, filtered as `resolve` filters.
                 Some((base_id, base)) if slot(&mut memo.specs, *spec_id as usize).is_none() => {
                     let all = resolve(memo, *base_id, base);
                     let excluded = |name: &str| spec.exclusions.iter().any(|e| crate::variables::exclusion_matches(name, e));
@@ -1138,7 +1138,8 @@ impl Transaction {
         let mut node = id;
         for step in rule.transformations.steps() {
             // A short text is scanned again rather than looked up.
-            if memo.values[node].value.len() < LONG_TEXT && !step.may_change(&memo.values[node].value) {
+            let short = memo.values[node].value.len() < LONG_TEXT;
+            if short && !step.may_change(&memo.values[node].value) {
                 continue;
             }
             let name = step.name();
@@ -1152,7 +1153,7 @@ impl Transaction {
                 Some(&(_, next)) => next as usize,
                 None => {
                     let text = Rc::clone(&memo.values[node].value);
-                    let next = if !step.may_change(&text) {
+                    let next = if !short && !step.may_change(&text) {
                         node
                     } else {
                         match step.transform(&text) {
