@@ -495,25 +495,90 @@ pub fn signature_base_and_params<M: Message + ?Sized>(msg: &M, params: &Signatur
         }
         seen.push(c);
         // The value first, so a message lacking it reports that first.
-        value.clear();
-        match c.without_req() {
-            // `;req`: the value comes from the request this response answers.
-            Some(inner) => {
-                let req = msg.related_request().ok_or_else(|| BaseError::Unavailable(c.to_string()))?;
-                write_component_value(req, &inner, &mut value)?;
-            }
-            None => write_component_value(msg, c, &mut value)?,
-        }
+        write_line_value(msg, c, c.without_req().as_ref(), &mut value)?;
         identifier.clear();
         c.write_identifier(&mut identifier)?;
-        out.extend_from_slice(identifier.as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(&value);
-        out.push(b'\n');
+        push_line(&mut out, &identifier, &value);
     }
     out.extend_from_slice(b"\"@signature-params\": ");
     out.extend_from_slice(serialized.as_bytes());
     Ok((out, serialized))
+}
+
+/// A component's value into `value` (cleared first); `without_req` is the
+/// component without its `req` flag when it has one.
+fn write_line_value<M: Message + ?Sized>(msg: &M, c: &Component, without_req: Option<&Component>, value: &mut Vec<u8>) -> Result<(), BaseError> {
+    value.clear();
+    match without_req {
+        // `;req`: the value comes from the request this response answers.
+        Some(inner) => {
+            let req = msg.related_request().ok_or_else(|| BaseError::Unavailable(c.to_string()))?;
+            write_component_value(req, inner, value)
+        }
+        None => write_component_value(msg, c, value),
+    }
+}
+
+fn push_line(out: &mut Vec<u8>, identifier: &str, value: &[u8]) {
+    out.extend_from_slice(identifier.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.push(b'\n');
+}
+
+/// A fixed list of covered components, prepared once for many messages: the
+/// identifiers serialized and the list checked for duplicates, so each
+/// message's base only adds its values and its own parameters. A signer
+/// covers the same components on every request; serializing them again per
+/// request was most of the base's cost.
+#[derive(Clone, Debug)]
+pub(crate) struct BaseTemplate {
+    /// Each component, itself without `req` when it has that flag, and its
+    /// serialized identifier.
+    lines: Vec<(Component, Option<Component>, String)>,
+    /// `("@method" "@authority" ...)`: the inner list without parameters.
+    list: String,
+}
+
+impl BaseTemplate {
+    /// `Err` when [`signature_base_and_params`] would fail for any message
+    /// (a duplicate or an unserializable identifier); the caller then takes
+    /// that path, which reports the error in its own order.
+    pub(crate) fn new(components: &[Component]) -> Result<Self, BaseError> {
+        let mut lines: Vec<(Component, Option<Component>, String)> = Vec::with_capacity(components.len());
+        let mut list = String::from("(");
+        for (i, c) in components.iter().enumerate() {
+            if lines.iter().any(|(seen, ..)| seen == c) {
+                return Err(BaseError::DuplicateComponent(c.to_string()));
+            }
+            let mut identifier = String::new();
+            c.write_identifier(&mut identifier)?;
+            if i > 0 {
+                list.push(' ');
+            }
+            list.push_str(&identifier);
+            lines.push((c.clone(), c.without_req(), identifier));
+        }
+        list.push(')');
+        Ok(BaseTemplate { lines, list })
+    }
+
+    /// What [`signature_base_and_params`] returns for these components and
+    /// parameters already serialized as `params` (`;created=1;...`).
+    pub(crate) fn base_and_params<M: Message + ?Sized>(&self, msg: &M, params: &str) -> Result<(Vec<u8>, String), BaseError> {
+        let mut serialized = String::with_capacity(self.list.len() + params.len());
+        serialized.push_str(&self.list);
+        serialized.push_str(params);
+        let mut out = Vec::with_capacity(64 * self.lines.len() + serialized.len());
+        let mut value = Vec::new();
+        for (c, without_req, identifier) in &self.lines {
+            write_line_value(msg, c, without_req.as_ref(), &mut value)?;
+            push_line(&mut out, identifier, &value);
+        }
+        out.extend_from_slice(b"\"@signature-params\": ");
+        out.extend_from_slice(serialized.as_bytes());
+        Ok((out, serialized))
+    }
 }
 
 #[cfg(test)]

@@ -74,8 +74,7 @@ fn prepare_signature(
     nonce: &str,
 ) -> std::result::Result<Signature, SignError> {
     if let (Some(seed), false) = (seed, rust_only) {
-        let params = signer.params(created, nonce)?;
-        let (base, input) = origin_sdk::signature_base_and_params(out, &params).map_err(SignError::Base)?;
+        let (base, input) = signer.base_and_input(out, created, nonce)?;
         return Ok(Signature::InGlue { seed: seed.clone(), base, input: format!("{DEFAULT_LABEL}={input}") });
     }
     signing::sign(signer, out, created, nonce).map(Signature::Made)
