@@ -9,6 +9,7 @@ pub(crate) mod prefilter;
 pub mod ruleset;
 pub mod scoring;
 pub mod transaction;
+mod texts;
 
 pub use control::{CtlDirective, TransactionControls};
 pub use intervention::Intervention;

@@ -223,6 +223,9 @@ pub(crate) struct GroupFilter {
     slots: u32,
     /// The slots of each match state scans have reached (see [`StateSlots`]).
     reached: std::sync::Mutex<StateSlots>,
+    /// This filter among all built in the process: texts scanned by it are
+    /// shared under this number (see `texts`).
+    id: u64,
 }
 
 use zentinel_modsec_scan::{Scanner, StateSlots};
@@ -248,7 +251,14 @@ impl GroupFilter {
             Some(dfa) => Scanner::Dfa(dfa),
             None => Scanner::Nfa(contiguous::Builder::new().build_from_noncontiguous(&nfa).ok()?),
         };
-        Some(GroupFilter { scanner, slot_of, slots: rules.len() as u32, reached: Default::default() })
+        static BUILT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = BUILT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(GroupFilter { scanner, slot_of, slots: rules.len() as u32, reached: Default::default(), id })
+    }
+
+    /// Which filter this is (never 0: 0 is "no filter").
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
 
     /// The slots whose rule could match `value`, as a bitset.

@@ -1,6 +1,6 @@
 //! Transaction processing for ModSecurity.
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -93,13 +93,15 @@ struct Memo {
     /// Every distinct value seen, numbered (SipHash: the keys are request
     /// data, so a collision-resistant hasher stays).
     ids: HashMap<Rc<str>, u32>,
-    /// `[text id]`: every value (its id is its text's), then what
-    /// transformations made of them.
+    /// `[value id]`: every value's text. Each text carries what its
+    /// transformations made of it, so a step that pipelines share
+    /// (`lowercase` after steps that left the value alone, say) runs once
+    /// per text; a short one's node is shared with later transactions
+    /// (`texts`, edge patch 41).
     values: Vec<Rc<Transformed>>,
-    /// `[text id]`: the text each transformation (by name) made of it, so a
-    /// step that pipelines share (`lowercase` after steps that left the value
-    /// alone, say) runs once per value, not once per pipeline.
-    steps: Vec<Vec<(&'static str, u32)>>,
+    /// The ruleset's prefilter (`GroupFilter::id`, 0 for none): the shared
+    /// texts' hits are that filter's.
+    filter: u64,
     /// `[pipeline][value id]`: the value after that pipeline.
     transformed: Vec<Vec<Option<Rc<Transformed>>>>,
     /// `[static list]`, per phase (a list set before the body, per
@@ -129,21 +131,14 @@ impl Memo {
             return *id;
         }
         let id = self.values.len() as u32;
-        let value: Rc<str> = Rc::from(value);
-        // (Transformed texts are numbered here too, but never looked up.)
-        self.ids.insert(Rc::clone(&value), id);
-        self.values.push(Rc::new(Transformed { value, hits: OnceCell::new() }));
+        let node = super::texts::node(self.filter, value);
+        self.ids.insert(Rc::clone(&node.value), id);
+        self.values.push(node);
         id
     }
 }
 
-/// One text: a value, or what transformations made of one. Every pipeline
-/// that produces it shares it, and so its one prefilter pass.
-struct Transformed {
-    value: Rc<str>,
-    /// Which prefiltered rules' literals `value` holds.
-    hits: OnceCell<Vec<u64>>,
-}
+use super::texts::Transformed;
 
 /// The variable a rule matched on.
 #[derive(Debug, Clone)]
@@ -204,6 +199,7 @@ pub struct MatchedData {
 impl Transaction {
     /// Create a new transaction.
     pub fn new(ruleset: Arc<CompiledRuleset>, default_status: u16) -> Self {
+        let ruleset_filter = ruleset.prefilter().map_or(0, super::prefilter::GroupFilter::id);
         Self {
             ruleset,
             request: RequestData::new(),
@@ -222,7 +218,7 @@ impl Transaction {
             captures: Vec::new(),
             controls: TransactionControls::default(),
             matched_data: Vec::new(),
-            memo: RefCell::new(Memo::default()),
+            memo: RefCell::new(Memo { filter: ruleset_filter, ..Memo::default() }),
         }
     }
 
@@ -1130,54 +1126,52 @@ impl Transaction {
                 return Rc::clone(hit);
             }
         }
+        let mut node = Rc::clone(&memo.values[id]);
         if let Some(c) = changes.as_deref_mut() {
-            c.push(Rc::clone(&memo.values[id]));
+            c.push(Rc::clone(&node));
         }
         // What `rule.transformations.apply` computes, step by step, each step
-        // of each text made once.
-        let mut node = id;
+        // of each text made once (for a shared text, once per thread).
         for step in rule.transformations.steps() {
             // A short text is scanned again rather than looked up.
-            let short = memo.values[node].value.len() < LONG_TEXT;
-            if short && !step.may_change(&memo.values[node].value) {
+            let short = node.value.len() < LONG_TEXT;
+            if short && !step.may_change(&node.value) {
                 continue;
             }
             let name = step.name();
-            if memo.steps.len() <= node {
-                memo.steps.resize_with(node + 1, Vec::new);
-            }
-            // A step that leaves a long text alone is recorded too, so its
-            // `may_change` scan (a pass over the text) runs once per text,
-            // not once per pipeline that reaches it.
-            let next = match memo.steps[node].iter().find(|(n, _)| *n == name) {
-                Some(&(_, next)) => next as usize,
+            let known = node.steps.borrow().iter().find(|(n, _)| *n == name).map(|(_, next)| next.clone());
+            let next = match known {
+                Some(next) => next,
                 None => {
-                    let text = Rc::clone(&memo.values[node].value);
-                    let next = if !short && !step.may_change(&text) {
-                        node
+                    // A step that leaves a long text alone is recorded too, so
+                    // its `may_change` scan (a pass over the text) runs once
+                    // per text, not once per pipeline that reaches it.
+                    let next = if !short && !step.may_change(&node.value) {
+                        None
                     } else {
-                        match step.transform(&text) {
-                            std::borrow::Cow::Borrowed(_) => node,
+                        match step.transform(&node.value) {
+                            std::borrow::Cow::Borrowed(_) => None,
                             std::borrow::Cow::Owned(s) => {
-                                memo.values.push(Rc::new(Transformed { value: Rc::from(s), hits: OnceCell::new() }));
-                                memo.values.len() - 1
+                                if node.kept {
+                                    super::texts::charge(memo.filter, s.len());
+                                }
+                                Some(Rc::new(Transformed::new(Rc::from(s), node.kept)))
                             }
                         }
                     };
-                    memo.steps[node].push((name, next as u32));
+                    node.steps.borrow_mut().push((name, next.clone()));
                     next
                 }
             };
-            if next != node {
+            if let Some(next) = next {
                 if let Some(c) = changes.as_deref_mut() {
-                    c.push(Rc::clone(&memo.values[next]));
+                    c.push(Rc::clone(&next));
                 }
+                node = next;
             }
-            node = next;
         }
-        let t = Rc::clone(&memo.values[node]);
-        *slot(&mut memo.transformed[pipeline], id) = Some(Rc::clone(&t));
-        t
+        *slot(&mut memo.transformed[pipeline], id) = Some(Rc::clone(&node));
+        node
     }
 
     /// Expand `%{...}` macros in an operator argument against current TX state.
@@ -1623,6 +1617,35 @@ mod tests {
                 assert_eq!(tx.tx().get(k).is_some(), want, "tx.{k}, {} bytes", prefix.len());
             }
         }
+    }
+
+    /// A short value's node, steps and hits are kept for the next
+    /// transaction of the same ruleset (`texts`, patch 41), and two rulesets
+    /// with different prefilters, interleaved, each decide as on their own.
+    #[test]
+    fn texts_are_shared_by_later_transactions_of_one_ruleset() {
+        let a = make_ruleset(r#"SecRule ARGS "@contains evil" "id:1,phase:1,pass,t:urlDecode,t:lowercase,setvar:tx.hit=1""#);
+        let b = make_ruleset(r#"SecRule ARGS "@contains good" "id:1,phase:1,pass,t:urlDecode,t:lowercase,setvar:tx.hit=1""#);
+        let filter = a.prefilter().map_or(0, super::super::prefilter::GroupFilter::id);
+        assert_ne!(filter, 0);
+        let run = |ruleset: &Arc<CompiledRuleset>, q: &str| {
+            let mut tx = Transaction::new(Arc::clone(ruleset), 403);
+            tx.process_uri(&format!("/?x={q}"), "GET", "HTTP/1.1").unwrap();
+            tx.process_request_headers().unwrap();
+            tx.tx().get("hit").is_some()
+        };
+        for _ in 0..3 {
+            assert!(run(&a, "%45VIL"));
+            assert!(!run(&b, "%45VIL"));
+            assert!(run(&b, "GOO%44"));
+            assert!(!run(&a, "GOO%44"));
+        }
+        assert!(super::super::texts::kept(filter) >= 2);
+        let long = "x".repeat(super::super::texts::MAX_TEXT + 1);
+        let before = super::super::texts::kept(filter);
+        assert!(!run(&a, &long));
+        assert!(run(&a, &format!("{long}evil")));
+        assert_eq!(super::super::texts::kept(filter), before, "long values are not kept");
     }
 
     #[test]
