@@ -542,8 +542,8 @@ pub(crate) struct BaseTemplate {
 
 impl BaseTemplate {
     /// `Err` when [`signature_base_and_params`] would fail for any message
-    /// (a duplicate or an unserializable identifier); the caller then takes
-    /// that path, which reports the error in its own order.
+    /// (a duplicate or an unserializable identifier): such a list can never
+    /// be signed.
     pub(crate) fn new(components: &[Component]) -> Result<Self, BaseError> {
         let mut lines: Vec<(Component, Option<Component>, String)> = Vec::with_capacity(components.len());
         let mut list = String::from("(");

@@ -136,25 +136,34 @@ impl Signer {
     /// The signature parameters for a signature created at `created`: params in
     /// the order created, expires, keyid, nonce, alg, tag.
     pub fn params(&self, created: u64, nonce: &str) -> Result<SignatureParams, SignError> {
-        let expires = created.checked_add(self.validity).ok_or(SignError::TimeOverflow)?;
-        let int = |v: u64| i64::try_from(v).map(BareItem::Integer).map_err(|_| SignError::TimeOverflow);
-        let printable = |s: &str, what| {
-            if s.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
-                Ok(BareItem::String(s.to_string()))
-            } else {
-                Err(SignError::InvalidParam(what))
-            }
-        };
+        let (created, expires) = self.checked_params(created, nonce)?;
+        let string = |s: &str| BareItem::String(s.to_string());
         let mut p = SignatureParams::new(self.components.iter().cloned())
-            .with_param("created", int(created)?)
-            .with_param("expires", int(expires)?)
-            .with_param("keyid", printable(self.key.keyid(), "keyid")?)
-            .with_param("nonce", printable(nonce, "nonce")?)
-            .with_param("alg", BareItem::String(self.key.algorithm().as_str().to_string()));
+            .with_param("created", created)
+            .with_param("expires", expires)
+            .with_param("keyid", string(self.key.keyid()))
+            .with_param("nonce", string(nonce))
+            .with_param("alg", string(self.key.algorithm().as_str()));
         if let Some(tag) = &self.tag {
-            p = p.with_param("tag", printable(tag, "tag")?);
+            p = p.with_param("tag", string(tag));
         }
         Ok(p)
+    }
+
+    /// The checks every signature's parameters pass, in the order of
+    /// [`params`](Self::params): the times fit, keyid, nonce and tag are
+    /// printable ASCII. `created` and `expires` as items.
+    fn checked_params(&self, created: u64, nonce: &str) -> Result<(BareItem, BareItem), SignError> {
+        let expires = created.checked_add(self.validity).ok_or(SignError::TimeOverflow)?;
+        let int = |v: u64| i64::try_from(v).map(BareItem::Integer).map_err(|_| SignError::TimeOverflow);
+        let times = (int(created)?, int(expires)?);
+        let printable = |s: &str, what| if s.bytes().all(|b| (0x20..=0x7e).contains(&b)) { Ok(()) } else { Err(SignError::InvalidParam(what)) };
+        printable(self.key.keyid(), "keyid")?;
+        printable(nonce, "nonce")?;
+        if let Some(tag) = &self.tag {
+            printable(tag, "tag")?;
+        }
+        Ok(times)
     }
 
     /// Signs with explicit parameters (any components, any params); the
@@ -194,17 +203,9 @@ impl Signer {
     }
 
     /// [`params`](Self::params)' parameters serialized (`;created=…;tag="…"`),
-    /// with the same checks in the same order, without building them.
+    /// after the same checks, without building them.
     fn serialized_params(&self, created: u64, nonce: &str) -> Result<String, SignError> {
-        let expires = created.checked_add(self.validity).ok_or(SignError::TimeOverflow)?;
-        let int = |v: u64| i64::try_from(v).map(BareItem::Integer).map_err(|_| SignError::TimeOverflow);
-        let (created, expires) = (int(created)?, int(expires)?);
-        let printable = |s: &str, what| if s.bytes().all(|b| (0x20..=0x7e).contains(&b)) { Ok(()) } else { Err(SignError::InvalidParam(what)) };
-        printable(self.key.keyid(), "keyid")?;
-        printable(nonce, "nonce")?;
-        if let Some(tag) = &self.tag {
-            printable(tag, "tag")?;
-        }
+        let (created, expires) = self.checked_params(created, nonce)?;
         let syntax = |e| SignError::Base(BaseError::Syntax(e));
         let mut out = String::with_capacity(96 + nonce.len());
         out.push_str(";created=");
