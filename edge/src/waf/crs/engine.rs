@@ -142,7 +142,10 @@ impl Engine {
     /// Run phases 1 and 2 (request headers, request body).
     pub fn inspect(&self, req: &Request<'_>) -> Verdict {
         let tx = self.run(req);
-        self.verdict(&tx)
+        let verdict = self.verdict(&tx);
+        // Its collections and tables serve the isolate's next request.
+        tx.recycle();
+        verdict
     }
 
     fn run(&self, req: &Request<'_>) -> Transaction {

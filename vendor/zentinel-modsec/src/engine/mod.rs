@@ -56,8 +56,10 @@ impl ModSecurity {
     }
 
     /// Create a new transaction for processing a request.
+    ///
+    /// One this thread gave back with [`Transaction::recycle`] is reused.
     pub fn new_transaction(&self) -> Transaction {
-        Transaction::new(Arc::clone(&self.ruleset), self.default_status)
+        Transaction::reused_or_new(&self.ruleset, self.default_status)
     }
 
     /// Get the ruleset.

@@ -14,7 +14,7 @@
 //! holds live on until it ends. Long values (bodies, prompts) seldom repeat
 //! and are not kept.
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -39,6 +39,8 @@ pub(super) struct Transformed {
     /// Whether the node is kept for later transactions (its steps' texts
     /// are then kept and counted too).
     pub(super) kept: bool,
+    /// The operators that found nothing in `value` (`Operator::clean_mark`).
+    pub(super) clean: Cell<u8>,
 }
 
 /// A transformation's name and what it made of a text (`None`: the same).
@@ -46,7 +48,7 @@ pub(super) type Step = (&'static str, Option<Rc<Transformed>>);
 
 impl Transformed {
     pub(super) fn new(value: Rc<str>, kept: bool) -> Self {
-        Transformed { value, hits: OnceCell::new(), steps: RefCell::new(Vec::new()), kept }
+        Transformed { value, hits: OnceCell::new(), steps: RefCell::new(Vec::new()), kept, clean: Cell::new(0) }
     }
 }
 

@@ -44,6 +44,14 @@ fn is_xml_content_type(ct_lower: &str) -> bool {
     media_type == "application/xml" || media_type == "text/xml" || media_type.ends_with("+xml")
 }
 
+thread_local! {
+    /// Transactions given back by [`Transaction::recycle`], oldest first.
+    static RECYCLED: RefCell<Vec<Transaction>> = const { RefCell::new(Vec::new()) };
+}
+
+/// How many recycled transactions a thread keeps (one per ruleset in use).
+const RECYCLED_MAX: usize = 4;
+
 /// A ModSecurity transaction for processing a single request.
 pub struct Transaction {
     /// Compiled ruleset reference.
@@ -112,6 +120,8 @@ struct Memo {
     /// `[static list][pipeline]`, as `lists`: which prefiltered rules could
     /// match any of the list's values.
     list_hits: Vec<Vec<Option<Vec<u64>>>>,
+    /// `list_hits`' bit vectors once forgotten, for the next ones to fill.
+    spare_bits: Vec<Vec<u64>>,
 }
 
 /// One variable's values: each name with its value's number.
@@ -125,7 +135,41 @@ fn slot<T>(v: &mut Vec<Option<T>>, i: usize) -> &mut Option<T> {
     &mut v[i]
 }
 
+/// What a recycled transaction's tables keep: the vectors of a request of a
+/// few thousand values, not more.
+const KEPT_VALUES: usize = 4096;
+
 impl Memo {
+    /// Forgets what the lists resolved to and which rules their values hit.
+    fn forget_resolved(&mut self) {
+        // Hits are recorded only for a list resolved since the last call
+        // (`cannot_match` after `list_values`): none to forget without one.
+        if self.lists.is_empty() {
+            return;
+        }
+        self.lists.clear();
+        self.specs.clear();
+        for row in &mut self.list_hits {
+            self.spare_bits.extend(row.drain(..).flatten());
+        }
+    }
+
+    /// Empties the tables for a recycled transaction, keeping what they
+    /// allocated (edge patch).
+    fn recycle(&mut self) {
+        self.forget_resolved();
+        if self.values.len() > KEPT_VALUES || self.spare_bits.len() > KEPT_VALUES {
+            let filter = self.filter;
+            *self = Memo { filter, ..Memo::default() };
+            return;
+        }
+        self.ids.clear();
+        self.values.clear();
+        for row in &mut self.transformed {
+            row.clear();
+        }
+    }
+
     fn id(&mut self, value: &str) -> u32 {
         if let Some(id) = self.ids.get(value) {
             return *id;
@@ -222,6 +266,72 @@ impl Transaction {
         }
     }
 
+    /// A transaction of `ruleset`: one this thread recycled when there is
+    /// one, else a new one (edge patch; see [`recycle`](Self::recycle)).
+    pub(crate) fn reused_or_new(ruleset: &Arc<CompiledRuleset>, default_status: u16) -> Self {
+        let reused = RECYCLED
+            .try_with(|kept| {
+                let mut kept = kept.try_borrow_mut().ok()?;
+                let at = kept.iter().position(|t| Arc::ptr_eq(&t.ruleset, ruleset))?;
+                Some(kept.swap_remove(at))
+            })
+            .ok()
+            .flatten();
+        match reused {
+            Some(mut tx) => {
+                tx.default_status = default_status;
+                tx
+            }
+            None => Self::new(Arc::clone(ruleset), default_status),
+        }
+    }
+
+    /// Done with this transaction: it is emptied to what [`new`](Self::new)
+    /// makes, keeping its collections' and tables' allocations, for this
+    /// thread's next transaction of the same ruleset (edge patch). CRS sets
+    /// over a hundred TX keys and fills a dozen tables per request; a new
+    /// transaction allocated all of them again. A few are kept per thread.
+    pub fn recycle(mut self) {
+        let Transaction {
+            ruleset: _,
+            request,
+            response,
+            tx,
+            phase,
+            intervention,
+            anomaly_score,
+            default_status: _,
+            matched_rules,
+            allowed,
+            matched_vars,
+            captures,
+            controls,
+            matched_data,
+            memo,
+        } = &mut self;
+        request.recycle();
+        *response = ResponseData::new();
+        tx.recycle();
+        *phase = Phase::RequestHeaders;
+        *intervention = None;
+        *anomaly_score = AnomalyScore::new();
+        matched_rules.clear();
+        *allowed = false;
+        matched_vars.clear();
+        captures.clear();
+        *controls = TransactionControls::default();
+        matched_data.clear();
+        memo.get_mut().recycle();
+        let _ = RECYCLED.try_with(|kept| {
+            if let Ok(mut kept) = kept.try_borrow_mut() {
+                if kept.len() >= RECYCLED_MAX {
+                    kept.remove(0);
+                }
+                kept.push(self);
+            }
+        });
+    }
+
     /// Set the client address, backing `REMOTE_ADDR` and `REMOTE_PORT`.
     ///
     /// Without this there is no way for a caller to populate them, so every
@@ -254,10 +364,7 @@ impl Transaction {
     /// Forget what variables resolved to: the request or TX changed from
     /// outside (edge patch; see `run_phase`).
     fn forget_resolved(&mut self) {
-        let memo = self.memo.get_mut();
-        memo.lists.clear();
-        memo.specs.clear();
-        memo.list_hits.clear();
+        self.memo.get_mut().forget_resolved();
     }
 
     /// Process the request URI.
@@ -930,9 +1037,18 @@ impl Transaction {
                     {
                         crate::operators::OperatorResult::no_match()
                     }
+                    // An operator that found nothing in this text before
+                    // finds nothing again.
+                    _ if operator.clean_mark() & transformed.clean.get() != 0 => crate::operators::OperatorResult::no_match(),
                     // Without groups: a `capture` rule's are taken once, from
                     // its last match, below.
-                    _ => operator.execute_uncaptured(&transformed.value),
+                    _ => {
+                        let result = operator.execute_uncaptured(&transformed.value);
+                        if !result.matched {
+                            transformed.clean.set(transformed.clean.get() | operator.clean_mark());
+                        }
+                        result
+                    }
                 };
 
                 let final_match = if rule.operator_negated {
@@ -1075,7 +1191,8 @@ impl Transaction {
         if let Some(Some(bits)) = self.memo.borrow().list_hits.get(list as usize).and_then(|row| row.get(rule.pipeline as usize)) {
             return !super::prefilter::has(bits, slot_no);
         }
-        let mut bits: Vec<u64> = Vec::new();
+        let mut bits: Vec<u64> = self.memo.borrow_mut().spare_bits.pop().unwrap_or_default();
+        bits.clear();
         for (_, id) in values.iter().flat_map(|r| r.iter()) {
             let t = self.transformed(rule, *id);
             let hits = t.hits.get_or_init(|| filter.hits(&t.value));
@@ -1646,6 +1763,91 @@ mod tests {
         assert!(!run(&a, &long));
         assert!(run(&a, &format!("{long}evil")));
         assert_eq!(super::super::texts::kept(filter), before, "long values are not kept");
+    }
+
+    /// A recycled transaction decides as a new one: nothing of the request,
+    /// TX, matches, `ctl:` overrides or intervention of the one before it
+    /// survives, whatever that one did; and only transactions of the same
+    /// ruleset are reused.
+    #[test]
+    fn recycled_transactions_decide_as_new_ones() {
+        let ruleset = make_ruleset(
+            r#"
+            SecRule ARGS:off "@streq 1" "id:1,phase:1,pass,ctl:ruleRemoveById=3,setvar:tx.removed=1"
+            SecRule REQUEST_HEADERS:X-Mark "@rx ." "id:2,phase:1,pass,setvar:tx.marked=%{REQUEST_HEADERS.X-Mark}"
+            SecRule ARGS "@contains evil" "id:3,phase:1,deny,status:403,setvar:tx.evil=+5"
+            SecRule &TX:marked "@eq 0" "id:4,phase:1,pass,setvar:tx.unmarked=1"
+            SecRule REMOTE_ADDR "@ipMatch 192.0.2.1" "id:5,phase:1,pass,setvar:tx.from_doc=1"
+        "#,
+        );
+        let modsec = super::super::ModSecurity { ruleset: Arc::clone(&ruleset), default_status: 403 };
+        let run = |q: &str, mark: Option<&str>, ip: Option<&str>| {
+            let mut tx = modsec.new_transaction();
+            if let Some(ip) = ip {
+                tx.set_client_addr(ip, 0);
+            }
+            tx.process_uri(&format!("/?{q}"), "GET", "HTTP/1.1").unwrap();
+            if let Some(m) = mark {
+                tx.add_request_header("X-Mark", m).unwrap();
+            }
+            tx.process_request_headers().unwrap();
+            let mut keys: Vec<String> = tx.tx().all().into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+            keys.sort();
+            let seen = (tx.has_intervention(), tx.matched_rules().to_vec(), keys, tx.matched_data().len());
+            tx.recycle();
+            seen
+        };
+        let fresh = |q: &str, mark: Option<&str>, ip: Option<&str>| {
+            RECYCLED.with(|kept| kept.borrow_mut().clear());
+            run(q, mark, ip)
+        };
+        let cases: [(&str, Option<&str>, Option<&str>); 5] = [
+            ("a=evil", Some("x"), Some("192.0.2.1")),
+            ("off=1&a=evil", None, None),
+            ("a=fine", None, None),
+            ("a=evil&b=evil", Some("yy"), None),
+            ("a=fine", Some("x"), Some("198.51.100.2")),
+        ];
+        let want: Vec<_> = cases.iter().map(|(q, m, ip)| fresh(q, *m, *ip)).collect();
+        assert!(want[0].0 && !want[1].0 && !want[2].0, "the rules decide as written");
+        for order in [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [0, 0, 2, 1, 1]] {
+            for i in order {
+                let (q, m, ip) = cases[i];
+                assert_eq!(run(q, m, ip), want[i], "case {i} after others");
+            }
+        }
+        assert_eq!(RECYCLED.with(|kept| kept.borrow().len()), 1);
+        let other = super::super::ModSecurity { ruleset: make_ruleset(r#"SecRule ARGS "@contains fine" "id:9,phase:1,deny""#), default_status: 403 };
+        let mut tx = other.new_transaction();
+        tx.process_uri("/?a=fine", "GET", "HTTP/1.1").unwrap();
+        tx.process_request_headers().unwrap();
+        assert_eq!(tx.matched_rules(), ["9"], "another ruleset's transaction is not reused");
+    }
+
+    /// libinjection's "nothing here" is kept on a shared text, and only
+    /// that: an attack is detected however often it and its neighbours
+    /// repeat.
+    #[test]
+    fn libinjection_remembers_only_clean_texts() {
+        let ruleset = make_ruleset(
+            r#"
+            SecRule ARGS "@detectSQLi" "id:1,phase:1,pass,t:urlDecodeUni,setvar:tx.sqli=+1"
+            SecRule ARGS "@detectXSS" "id:2,phase:1,pass,t:urlDecodeUni,setvar:tx.xss=+1"
+        "#,
+        );
+        let run = |q: &str| {
+            let mut tx = Transaction::new(Arc::clone(&ruleset), 403);
+            tx.process_uri(&format!("/?{q}"), "GET", "HTTP/1.1").unwrap();
+            tx.process_request_headers().unwrap();
+            let n = |k: &str| tx.tx().get(k).and_then(|v| v.first().and_then(|s| s.parse::<u32>().ok())).unwrap_or(0);
+            (n("sqli"), n("xss"))
+        };
+        for _ in 0..3 {
+            assert_eq!(run("a=red%20shoes"), (0, 0));
+            assert_eq!(run("a=1%27%20or%20%271%27%3D%271"), (1, 0));
+            assert_eq!(run("a=%3Cscript%3Ealert(1)%3C/script%3E&b=red%20shoes"), (0, 1));
+            assert_eq!(run("a=red%20shoes&b=1%27%20or%20%271%27%3D%271&c=%3Cscript%3Ealert(1)%3C/script%3E"), (1, 1));
+        }
     }
 
     #[test]

@@ -24,6 +24,10 @@ impl Operator for DetectSqliOperator {
     fn name(&self) -> &'static str {
         "detectSQLi"
     }
+
+    fn clean_mark(&self) -> u8 {
+        1
+    }
 }
 
 /// XSS detection operator (@detectXSS).
@@ -43,6 +47,10 @@ impl Operator for DetectXssOperator {
 
     fn name(&self) -> &'static str {
         "detectXSS"
+    }
+
+    fn clean_mark(&self) -> u8 {
+        2
     }
 }
 

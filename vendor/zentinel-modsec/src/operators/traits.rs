@@ -56,6 +56,14 @@ pub trait Operator: Send + Sync {
     /// Get the operator name.
     fn name(&self) -> &'static str;
 
+    /// Nonzero for an operator whose result is a function of the text alone
+    /// and costs far more than a lookup (libinjection's): its bit in the
+    /// mark a text keeps of the operators that found nothing in it, so a
+    /// header or argument seen before is not scanned again (edge patch).
+    fn clean_mark(&self) -> u8 {
+        0
+    }
+
     /// Whether this operator supports capture groups.
     fn supports_capture(&self) -> bool {
         false

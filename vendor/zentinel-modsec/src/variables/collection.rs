@@ -37,10 +37,55 @@ pub trait MutableCollection: Collection {
 }
 
 /// Simple hash map based collection.
+///
+/// A key's entry outlives the key (edge patch): [`recycle`](Self::recycle)
+/// and [`MutableCollection::delete`] mark it empty and keep its strings, so a
+/// recycled transaction sets CRS's hundred-odd TX keys, and a request's usual
+/// headers, without allocating. An empty entry is absent to every reader.
 #[derive(Debug, Clone, Default)]
 pub struct HashMapCollection {
-    data: HashMap<String, Vec<String>>,
+    data: HashMap<String, Entry>,
 }
+
+/// A key's values: `values[..live]`; the rest are spare strings.
+#[derive(Debug, Clone, Default)]
+struct Entry {
+    live: usize,
+    values: Vec<String>,
+}
+
+impl Entry {
+    fn values(&self) -> &[String] {
+        self.values.get(..self.live).unwrap_or(&[])
+    }
+
+    /// Makes `value` the only value, in a kept string when there is one.
+    fn set_str(&mut self, value: &str) {
+        match self.values.first_mut() {
+            Some(v) => {
+                v.clear();
+                v.push_str(value);
+            }
+            None => self.values.push(value.to_string()),
+        }
+        self.live = 1;
+    }
+
+    fn push(&mut self, value: String) {
+        match self.values.get_mut(self.live) {
+            Some(spare) => *spare = value,
+            None => self.values.push(value),
+        }
+        self.live += 1;
+    }
+}
+
+/// What [`HashMapCollection::recycle`] keeps: a few hundred keys whose
+/// strings are short (a request with a huge value or thousands of names
+/// must not pin that memory in the next one).
+const KEPT_KEYS: usize = 512;
+const KEPT_STRING: usize = 256;
+const KEPT_VALUES: usize = 4;
 
 impl HashMapCollection {
     /// Create a new empty collection.
@@ -60,18 +105,9 @@ impl HashMapCollection {
     /// (edge patch).
     pub fn set_str(&mut self, key: &str, value: &str) {
         match self.data.get_mut(key) {
-            Some(values) => {
-                values.truncate(1);
-                match values.first_mut() {
-                    Some(v) => {
-                        v.clear();
-                        v.push_str(value);
-                    }
-                    None => values.push(value.to_string()),
-                }
-            }
+            Some(entry) => entry.set_str(value),
             None => {
-                self.data.insert(key.to_string(), vec![value.to_string()]);
+                self.data.insert(key.to_string(), Entry { live: 1, values: vec![value.to_string()] });
             }
         }
     }
@@ -79,7 +115,7 @@ impl HashMapCollection {
     /// The values of `key`, without collecting them (edge patch; see
     /// [`Collection::get`]).
     pub fn values(&self, key: &str) -> &[String] {
-        self.data.get(key).map_or(&[], |v| v.as_slice())
+        self.data.get(key).map_or(&[], Entry::values)
     }
 
     /// Add a value to a key.
@@ -91,55 +127,69 @@ impl HashMapCollection {
     pub fn clear(&mut self) {
         self.data.clear();
     }
+
+    /// Empties the collection for the next transaction, keeping the entries
+    /// of short keys and values for it to fill again (edge patch).
+    pub fn recycle(&mut self) {
+        if self.data.len() > KEPT_KEYS {
+            self.data = HashMap::new();
+            return;
+        }
+        self.data.retain(|key, entry| {
+            entry.live = 0;
+            key.len() <= KEPT_STRING
+                && entry.values.len() <= KEPT_VALUES
+                && entry.values.iter().all(|v| v.capacity() <= KEPT_STRING)
+        });
+    }
+
+    /// The present keys and their values.
+    fn entries(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.data.iter().filter(|(_, e)| e.live > 0).map(|(k, e)| (k.as_str(), e.values()))
+    }
 }
 
 impl Collection for HashMapCollection {
     fn all(&self) -> Vec<(&str, &str)> {
-        self.data
-            .iter()
-            .flat_map(|(k, vs)| vs.iter().map(move |v| (k.as_str(), v.as_str())))
-            .collect()
+        self.entries().flat_map(|(k, vs)| vs.iter().map(move |v| (k, v.as_str()))).collect()
     }
 
     fn get(&self, key: &str) -> Option<Vec<&str>> {
-        self.data
-            .get(key)
-            .map(|vs| vs.iter().map(|s| s.as_str()).collect())
+        let values = self.values(key);
+        (!values.is_empty()).then(|| values.iter().map(|s| s.as_str()).collect())
     }
 
     fn get_regex(&self, pattern: &KeyRegex) -> Vec<(&str, &str)> {
-        self.data
-            .iter()
+        self.entries()
             .filter(|(k, _)| pattern.is_match(k.as_bytes()))
-            .flat_map(|(k, vs)| vs.iter().map(move |v| (k.as_str(), v.as_str())))
+            .flat_map(|(k, vs)| vs.iter().map(move |v| (k, v.as_str())))
             .collect()
     }
 
     fn count(&self) -> usize {
-        self.data.values().map(|v| v.len()).sum()
+        self.data.values().map(|e| e.live).sum()
     }
 
     fn count_key(&self, key: &str) -> usize {
-        self.data.get(key).map(|v| v.len()).unwrap_or(0)
+        self.values(key).len()
     }
 }
 
 impl MutableCollection for HashMapCollection {
     fn set(&mut self, key: String, value: String) {
-        self.data.insert(key, vec![value]);
+        let entry = self.data.entry(key).or_default();
+        entry.live = 0;
+        entry.push(value);
     }
 
     fn delete(&mut self, key: &str) {
-        self.data.remove(key);
+        if let Some(entry) = self.data.get_mut(key) {
+            entry.live = 0;
+        }
     }
 
     fn increment(&mut self, key: &str, amount: i64) {
-        let current: i64 = self
-            .data
-            .get(key)
-            .and_then(|v| v.first())
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
+        let current: i64 = self.values(key).first().and_then(|s| s.parse().ok()).unwrap_or(0);
         // Saturating: the amount and the stored text come from rules and
         // requests (edge patch; upstream overflowed).
         self.set_str(key, &current.saturating_add(amount).to_string());

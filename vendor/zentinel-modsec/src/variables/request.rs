@@ -4,6 +4,9 @@ use super::collection::{Collection, HashMapCollection};
 use super::json::JsonNode;
 use std::borrow::Cow;
 
+/// The body buffer a recycled transaction keeps.
+const KEPT_BODY: usize = 64 * 1024;
+
 /// Request data container.
 #[derive(Debug, Clone, Default)]
 pub struct RequestData {
@@ -64,6 +67,46 @@ impl RequestData {
     /// Create new request data.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Empties the data for a recycled transaction, keeping the collections'
+    /// entries to fill again (edge patch; `Transaction::recycle`).
+    pub fn recycle(&mut self) {
+        let RequestData {
+            method,
+            uri,
+            uri_raw,
+            path,
+            query_string,
+            protocol,
+            headers,
+            args_get,
+            args_post,
+            cookies,
+            multipart_part_headers,
+            files,
+            body_processor,
+            body_error,
+            body,
+            client_ip,
+            client_port,
+            server_name,
+            server_addr,
+            server_port,
+        } = self;
+        for text in [method, uri, uri_raw, path, query_string, protocol, body_processor, client_ip, server_name, server_addr] {
+            text.clear();
+        }
+        for collection in [headers, args_get, args_post, cookies, multipart_part_headers, files] {
+            collection.recycle();
+        }
+        *body_error = None;
+        if body.capacity() > KEPT_BODY {
+            *body = Vec::new();
+        }
+        body.clear();
+        *client_port = 0;
+        *server_port = 0;
     }
 
     /// Set the URI and parse path/query string.

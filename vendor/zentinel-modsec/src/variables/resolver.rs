@@ -27,7 +27,7 @@ fn cached_regex(pattern: &str) -> Option<Arc<KeyRegex>> {
     }
     let compiled = crate::engine::analysis::compile(pattern)
         .ok()
-        .map(|re| Arc::new(KeyRegex { re, prefix: crate::engine::analysis::anchored_prefix(pattern).into() }));
+        .map(|re| Arc::new(KeyRegex { re, prefix: crate::engine::analysis::anchored_prefix(pattern).into(), needles: key_needles(pattern) }));
     CACHE
         .write()
         .unwrap_or_else(|e| e.into_inner())
@@ -38,18 +38,38 @@ fn cached_regex(pattern: &str) -> Option<Arc<KeyRegex>> {
 
 /// A regex over collection keys (a selection or an exclusion), with the
 /// literal its matches start with (edge patch: see
-/// [`anchored_prefix`](crate::engine::analysis::anchored_prefix)).
+/// [`anchored_prefix`](crate::engine::analysis::anchored_prefix)) and the
+/// literals one of which every match contains.
 #[derive(Debug)]
 pub struct KeyRegex {
     re: Regex,
     prefix: Box<[u8]>,
+    /// Empty when the pattern has no small such set.
+    needles: Box<[Box<[u8]>]>,
+}
+
+/// [`required_literals`](crate::engine::prefilter::required_literals) of a
+/// key pattern, when there are a few: CRS's unanchored `TX:/paramcounter_.*/`
+/// ran its regex on every TX key of every request (edge patch).
+fn key_needles(pattern: &str) -> Box<[Box<[u8]>]> {
+    match crate::engine::prefilter::required_literals(pattern) {
+        Some(needles) if needles.len() <= 4 => needles.into_iter().map(Vec::into_boxed_slice).collect(),
+        _ => Box::default(),
+    }
+}
+
+/// Whether `needle` (ASCII-lowercased) is in `key`, up to ASCII case.
+fn contains_folded(key: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || key.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 impl KeyRegex {
-    /// Whether `key` matches; a key without the prefix is refused by a byte
-    /// compare, before the regex.
+    /// Whether `key` matches; a key without the prefix, or without any of
+    /// the required literals, is refused by byte compares, before the regex.
     pub fn is_match(&self, key: &[u8]) -> bool {
-        key.get(..self.prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(&self.prefix)) && self.re.is_match(key)
+        key.get(..self.prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(&self.prefix))
+            && (self.needles.is_empty() || self.needles.iter().any(|n| contains_folded(key, n)))
+            && self.re.is_match(key)
     }
 }
 
@@ -578,6 +598,23 @@ mod tests {
         assert!(cached_regex("(unclosed").is_none());
         assert!(cached_regex("(unclosed").is_none());
         assert!(!exclusion_matches("ARGS:x", "ARGS:/(unclosed/"));
+    }
+
+    /// An unanchored key pattern refuses keys without its literal before
+    /// the regex, up to ASCII case, and still takes every key it matches.
+    #[test]
+    fn key_patterns_check_their_required_literals_first() {
+        let counter = cached_regex("paramcounter_.*").expect("valid pattern");
+        assert_eq!(&*counter.needles, [b"paramcounter_".to_vec().into_boxed_slice()]);
+        assert!(counter.is_match(b"paramcounter_json.a"));
+        assert!(counter.is_match(b"x_paramcounter_"));
+        assert!(!counter.is_match(b"paramcounter"));
+        let either = cached_regex("(?i)(?:rfi|lfi)_parameter").expect("valid pattern");
+        assert_eq!(either.needles.len(), 2);
+        assert!(either.is_match(b"LFI_PARAMETER_x") && either.is_match(b"rfi_parameter"));
+        assert!(!either.is_match(b"xss_parameter"));
+        let open = cached_regex(r"^\w+$").expect("valid pattern");
+        assert!(open.needles.is_empty() && open.is_match(b"anything"));
     }
 
     #[test]

@@ -28,6 +28,25 @@ fn normalize(key: &str) -> Cow<'_, str> {
     }
 }
 
+/// `f` of the lowercased key, on the stack for a key of up to 64 bytes: CRS
+/// reads `TX:BLOCKING_PARANOIA_LEVEL` and its like in most rules of a
+/// request, and each read allocated its lowercase copy (edge patch).
+fn with_lowercase<R>(key: &str, f: impl FnOnce(&str) -> R) -> R {
+    if !key.bytes().any(|b| b.is_ascii_uppercase()) {
+        return f(key);
+    }
+    let mut buf = [0u8; 64];
+    if let Some(lower) = buf.get_mut(..key.len()) {
+        lower.copy_from_slice(key.as_bytes());
+        lower.make_ascii_lowercase();
+        // ASCII lowercasing keeps UTF-8 valid; the fallback is never taken.
+        if let Ok(lower) = std::str::from_utf8(lower) {
+            return f(lower);
+        }
+    }
+    f(&key.to_ascii_lowercase())
+}
+
 impl TxCollection {
     /// Create a new TX collection.
     pub fn new() -> Self {
@@ -44,16 +63,22 @@ impl TxCollection {
         self.data.clear();
     }
 
+    /// Empties the collection for a recycled transaction, keeping its keys'
+    /// strings to fill again ([`HashMapCollection::recycle`], edge patch).
+    pub fn recycle(&mut self) {
+        self.data.recycle();
+    }
+
     /// [`MutableCollection::set`] from borrowed text, reusing the stored
     /// strings of a key set before (edge patch; [`HashMapCollection::set_str`]).
     pub fn set_str(&mut self, key: &str, value: &str) {
-        self.data.set_str(&normalize(key), value);
+        with_lowercase(key, |key| self.data.set_str(key, value));
     }
 
     /// The values of `key`, without collecting them into a `Vec` as
     /// [`Collection::get`] does (edge patch).
     pub fn values(&self, key: &str) -> &[String] {
-        self.data.values(&normalize(key))
+        with_lowercase(key, |key| self.data.values(key))
     }
 }
 
@@ -63,7 +88,7 @@ impl Collection for TxCollection {
     }
 
     fn get(&self, key: &str) -> Option<Vec<&str>> {
-        self.data.get(&normalize(key))
+        with_lowercase(key, |key| self.data.get(key))
     }
 
     /// Regex selection (`TX:/^foo/`) matches against the stored, lowercased
@@ -77,7 +102,7 @@ impl Collection for TxCollection {
     }
 
     fn count_key(&self, key: &str) -> usize {
-        self.data.count_key(&normalize(key))
+        with_lowercase(key, |key| self.data.count_key(key))
     }
 }
 
@@ -90,15 +115,15 @@ impl MutableCollection for TxCollection {
     }
 
     fn delete(&mut self, key: &str) {
-        self.data.delete(&normalize(key));
+        with_lowercase(key, |key| self.data.delete(key));
     }
 
     fn increment(&mut self, key: &str, amount: i64) {
-        self.data.increment(&normalize(key), amount);
+        with_lowercase(key, |key| self.data.increment(key, amount));
     }
 
     fn decrement(&mut self, key: &str, amount: i64) {
-        self.data.decrement(&normalize(key), amount);
+        with_lowercase(key, |key| self.data.decrement(key, amount));
     }
 }
 
