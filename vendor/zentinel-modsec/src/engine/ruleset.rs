@@ -187,8 +187,16 @@ pub struct CompiledRuleset {
     /// `[static variable]`: for one with exclusions (`ARGS|!ARGS:foo`), the
     /// variable without them and its number. The transaction resolves that
     /// once and filters it, so a value read through many exclusion lists is
-    /// copied and numbered once (edge patch 39).
-    spec_bases: Vec<Option<(u32, VariableSpec)>>,
+    /// copied and numbered once (edge patch 39); and its exclusions, parsed.
+    spec_bases: Vec<Option<SpecBase>>,
+}
+
+/// See `CompiledRuleset::spec_bases`.
+#[derive(Clone)]
+pub(crate) struct SpecBase {
+    pub(crate) id: u32,
+    pub(crate) spec: VariableSpec,
+    pub(crate) exclusions: Box<[crate::variables::Exclusion]>,
 }
 
 /// Rule engine operating mode.
@@ -447,7 +455,8 @@ impl CompiledRuleset {
                             if !v.exclusions.is_empty() {
                                 let base = VariableSpec { exclusions: Vec::new(), ..v.clone() };
                                 let base_id = number(&base);
-                                self.spec_bases[id as usize] = Some((base_id, base));
+                                let exclusions = v.exclusions.iter().map(|e| crate::variables::Exclusion::new(e)).collect();
+                                self.spec_bases[id as usize] = Some(SpecBase { id: base_id, spec: base, exclusions });
                             }
                             id
                         })
@@ -499,7 +508,7 @@ impl CompiledRuleset {
 
     /// Static variable `spec` without its exclusions, and that one's number,
     /// if it has exclusions.
-    pub(crate) fn spec_base(&self, spec: usize) -> Option<&(u32, VariableSpec)> {
+    pub(crate) fn spec_base(&self, spec: usize) -> Option<&SpecBase> {
         self.spec_bases.get(spec).and_then(Option::as_ref)
     }
 

@@ -25,6 +25,8 @@ pub(super) const MAX_TEXT: usize = 256;
 const MAX_BYTES: usize = 1 << 20;
 /// What a node costs beside its text: the node, its hits and its steps.
 const NODE_COST: usize = 160;
+/// What an entry of `Transformed::finals` is counted as.
+const FINAL_COST: usize = 32;
 /// Filters whose texts are kept at once.
 const MAX_FILTERS: usize = 4;
 
@@ -41,6 +43,10 @@ pub(super) struct Transformed {
     pub(super) kept: bool,
     /// The operators that found nothing in `value` (`Operator::clean_mark`).
     pub(super) clean: Cell<u8>,
+    /// On a kept node: what whole pipelines (by the ruleset's number; the
+    /// filter's id is the ruleset's) made of it, `None` for itself (a node
+    /// never holds itself, so nodes stay a tree).
+    pub(super) finals: RefCell<Vec<(u32, Option<Rc<Transformed>>)>>,
 }
 
 /// A transformation's name and what it made of a text (`None`: the same).
@@ -48,7 +54,7 @@ pub(super) type Step = (&'static str, Option<Rc<Transformed>>);
 
 impl Transformed {
     pub(super) fn new(value: Rc<str>, kept: bool) -> Self {
-        Transformed { value, hits: OnceCell::new(), steps: RefCell::new(Vec::new()), kept, clean: Cell::new(0) }
+        Transformed { value, hits: OnceCell::new(), steps: RefCell::new(Vec::new()), kept, clean: Cell::new(0), finals: RefCell::new(Vec::new()) }
     }
 }
 
@@ -76,7 +82,7 @@ pub(super) fn node(filter: u64, value: &str) -> Rc<Transformed> {
             if let Some(found) = store.texts.get(value) {
                 return Some(Rc::clone(found));
             }
-            charge_store(store, value.len());
+            charge_store(store, value.len() + NODE_COST);
             let text: Rc<str> = Rc::from(value);
             let node = Rc::new(Transformed::new(Rc::clone(&text), true));
             store.texts.insert(text, Rc::clone(&node));
@@ -90,18 +96,28 @@ pub(super) fn node(filter: u64, value: &str) -> Rc<Transformed> {
 /// Counts `len` bytes of a text a kept node's step made against filter
 /// `filter`'s store.
 pub(super) fn charge(filter: u64, len: usize) {
+    charge_bytes(filter, len + NODE_COST);
+}
+
+/// Counts a pipeline's result recorded on a kept node
+/// (`Transformed::finals`).
+pub(super) fn charge_final(filter: u64) {
+    charge_bytes(filter, FINAL_COST);
+}
+
+fn charge_bytes(filter: u64, cost: usize) {
     let _ = STORES.try_with(|stores| {
         if let Ok(mut stores) = stores.try_borrow_mut() {
-            charge_store(store_of(&mut stores, filter), len);
+            charge_store(store_of(&mut stores, filter), cost);
         }
     });
 }
 
-fn charge_store(store: &mut Store, len: usize) {
-    store.bytes += len + NODE_COST;
+fn charge_store(store: &mut Store, cost: usize) {
+    store.bytes += cost;
     if store.bytes > MAX_BYTES {
         store.texts.clear();
-        store.bytes = len + NODE_COST;
+        store.bytes = cost;
     }
 }
 

@@ -122,6 +122,9 @@ struct Memo {
     list_hits: Vec<Vec<Option<Vec<u64>>>>,
     /// `list_hits`' bit vectors once forgotten, for the next ones to fill.
     spare_bits: Vec<Vec<u64>>,
+    /// The lists whose row of `list_hits` was written since it was last
+    /// forgotten (the rows are many and mostly empty).
+    hit_rows: Vec<u32>,
 }
 
 /// One variable's values: each name with its value's number.
@@ -149,8 +152,10 @@ impl Memo {
         }
         self.lists.clear();
         self.specs.clear();
-        for row in &mut self.list_hits {
-            self.spare_bits.extend(row.drain(..).flatten());
+        for list in self.hit_rows.drain(..) {
+            if let Some(row) = self.list_hits.get_mut(list as usize) {
+                self.spare_bits.extend(row.drain(..).flatten());
+            }
         }
     }
 
@@ -621,7 +626,7 @@ impl Transaction {
             }
             for (i, hits) in memo.list_hits.iter_mut().enumerate() {
                 if !ruleset.persistent_list(i) {
-                    hits.clear();
+                    memo.spare_bits.extend(hits.drain(..).flatten());
                 }
             }
         }
@@ -1131,10 +1136,11 @@ impl Transaction {
         };
         let outcome = if spec.count_mode {
             let count = self.tx.count_key(key).to_string();
-            judge(&count, &|| format!("&{:?}", spec.name))
+            // `format!("&{:?}", spec.name)` of the general path; the name is TX.
+            judge(&count, &|| String::from("&Tx"))
         } else {
             // No value: the operator is not run, negated or not (see below).
-            self.tx.values(key).iter().find_map(|value| judge(value, &|| format!("TX:{key}")))
+            self.tx.values(key).iter().find_map(|value| judge(value, &|| ["TX:", key].concat()))
         };
         Some(outcome.unwrap_or_else(RuleOutcome::no_match))
     }
@@ -1166,9 +1172,9 @@ impl Transaction {
             let resolved = match self.ruleset.spec_base(*spec_id as usize) {
                 // With exclusions: the variable without them, resolved once
                 // for every list that reads it, filtered as `resolve` filters.
-                Some((base_id, base)) if slot(&mut memo.specs, *spec_id as usize).is_none() => {
-                    let all = resolve(memo, *base_id, base);
-                    let excluded = |name: &str| spec.exclusions.iter().any(|e| crate::variables::exclusion_matches(name, e));
+                Some(base) if slot(&mut memo.specs, *spec_id as usize).is_none() => {
+                    let all = resolve(memo, base.id, &base.spec);
+                    let excluded = |name: &str| base.exclusions.iter().any(|e| e.matches(name));
                     let r: Rc<Resolved> = Rc::new(all.iter().filter(|(n, _)| !excluded(n)).cloned().collect());
                     memo.specs[*spec_id as usize] = Some(Rc::clone(&r));
                     r
@@ -1209,6 +1215,7 @@ impl Transaction {
             memo.list_hits.resize_with(list as usize + 1, Vec::new);
         }
         *slot(&mut memo.list_hits[list as usize], rule.pipeline as usize) = Some(bits);
+        memo.hit_rows.push(list);
         skip
     }
 
@@ -1238,12 +1245,24 @@ impl Transaction {
         if memo.transformed.len() <= pipeline {
             memo.transformed.resize_with(pipeline + 1, Vec::new);
         }
+        let source = Rc::clone(&memo.values[id]);
+        // A kept text remembers what each pipeline of this ruleset made of
+        // it (the filter's id is the ruleset's; 0, no filter, is shared).
+        let remembers = source.kept && memo.filter != 0;
         if changes.is_none() {
             if let Some(hit) = slot(&mut memo.transformed[pipeline], id) {
                 return Rc::clone(hit);
             }
+            if remembers {
+                let found = source.finals.borrow().iter().find(|(p, _)| *p == rule.pipeline).map(|(_, f)| f.clone());
+                if let Some(last) = found {
+                    let last = last.unwrap_or_else(|| Rc::clone(&source));
+                    *slot(&mut memo.transformed[pipeline], id) = Some(Rc::clone(&last));
+                    return last;
+                }
+            }
         }
-        let mut node = Rc::clone(&memo.values[id]);
+        let mut node = Rc::clone(&source);
         if let Some(c) = changes.as_deref_mut() {
             c.push(Rc::clone(&node));
         }
@@ -1286,6 +1305,11 @@ impl Transaction {
                 }
                 node = next;
             }
+        }
+        if remembers && !source.finals.borrow().iter().any(|(p, _)| *p == rule.pipeline) {
+            let last = (!Rc::ptr_eq(&node, &source)).then(|| Rc::clone(&node));
+            source.finals.borrow_mut().push((rule.pipeline, last));
+            super::texts::charge_final(memo.filter);
         }
         *slot(&mut memo.transformed[pipeline], id) = Some(Rc::clone(&node));
         node
@@ -1438,7 +1462,7 @@ mod tests {
             let rule = ruleset.rules_for_phase(Phase::RequestBody).iter().find(|r| r.id.as_deref() == Some(id)).cloned();
             rule.and_then(|r| r.static_specs.first().copied()).expect("a static list")
         };
-        let base = |id| ruleset.spec_base(spec(id) as usize).map(|(b, _)| *b);
+        let base = |id| ruleset.spec_base(spec(id) as usize).map(|b| b.id);
         assert_eq!(base("1"), Some(spec("2")), "ARGS without exclusions is the base");
         assert_eq!(base("3"), base("1"));
         assert_eq!(base("2"), None);
@@ -1822,6 +1846,13 @@ mod tests {
         tx.process_uri("/?a=fine", "GET", "HTTP/1.1").unwrap();
         tx.process_request_headers().unwrap();
         assert_eq!(tx.matched_rules(), ["9"], "another ruleset's transaction is not reused");
+    }
+
+    /// The name a count of a TX key is reported under, on the fast path, is
+    /// the general path's.
+    #[test]
+    fn tx_count_is_named_as_the_general_path_names_it() {
+        assert_eq!(format!("&{:?}", crate::parser::VariableName::Tx), "&Tx");
     }
 
     /// libinjection's "nothing here" is kept on a shared text, and only

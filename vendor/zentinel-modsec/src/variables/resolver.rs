@@ -60,7 +60,8 @@ fn key_needles(pattern: &str) -> Box<[Box<[u8]>]> {
 
 /// Whether `needle` (ASCII-lowercased) is in `key`, up to ASCII case.
 fn contains_folded(key: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || key.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+    let Some((first, rest)) = needle.split_first() else { return true };
+    key.windows(needle.len()).any(|w| w.first().is_some_and(|b| b.to_ascii_lowercase() == *first) && w.get(1..).is_some_and(|t| t.eq_ignore_ascii_case(rest)))
 }
 
 impl KeyRegex {
@@ -562,25 +563,56 @@ impl<'a> VariableResolver<'a> {
 /// - `COLLECTION:/regex/` — excludes members whose key matches the regex;
 /// - `COLLECTION` — excludes the entire collection.
 pub(crate) fn exclusion_matches(key: &str, exclusion: &str) -> bool {
-    match exclusion.split_once(':') {
-        Some((excl_coll, excl_sel)) => {
-            let Some((key_coll, key_member)) = key.split_once(':') else {
-                return false;
-            };
-            if !key_coll.eq_ignore_ascii_case(excl_coll) {
-                return false;
-            }
-            if excl_sel.len() > 2 && excl_sel.starts_with('/') && excl_sel.ends_with('/') {
-                cached_regex(&excl_sel[1..excl_sel.len() - 1])
-                    .map(|re| re.is_match(key_member.as_bytes()))
-                    .unwrap_or(false)
-            } else {
-                key_member.eq_ignore_ascii_case(excl_sel)
-            }
+    Exclusion::new(exclusion).matches(key)
+}
+
+/// A target exclusion parsed once ([`exclusion_matches`]' forms), for the
+/// lists that filter a shared resolution by it (edge patch: CRS's lists
+/// tested every value's name against each exclusion text, splitting it and
+/// looking its regex up in the shared cache each time).
+#[derive(Debug, Clone)]
+pub(crate) struct Exclusion {
+    collection: Box<str>,
+    member: Member,
+}
+
+#[derive(Debug, Clone)]
+enum Member {
+    /// `COLLECTION`: all of it.
+    All,
+    /// `COLLECTION:key`.
+    Key(Box<str>),
+    /// `COLLECTION:/regex/` (`None`: a pattern that does not compile, which
+    /// excludes nothing).
+    Regex(Option<Arc<KeyRegex>>),
+}
+
+impl Exclusion {
+    pub(crate) fn new(exclusion: &str) -> Self {
+        let Some((collection, selection)) = exclusion.split_once(':') else {
+            return Exclusion { collection: exclusion.into(), member: Member::All };
+        };
+        let member = match selection.strip_prefix('/').and_then(|s| s.strip_suffix('/')).filter(|s| !s.is_empty()) {
+            Some(pattern) => Member::Regex(cached_regex(pattern)),
+            None => Member::Key(selection.into()),
+        };
+        Exclusion { collection: collection.into(), member }
+    }
+
+    /// Whether it excludes the value reported as `key` (`ARGS:password`).
+    pub(crate) fn matches(&self, key: &str) -> bool {
+        let (key_collection, key_member) = match key.split_once(':') {
+            Some((c, m)) => (c, Some(m)),
+            None => (key, None),
+        };
+        if !key_collection.eq_ignore_ascii_case(&self.collection) {
+            return false;
         }
-        None => {
-            let key_coll = key.split_once(':').map(|(c, _)| c).unwrap_or(key);
-            key_coll.eq_ignore_ascii_case(exclusion)
+        match (&self.member, key_member) {
+            (Member::All, _) => true,
+            (_, None) => false,
+            (Member::Key(k), Some(m)) => m.eq_ignore_ascii_case(k),
+            (Member::Regex(re), Some(m)) => re.as_ref().is_some_and(|re| re.is_match(m.as_bytes())),
         }
     }
 }
