@@ -102,7 +102,6 @@ fn per_match(a: &Action) -> Option<(Template, Collected)> {
     let value = match &sv.value {
         SetVarValue::Macro(m) => Collected::Text(Template::new(m)),
         SetVarValue::String(t) => Collected::Text(Template::new(t)),
-        SetVarValue::Int(n) => Collected::Text(Template::new(&n.to_string())),
         SetVarValue::Increment(n) => Collected::Add(*n),
         _ => return None,
     };

@@ -233,7 +233,6 @@ fn execute_data(action: &DataAction, result: &mut ActionResult, _matched_value: 
         DataAction::SetVar(spec) => {
             let op = match &spec.value {
                 SetVarValue::String(v) => SetVarOperation::Set(v.clone()),
-                SetVarValue::Int(v) => SetVarOperation::Set(v.to_string()),
                 SetVarValue::Increment(v) => SetVarOperation::Increment(*v),
                 SetVarValue::Decrement(v) => SetVarOperation::Decrement(*v),
                 SetVarValue::Delete => SetVarOperation::Delete,

@@ -1358,7 +1358,6 @@ impl Transaction {
         let key = spec.key.as_str();
         match &spec.value {
             SetVarValue::String(v) => self.tx.set_str(key, v),
-            SetVarValue::Int(n) => self.tx.set_str(key, &n.to_string()),
             SetVarValue::Increment(n) => self.tx.increment(key, *n),
             SetVarValue::Decrement(n) => self.tx.decrement(key, *n),
             SetVarValue::Delete => self.tx.delete(key),

@@ -131,10 +131,10 @@ pub struct SetVarSpec {
 /// SetVar value types.
 #[derive(Debug, Clone)]
 pub enum SetVarValue {
-    /// Set to string value.
+    /// Set to string value (an integer literal is kept as its canonical
+    /// text, `07` as `7`: what setting it wrote, formatted once at parse
+    /// time instead of per request; edge patch).
     String(String),
-    /// Set to integer value.
-    Int(i64),
     /// Increment by amount.
     Increment(i64),
     /// Decrement by amount.
@@ -557,7 +557,7 @@ fn parse_setvar(input: &str) -> Result<SetVarSpec> {
             let amount: i64 = rest.parse().unwrap_or(1);
             SetVarValue::Decrement(amount)
         } else if let Ok(n) = val.parse::<i64>() {
-            SetVarValue::Int(n)
+            SetVarValue::String(n.to_string())
         } else {
             SetVarValue::String(val.to_string())
         }
@@ -657,8 +657,8 @@ mod tests {
             Action::Data(DataAction::SetVar(spec)) => {
                 assert_eq!(spec.key, "anomaly_score");
                 assert!(
-                    matches!(spec.value, SetVarValue::Int(7)),
-                    "expected Int(7), got {:?}",
+                    matches!(&spec.value, SetVarValue::String(v) if v == "7"),
+                    "expected String(\"7\"), got {:?}",
                     spec.value
                 );
             }

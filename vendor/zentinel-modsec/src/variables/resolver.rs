@@ -58,17 +58,22 @@ fn key_needles(pattern: &str) -> Box<[Box<[u8]>]> {
     }
 }
 
+/// Whether `text` is `lower` (ASCII-lowercased) up to ASCII case, refusing
+/// at the first byte that differs (most keys differ at the first).
+fn eq_folded(text: &[u8], lower: &[u8]) -> bool {
+    text.len() == lower.len() && text.iter().zip(lower).all(|(t, l)| t.to_ascii_lowercase() == *l)
+}
+
 /// Whether `needle` (ASCII-lowercased) is in `key`, up to ASCII case.
 fn contains_folded(key: &[u8], needle: &[u8]) -> bool {
-    let Some((first, rest)) = needle.split_first() else { return true };
-    key.windows(needle.len()).any(|w| w.first().is_some_and(|b| b.to_ascii_lowercase() == *first) && w.get(1..).is_some_and(|t| t.eq_ignore_ascii_case(rest)))
+    needle.is_empty() || key.windows(needle.len()).any(|w| eq_folded(w, needle))
 }
 
 impl KeyRegex {
     /// Whether `key` matches; a key without the prefix, or without any of
     /// the required literals, is refused by byte compares, before the regex.
     pub fn is_match(&self, key: &[u8]) -> bool {
-        key.get(..self.prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(&self.prefix))
+        key.get(..self.prefix.len()).is_some_and(|head| eq_folded(head, &self.prefix))
             && (self.needles.is_empty() || self.needles.iter().any(|n| contains_folded(key, n)))
             && self.re.is_match(key)
     }
