@@ -98,6 +98,8 @@ pub struct Engine {
     modsec: ModSecurity,
     notes: Vec<LoadNote>,
     probes: super::captures::Probes,
+    /// The rule ids a verdict reports when they fire, sorted.
+    reported: Vec<u64>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -109,7 +111,7 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     pub fn new(settings: &Settings) -> Result<Engine, CrsError> {
         let loaded = load::load(settings)?;
-        Ok(Engine { modsec: loaded.modsec, notes: loaded.notes, probes: loaded.probes })
+        Ok(Engine { modsec: loaded.modsec, notes: loaded.notes, probes: loaded.probes, reported: loaded.reported })
     }
 
     /// What the loader changed in the stock rules (inlined word lists, …).
@@ -181,12 +183,13 @@ impl Engine {
             .unwrap_or(0)
             .max(0) as u32;
         let mut fired: Vec<u64> = tx
-            .tx()
-            .all()
-            .into_iter()
-            .filter_map(|(k, _)| k.strip_prefix(load::FIRED_PREFIX).and_then(|id| id.parse::<u64>().ok()))
+            .matched_rules()
+            .iter()
+            .filter_map(|id| id.parse::<u64>().ok())
+            .filter(|id| self.reported.binary_search(id).is_ok())
             .collect();
         fired.sort_unstable();
+        fired.dedup();
         let mut matches: Vec<CrsMatch> = Vec::new();
         for m in tx.matched_data() {
             let Some(id) = m.rule_id.as_deref().and_then(|id| id.parse::<u64>().ok()) else { continue };

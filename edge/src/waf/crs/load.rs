@@ -29,6 +29,8 @@ pub(crate) struct Loaded {
     pub modsec: ModSecurity,
     pub notes: Vec<LoadNote>,
     pub probes: captures::Probes,
+    /// See [`reported_ids`].
+    pub reported: Vec<u64>,
 }
 
 /// Engine mode, paranoia and threshold, in CRS's own variables (what an
@@ -72,11 +74,10 @@ pub(crate) fn load(s: &Settings) -> Result<Loaded, CrsError> {
     let xml_path_rules = captures::xml_paths(&mut directives[head_len..], &mut notes);
     let probes = captures::rewrite(&mut directives[head_len..], &mut notes)?;
     // Order matters: the hoist copies only the starters' own setvars, so it
-    // runs before the links' actions move up and before the fired marker
-    // (which must be set only when the whole chain matched) is added.
+    // runs before the links' actions move up.
     let mut directives = hoist_chain_setvars(directives, &mut notes);
     run_link_actions_on_completion(&mut directives[head_len..], &mut notes);
-    mark_firing(&mut directives[head_len..])?;
+    let reported = reported_ids(&directives[head_len..]);
     let rules = metadata(&directives[head_len..]);
     let (before, after) = exclusions::seclang(s, &rules)?;
     let mut before = parse(&before)?;
@@ -87,43 +88,26 @@ pub(crate) fn load(s: &Settings) -> Result<Loaded, CrsError> {
     directives.extend(tail);
     directives.extend(after);
     let ruleset = CompiledRuleset::compile(directives).map_err(|e| CrsError::Load(e.to_string()))?;
-    Ok(Loaded { modsec: ModSecurity::new(ruleset), notes, probes })
+    Ok(Loaded { modsec: ModSecurity::new(ruleset), notes, probes, reported })
 }
 
-/// TX variable a rule sets when it fires in full (see [`mark_firing`]).
-pub(crate) const FIRED_PREFIX: &str = "edge_fired_";
-
-/// Give every rule with an id a `setvar:tx.edge_fired_<id>=1`.
+/// The ids of the rules a verdict reports when they fire: CRS's own rules,
+/// not the setup's, the exclusions' or the loader's shadow copies; sorted.
 ///
-/// zentinel records a chain's starter in `matched_rules` as soon as the
-/// starter matches, even when a later link does not (ModSecurity logs the rule
-/// only when the whole chain matched), which would report CRS rules that did
-/// not fire. The engine runs a chain starter's actions only once the whole
-/// chain has matched, so this variable is set exactly when the rule fired.
-/// Upstream fix: push to `matched_rules` when the chain completes.
-fn mark_firing(directives: &mut [Directive]) -> Result<(), CrsError> {
-    let marked = |r: &SecRule| rule_id(r).filter(|id| *id < SHADOW_ID_BASE);
-    let ids: Vec<u64> = directives
+/// Which rules fired is the engine's `matched_rules`, which records a chain
+/// under its starter only once the whole chain matched (vendor PATCHES.md;
+/// the loader used to add a `setvar` marker to every rule to find out).
+fn reported_ids(directives: &[Directive]) -> Vec<u64> {
+    let mut ids: Vec<u64> = directives
         .iter()
         .filter_map(|d| match d {
-            Directive::SecRule(r) => marked(r),
+            Directive::SecRule(r) => rule_id(r).filter(|id| *id < SHADOW_ID_BASE),
             _ => None,
         })
         .collect();
-    let text: String = ids.iter().map(|id| format!("SecAction \"id:{id},phase:1,pass,setvar:tx.{FIRED_PREFIX}{id}=1\"\n")).collect();
-    let mut setvars = parse(&text)?.into_iter().filter_map(|d| match d {
-        Directive::SecAction(a) => a.actions.into_iter().find(|a| matches!(a, Action::Data(_))),
-        _ => None,
-    });
-    for d in directives.iter_mut() {
-        if let Directive::SecRule(r) = d {
-            if marked(r).is_some() {
-                let action = setvars.next().ok_or_else(|| CrsError::Load("fired marker missing".into()))?;
-                r.actions.push(action);
-            }
-        }
-    }
-    Ok(())
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 fn parse(text: &str) -> Result<Vec<Directive>, CrsError> {

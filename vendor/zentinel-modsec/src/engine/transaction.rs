@@ -722,10 +722,19 @@ impl Transaction {
                 // MATCHED_VARS is scoped to the current rule in ModSecurity,
                 // so this replaces rather than appends -- otherwise a later
                 // rule would read the previous rule's matches.
-                self.matched_vars.clear();
+                // (The first entry's strings are refilled, not reallocated:
+                // most of a request's matches are CRS's paranoia gates.)
+                self.matched_vars.truncate(1);
                 if let Some(var) = outcome.matched_variable {
-                    self.matched_vars
-                        .push((var.name.clone(), var.value.clone()));
+                    match self.matched_vars.first_mut() {
+                        Some((name, value)) => {
+                            name.clear();
+                            name.push_str(&var.name);
+                            value.clear();
+                            value.push_str(&var.value);
+                        }
+                        None => self.matched_vars.push((var.name.clone(), var.value.clone())),
+                    }
                     self.matched_vars.extend(outcome.more);
                     // The outcome is moved in, not copied (edge patch).
                     self.matched_data.push(MatchedData {
@@ -734,17 +743,14 @@ impl Transaction {
                         value: var.value,
                         matched_portion: var.portion,
                     });
+                } else {
+                    self.matched_vars.clear();
                 }
             }
 
             if matched {
                 // Execute actions
                 let action_result = execute_actions_lean(&rule.actions);
-
-                // Track matched rule
-                if let Some(ref id) = rule.id {
-                    self.matched_rules.push(id.clone());
-                }
 
                 if rule.is_chain {
                     // A link that expects more links after it. Hold the
@@ -773,6 +779,14 @@ impl Transaction {
                     (action_result, idx)
                 };
                 let metadata = || crate::actions::rule_metadata(&rules[source].actions);
+
+                // The rule fired: a chain when its last link matched, under
+                // its starter's id, as ModSecurity logs it (edge patch:
+                // upstream recorded a starter as soon as it matched, so a
+                // chain that then failed was reported as fired).
+                if let Some(id) = &rules[source].id {
+                    self.matched_rules.push(id.clone());
+                }
 
                 // Apply the rule's setvars, from its actions (edge patch:
                 // `execute_actions_lean` no longer copies them).
@@ -1024,10 +1038,15 @@ impl Transaction {
         // per value (edge patch).
         let mut first: Option<RuleOutcome> = None;
         let mut last_text: Option<Rc<Transformed>> = None;
+        let mut staged: Vec<Rc<Transformed>> = Vec::new();
         'values: for (name, id) in iter {
-            let (last, staged);
+            let last;
             let texts: &[Rc<Transformed>] = if rule.multi_match {
-                staged = self.stages(rule, id);
+                // What `multiMatch` runs the operator on: the value as it
+                // is, then each text a transformation of `rule` changed it
+                // into, in order (ModSecurity's `msre_rule_process_normal`).
+                staged.clear();
+                self.walk(rule, id, Some(&mut staged));
                 &staged
             } else {
                 last = [self.transformed(rule, id)];
@@ -1223,15 +1242,6 @@ impl Transaction {
     /// and value in this transaction.
     fn transformed(&self, rule: &CompiledRule, id: u32) -> Rc<Transformed> {
         self.walk(rule, id, None)
-    }
-
-    /// What `multiMatch` runs the operator on (edge patch): value `id` as it
-    /// is, then each text a transformation of `rule` changed it into, in
-    /// order (ModSecurity's `msre_rule_process_normal`).
-    fn stages(&self, rule: &CompiledRule, id: u32) -> Vec<Rc<Transformed>> {
-        let mut texts = Vec::new();
-        self.walk(rule, id, Some(&mut texts));
-        texts
     }
 
     /// Walks value `id` through `rule`'s transformations, each step of each
@@ -1845,6 +1855,28 @@ mod tests {
         tx.process_uri("/?a=fine", "GET", "HTTP/1.1").unwrap();
         tx.process_request_headers().unwrap();
         assert_eq!(tx.matched_rules(), ["9"], "another ruleset's transaction is not reused");
+    }
+
+    /// A chain fires, and is recorded, under its starter's id only when its
+    /// last link matched; a starter that matched alone is not a fired rule.
+    #[test]
+    fn a_chain_is_recorded_when_it_fires_in_full() {
+        let ruleset = make_ruleset(
+            r#"
+            SecRule ARGS:a "@streq x" "id:1,phase:1,pass,setvar:tx.one=1,chain"
+                SecRule ARGS:b "@streq y" "t:none"
+            SecRule ARGS:a "@streq x" "id:2,phase:1,pass"
+        "#,
+        );
+        let run = |q: &str| {
+            let mut tx = Transaction::new(Arc::clone(&ruleset), 403);
+            tx.process_uri(&format!("/?{q}"), "GET", "HTTP/1.1").unwrap();
+            tx.process_request_headers().unwrap();
+            (tx.matched_rules().to_vec(), tx.tx().get("one").is_some())
+        };
+        assert_eq!(run("a=x&b=y"), (vec!["1".to_string(), "2".to_string()], true));
+        assert_eq!(run("a=x&b=n"), (vec!["2".to_string()], false));
+        assert_eq!(run("a=n&b=y"), (vec![], false));
     }
 
     /// The name a count of a TX key is reported under, on the fast path, is
