@@ -47,6 +47,10 @@ pub(super) struct Transformed {
     /// filter's id is the ruleset's) made of it, `None` for itself (a node
     /// never holds itself, so nodes stay a tree).
     pub(super) finals: RefCell<Vec<(u32, Option<Rc<Transformed>>)>>,
+    /// On a kept node: the last transaction that numbered it (its
+    /// `Memo::serial`) and the number, so a transaction finds a short
+    /// value's number with the store's lookup alone.
+    pub(super) stamp: Cell<(u64, u32)>,
 }
 
 /// A transformation's name and what it made of a text (`None`: the same).
@@ -54,7 +58,7 @@ pub(super) type Step = (&'static str, Option<Rc<Transformed>>);
 
 impl Transformed {
     pub(super) fn new(value: Rc<str>, kept: bool) -> Self {
-        Transformed { value, hits: OnceCell::new(), steps: RefCell::new(Vec::new()), kept, clean: Cell::new(0), finals: RefCell::new(Vec::new()) }
+        Transformed { value, hits: OnceCell::new(), steps: RefCell::new(Vec::new()), kept, clean: Cell::new(0), finals: RefCell::new(Vec::new()), stamp: Cell::new((0, 0)) }
     }
 }
 

@@ -125,6 +125,15 @@ struct Memo {
     /// The lists whose row of `list_hits` was written since it was last
     /// forgotten (the rows are many and mostly empty).
     hit_rows: Vec<u32>,
+    /// This use of the transaction, unique (never 0): what a kept node's
+    /// stamp is compared with (see `id`).
+    serial: u64,
+}
+
+/// A new `Memo::serial`.
+fn next_serial() -> u64 {
+    static SERIALS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    SERIALS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// One variable's values: each name with its value's number.
@@ -164,10 +173,11 @@ impl Memo {
     fn recycle(&mut self) {
         self.forget_resolved();
         if self.values.len() > KEPT_VALUES || self.spare_bits.len() > KEPT_VALUES {
-            let filter = self.filter;
-            *self = Memo { filter, ..Memo::default() };
+            *self = Memo { filter: self.filter, serial: next_serial(), ..Memo::default() };
             return;
         }
+        // A fresh serial: the stamps this use left on kept nodes are stale.
+        self.serial = next_serial();
         self.ids.clear();
         self.values.clear();
         for row in &mut self.transformed {
@@ -176,6 +186,21 @@ impl Memo {
     }
 
     fn id(&mut self, value: &str) -> u32 {
+        // A short value: its kept node says whether this transaction has
+        // numbered it (one lookup, where the map below took two more).
+        if value.len() <= super::texts::MAX_TEXT {
+            let node = super::texts::node(self.filter, value);
+            if node.kept {
+                let (serial, id) = node.stamp.get();
+                if serial == self.serial {
+                    return id;
+                }
+                let id = self.values.len() as u32;
+                node.stamp.set((self.serial, id));
+                self.values.push(node);
+                return id;
+            }
+        }
         if let Some(id) = self.ids.get(value) {
             return *id;
         }
@@ -267,7 +292,7 @@ impl Transaction {
             captures: Vec::new(),
             controls: TransactionControls::default(),
             matched_data: Vec::new(),
-            memo: RefCell::new(Memo { filter: ruleset_filter, ..Memo::default() }),
+            memo: RefCell::new(Memo { filter: ruleset_filter, serial: next_serial(), ..Memo::default() }),
         }
     }
 
