@@ -974,10 +974,10 @@ impl Transaction {
             }
         }
 
-        let mut all_values: Vec<(String, String)> = Vec::new();
+        let mut all_values: crate::variables::Values<'_> = Vec::new();
         let mut any_excluded = false;
         for spec in rule.variables.iter().filter(|_| cached.is_none()) {
-            let mut resolved = resolver.resolve(spec);
+            let mut resolved = resolver.resolve_values(spec);
             if filter_targets {
                 let before = resolved.len();
                 resolved.retain(|(name, _)| {
@@ -990,7 +990,7 @@ impl Transaction {
             if spec.count_mode {
                 // An exclusion reduces the count, which is what a rule like
                 // `SecRule &ARGS:x "@eq 0"` is asking about.
-                all_values.push((format!("&{:?}", spec.name), resolved.len().to_string()));
+                all_values.push((format!("&{:?}", spec.name), resolved.len().to_string().into()));
             } else {
                 all_values.extend(resolved);
             }
@@ -1208,7 +1208,7 @@ impl Transaction {
                 if let Some(r) = slot(&mut memo.specs, spec_id as usize) {
                     return Rc::clone(r);
                 }
-                let r: Resolved = resolver.resolve(spec).into_iter().map(|(n, v)| (n, memo.id(&v))).collect();
+                let r: Resolved = resolver.resolve_values(spec).into_iter().map(|(n, v)| (n, memo.id(&v))).collect();
                 let r = Rc::new(r);
                 memo.specs[spec_id as usize] = Some(Rc::clone(&r));
                 r

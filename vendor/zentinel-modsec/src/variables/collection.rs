@@ -199,3 +199,32 @@ impl MutableCollection for HashMapCollection {
         self.increment(key, amount.saturating_neg());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A recycled collection is empty to every reader, refills its kept
+    /// entries, and keeps only short strings of a modest number of keys.
+    #[test]
+    fn recycling_empties_and_bounds_what_is_kept() {
+        let mut c = HashMapCollection::new();
+        c.set_str("a", "1");
+        c.add("b".into(), "x".into());
+        c.add("b".into(), "y".into());
+        c.add("long".into(), "v".repeat(KEPT_STRING + 1));
+        c.recycle();
+        assert_eq!((c.count(), c.all(), c.get("a"), c.count_key("b")), (0, vec![], None, 0));
+        assert_eq!(c.data.len(), 2, "the long value's entry is not kept");
+        c.add("b".into(), "z".into());
+        c.increment("a", 2);
+        assert_eq!((c.values("b"), c.values("a")), (&["z".to_string()][..], &["2".to_string()][..]));
+        c.delete("b");
+        assert!(c.get("b").is_none() && c.values("b").is_empty());
+        for i in 0..=KEPT_KEYS {
+            c.set_str(&i.to_string(), "v");
+        }
+        c.recycle();
+        assert_eq!(c.data.len(), 0, "past KEPT_KEYS keys nothing is kept");
+    }
+}

@@ -12,6 +12,6 @@ mod tx;
 pub use collection::{Collection, HashMapCollection, MutableCollection};
 pub use request::RequestData;
 pub use resolver::{KeyRegex, VariableResolver};
-pub(crate) use resolver::Exclusion;
+pub(crate) use resolver::{Exclusion, Values};
 pub use response::ResponseData;
 pub use tx::TxCollection;

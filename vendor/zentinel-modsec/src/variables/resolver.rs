@@ -4,6 +4,7 @@ use super::{RequestData, ResponseData, TxCollection};
 use crate::parser::{Selection, VariableName, VariableSpec, XmlTarget};
 use once_cell::sync::Lazy;
 use regex::bytes::Regex;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -90,6 +91,10 @@ fn var_name(prefix: &str, key: &str) -> String {
     name
 }
 
+/// Resolved values: each name, and the value (borrowed from the request
+/// where it can be).
+pub(crate) type Values<'a> = Vec<(String, Cow<'a, str>)>;
+
 /// Variable resolver for transaction context.
 pub struct VariableResolver<'a> {
     request: &'a RequestData,
@@ -125,6 +130,13 @@ impl<'a> VariableResolver<'a> {
 
     /// Resolve a variable specification to values.
     pub fn resolve(&self, spec: &VariableSpec) -> Vec<(String, String)> {
+        self.resolve_values(spec).into_iter().map(|(n, v)| (n, v.into_owned())).collect()
+    }
+
+    /// [`resolve`](Self::resolve), a value borrowed from the request where
+    /// it is stored there (edge patch: the engine only numbers each value, so
+    /// a copy of every header and argument was made to be hashed and freed).
+    pub(crate) fn resolve_values(&self, spec: &VariableSpec) -> Values<'a> {
         let values = self.resolve_variable(spec.name, &spec.selection);
 
         // Apply exclusions
@@ -143,32 +155,32 @@ impl<'a> VariableResolver<'a> {
         &self,
         name: VariableName,
         selection: &Option<Selection>,
-    ) -> Vec<(String, String)> {
+    ) -> Values<'a> {
         match name {
             // Request variables
             VariableName::RequestUri => {
-                vec![("REQUEST_URI".to_string(), self.request.uri.clone())]
+                vec![("REQUEST_URI".to_string(), Cow::Borrowed(self.request.uri.as_str()))]
             }
             VariableName::RequestUriRaw => {
-                vec![("REQUEST_URI_RAW".to_string(), self.request.uri_raw.clone())]
+                vec![("REQUEST_URI_RAW".to_string(), Cow::Borrowed(self.request.uri_raw.as_str()))]
             }
             VariableName::RequestMethod => {
-                vec![("REQUEST_METHOD".to_string(), self.request.method.clone())]
+                vec![("REQUEST_METHOD".to_string(), Cow::Borrowed(self.request.method.as_str()))]
             }
             VariableName::RequestProtocol => {
                 vec![(
                     "REQUEST_PROTOCOL".to_string(),
-                    self.request.protocol.clone(),
+                    Cow::Borrowed(self.request.protocol.as_str()),
                 )]
             }
             VariableName::QueryString => {
                 vec![(
                     "QUERY_STRING".to_string(),
-                    self.request.query_string.clone(),
+                    Cow::Borrowed(self.request.query_string.as_str()),
                 )]
             }
             VariableName::RequestFilename => {
-                vec![("REQUEST_FILENAME".to_string(), self.request.path.clone())]
+                vec![("REQUEST_FILENAME".to_string(), Cow::Borrowed(self.request.path.as_str()))]
             }
             VariableName::RequestLine => {
                 // The request line as it arrived. CRS 920100 tests this with a
@@ -181,7 +193,7 @@ impl<'a> VariableResolver<'a> {
                 };
                 vec![(
                     "REQUEST_LINE".to_string(),
-                    format!("{} {} {}", self.request.method, uri, self.request.protocol),
+                    format!("{} {} {}", self.request.method, uri, self.request.protocol).into(),
                 )]
             }
             VariableName::RequestBasename => {
@@ -194,7 +206,7 @@ impl<'a> VariableResolver<'a> {
                     .next()
                     .unwrap_or("")
                     .to_string();
-                vec![("REQUEST_BASENAME".to_string(), basename)]
+                vec![("REQUEST_BASENAME".to_string(), basename.into())]
             }
             VariableName::ArgsCombinedSize => {
                 use super::collection::Collection;
@@ -203,15 +215,15 @@ impl<'a> VariableResolver<'a> {
                     .flat_map(|c| c.all())
                     .map(|(name, value)| name.len() + value.len())
                     .sum();
-                vec![("ARGS_COMBINED_SIZE".to_string(), size.to_string())]
+                vec![("ARGS_COMBINED_SIZE".to_string(), size.to_string().into())]
             }
             VariableName::RequestBody => {
-                vec![("REQUEST_BODY".to_string(), self.request.body_str())]
+                vec![("REQUEST_BODY".to_string(), self.request.body_str().into())]
             }
             VariableName::RequestBodyLength => {
                 vec![(
                     "REQUEST_BODY_LENGTH".to_string(),
-                    self.request.body_length().to_string(),
+                    self.request.body_length().to_string().into(),
                 )]
             }
 
@@ -271,7 +283,7 @@ impl<'a> VariableResolver<'a> {
                 } else {
                     vec![(
                         "REQBODY_PROCESSOR".to_string(),
-                        self.request.body_processor.clone(),
+                        Cow::Borrowed(self.request.body_processor.as_str()),
                     )]
                 }
             }
@@ -291,11 +303,11 @@ impl<'a> VariableResolver<'a> {
                 } else {
                     "0"
                 };
-                vec![("REQBODY_ERROR".to_string(), flag.to_string())]
+                vec![("REQBODY_ERROR".to_string(), flag.to_string().into())]
             }
             VariableName::ReqBodyErrorMsg | VariableName::ReqBodyProcessorErrorMsg => {
                 match &self.request.body_error {
-                    Some(msg) => vec![("REQBODY_ERROR_MSG".to_string(), msg.clone())],
+                    Some(msg) => vec![("REQBODY_ERROR_MSG".to_string(), msg.clone().into())],
                     None => vec![],
                 }
             }
@@ -304,16 +316,16 @@ impl<'a> VariableResolver<'a> {
             VariableName::ResponseStatus => {
                 vec![(
                     "RESPONSE_STATUS".to_string(),
-                    self.response.status.to_string(),
+                    self.response.status.to_string().into(),
                 )]
             }
             VariableName::ResponseBody => {
-                vec![("RESPONSE_BODY".to_string(), self.response.body_str())]
+                vec![("RESPONSE_BODY".to_string(), self.response.body_str().into())]
             }
             VariableName::ResponseContentType => {
                 vec![(
                     "RESPONSE_CONTENT_TYPE".to_string(),
-                    self.response.content_type.clone(),
+                    Cow::Borrowed(self.response.content_type.as_str()),
                 )]
             }
             VariableName::ResponseHeaders => {
@@ -327,31 +339,31 @@ impl<'a> VariableResolver<'a> {
 
             // Client/Server info
             VariableName::RemoteAddr => {
-                vec![("REMOTE_ADDR".to_string(), self.request.client_ip.clone())]
+                vec![("REMOTE_ADDR".to_string(), Cow::Borrowed(self.request.client_ip.as_str()))]
             }
             VariableName::RemotePort => {
                 vec![(
                     "REMOTE_PORT".to_string(),
-                    self.request.client_port.to_string(),
+                    self.request.client_port.to_string().into(),
                 )]
             }
             VariableName::ServerName => {
-                vec![("SERVER_NAME".to_string(), self.request.server_name.clone())]
+                vec![("SERVER_NAME".to_string(), Cow::Borrowed(self.request.server_name.as_str()))]
             }
             VariableName::ServerAddr => {
-                vec![("SERVER_ADDR".to_string(), self.request.server_addr.clone())]
+                vec![("SERVER_ADDR".to_string(), Cow::Borrowed(self.request.server_addr.as_str()))]
             }
             VariableName::ServerPort => {
                 vec![(
                     "SERVER_PORT".to_string(),
-                    self.request.server_port.to_string(),
+                    self.request.server_port.to_string().into(),
                 )]
             }
 
             // Matched variables
             VariableName::MatchedVar => {
                 if let Some(v) = self.matched_var {
-                    vec![("MATCHED_VAR".to_string(), v.to_string())]
+                    vec![("MATCHED_VAR".to_string(), Cow::Borrowed(v))]
                 } else {
                     vec![]
                 }
@@ -359,16 +371,16 @@ impl<'a> VariableResolver<'a> {
             VariableName::MatchedVars => self
                 .matched_vars
                 .iter()
-                .map(|(k, v)| (format!("MATCHED_VARS:{}", k), v.clone()))
+                .map(|(k, v)| (format!("MATCHED_VARS:{}", k), Cow::Borrowed(v.as_str())))
                 .collect(),
             VariableName::MatchedVarName => match self.matched_vars.last() {
-                Some((name, _)) => vec![("MATCHED_VAR_NAME".to_string(), name.clone())],
+                Some((name, _)) => vec![("MATCHED_VAR_NAME".to_string(), Cow::Borrowed(name.as_str()))],
                 None => vec![],
             },
             VariableName::MatchedVarsNames => self
                 .matched_vars
                 .iter()
-                .map(|(k, _)| (format!("MATCHED_VARS_NAMES:{}", k), k.clone()))
+                .map(|(k, _)| (format!("MATCHED_VARS_NAMES:{}", k), Cow::Borrowed(k.as_str())))
                 .collect(),
 
             // Default - empty
@@ -379,30 +391,30 @@ impl<'a> VariableResolver<'a> {
     /// Resolve a collection with optional selection.
     fn resolve_collection(
         &self,
-        collection: &super::collection::HashMapCollection,
+        collection: &'a super::collection::HashMapCollection,
         prefix: &str,
         selection: &Option<Selection>,
-    ) -> Vec<(String, String)> {
+    ) -> Values<'a> {
         self.resolve_collection_inner(collection, prefix, selection, false)
     }
 
     /// Resolve a collection where keys are matched case-insensitively (HTTP headers).
     fn resolve_collection_ci(
         &self,
-        collection: &super::collection::HashMapCollection,
+        collection: &'a super::collection::HashMapCollection,
         prefix: &str,
         selection: &Option<Selection>,
-    ) -> Vec<(String, String)> {
+    ) -> Values<'a> {
         self.resolve_collection_inner(collection, prefix, selection, true)
     }
 
     fn resolve_collection_inner(
         &self,
-        collection: &super::collection::HashMapCollection,
+        collection: &'a super::collection::HashMapCollection,
         prefix: &str,
         selection: &Option<Selection>,
         lowercase_key: bool,
-    ) -> Vec<(String, String)> {
+    ) -> Values<'a> {
         use super::collection::Collection;
 
         match selection {
@@ -415,7 +427,7 @@ impl<'a> VariableResolver<'a> {
                 if let Some(values) = collection.get(&lookup) {
                     values
                         .into_iter()
-                        .map(|v| (var_name(prefix, key), v.to_string()))
+                        .map(|v| (var_name(prefix, key), Cow::Borrowed(v)))
                         .collect()
                 } else {
                     vec![]
@@ -426,7 +438,7 @@ impl<'a> VariableResolver<'a> {
                     collection
                         .get_regex(&re)
                         .into_iter()
-                        .map(|(k, v)| (var_name(prefix, k), v.to_string()))
+                        .map(|(k, v)| (var_name(prefix, k), Cow::Borrowed(v)))
                         .collect()
                 } else {
                     vec![]
@@ -435,7 +447,7 @@ impl<'a> VariableResolver<'a> {
             None => collection
                 .all()
                 .into_iter()
-                .map(|(k, v)| (var_name(prefix, k), v.to_string()))
+                .map(|(k, v)| (var_name(prefix, k), Cow::Borrowed(v)))
                 .collect(),
         }
     }
@@ -451,7 +463,7 @@ impl<'a> VariableResolver<'a> {
     /// Values are reported under their XPath-style name -- `xml.order.item.@id`
     /// is reported as `XML:/order/item/@id` -- so `%{MATCHED_VAR_NAME}` in a
     /// rule's `logdata` names the node the way the rule addressed it.
-    fn resolve_xml(&self, selection: &Option<Selection>) -> Vec<(String, String)> {
+    fn resolve_xml(&self, selection: &Option<Selection>) -> Values<'a> {
         use super::collection::Collection;
 
         let Some(target) = XmlTarget::from_selection(selection.as_ref()) else {
@@ -479,7 +491,7 @@ impl<'a> VariableResolver<'a> {
                 }
                 Some((
                     format!("XML:/{}", path.replace('.', "/")),
-                    value.to_string(),
+                    Cow::Borrowed(value),
                 ))
             })
             .collect()
@@ -488,7 +500,7 @@ impl<'a> VariableResolver<'a> {
     fn resolve_collection_from_all_args(
         &self,
         selection: &Option<Selection>,
-    ) -> Vec<(String, String)> {
+    ) -> Values<'a> {
         let mut result = self.resolve_collection(&self.request.args_get, "ARGS", selection);
         result.extend(self.resolve_collection(&self.request.args_post, "ARGS", selection));
         result
@@ -499,10 +511,10 @@ impl<'a> VariableResolver<'a> {
     /// matching ModSecurity).
     fn resolve_collection_names(
         &self,
-        collections: &[&super::collection::HashMapCollection],
+        collections: &[&'a super::collection::HashMapCollection],
         prefix: &str,
         selection: &Option<Selection>,
-    ) -> Vec<(String, String)> {
+    ) -> Values<'a> {
         use super::collection::Collection;
 
         let mut result = Vec::new();
@@ -516,7 +528,7 @@ impl<'a> VariableResolver<'a> {
                     None => true,
                 };
                 if selected {
-                    result.push((var_name(prefix, key), key.to_string()));
+                    result.push((var_name(prefix, key), Cow::Borrowed(key)));
                 }
             }
         }
@@ -524,7 +536,7 @@ impl<'a> VariableResolver<'a> {
     }
 
     /// Resolve TX collection.
-    fn resolve_tx_collection(&self, selection: &Option<Selection>) -> Vec<(String, String)> {
+    fn resolve_tx_collection(&self, selection: &Option<Selection>) -> Values<'a> {
         use super::collection::Collection;
 
         match selection {
@@ -532,7 +544,7 @@ impl<'a> VariableResolver<'a> {
                 if let Some(values) = self.tx.get(key) {
                     values
                         .into_iter()
-                        .map(|v| (var_name("TX", key), v.to_string()))
+                        .map(|v| (var_name("TX", key), Cow::Borrowed(v)))
                         .collect()
                 } else {
                     vec![]
@@ -543,7 +555,7 @@ impl<'a> VariableResolver<'a> {
                     self.tx
                         .get_regex(&re)
                         .into_iter()
-                        .map(|(k, v)| (var_name("TX", k), v.to_string()))
+                        .map(|(k, v)| (var_name("TX", k), Cow::Borrowed(v)))
                         .collect()
                 } else {
                     vec![]
@@ -553,7 +565,7 @@ impl<'a> VariableResolver<'a> {
                 .tx
                 .all()
                 .into_iter()
-                .map(|(k, v)| (var_name("TX", k), v.to_string()))
+                .map(|(k, v)| (var_name("TX", k), Cow::Borrowed(v)))
                 .collect(),
         }
     }
