@@ -36,6 +36,36 @@ fn bench(c: &mut Criterion) {
             b.iter(|| (inspect(black_box(&own), &edge_cfg), crs.inspect(black_box(&req))))
         });
     }
+    // Traffic whose values are all new: each GET has its own query, session
+    // cookie and User-Agent (4,096 of them, more than the engine's store of
+    // short texts holds), so what the engine remembers across requests helps
+    // only with the values that do repeat.
+    let fresh: Vec<(String, Vec<(&str, String)>)> = (0..4096)
+        .map(|i| {
+            let mut h = headers(None, 0);
+            for (name, value) in h.iter_mut() {
+                match *name {
+                    "User-Agent" => value.push_str(&format!(" build/{i}")),
+                    "Cookie" => *value = format!("session={i:032x}; theme=dark; consent=1"),
+                    _ => {}
+                }
+            }
+            (format!("/products/shoes/running?q=red%20shoes%20{i}&size={}&sort=price_asc&page={}", i % 50, i % 7), h)
+        })
+        .collect();
+    let fresh_headers: Vec<Vec<(&str, &str)>> = fresh.iter().map(|(_, h)| h.iter().map(|(k, v)| (*k, v.as_str())).collect()).collect();
+    let fresh_requests: Vec<Request> = fresh
+        .iter()
+        .zip(&fresh_headers)
+        .map(|((uri, _), h)| Request { method: "GET", uri, protocol: "HTTP/1.1", headers: h, body: b"", client_ip: Some("203.0.113.7") })
+        .collect();
+    let mut next = 0usize;
+    c.bench_function("waf_crs_pl1_get_new_values", |b| {
+        b.iter(|| {
+            next = (next + 1) % fresh_requests.len();
+            crs.inspect(black_box(&fresh_requests[next]))
+        })
+    });
     let mut g = c.benchmark_group("crs_compile");
     g.sample_size(10);
     // A fresh isolate has analysed no pattern yet: forget what the last
