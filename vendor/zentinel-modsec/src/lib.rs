@@ -48,6 +48,7 @@
 pub mod actions;
 pub mod engine;
 pub mod error;
+pub mod hash;
 pub mod operators;
 pub mod parser;
 pub mod transformations;

@@ -15,7 +15,6 @@
 //! and are not kept.
 
 use std::cell::{Cell, OnceCell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 
 /// Values longer than this are not kept.
@@ -65,7 +64,7 @@ impl Transformed {
 #[derive(Default)]
 struct Store {
     filter: u64,
-    texts: HashMap<Rc<str>, Rc<Transformed>>,
+    texts: crate::hash::Map<Rc<str>, Rc<Transformed>>,
     bytes: usize,
 }
 

@@ -1,7 +1,6 @@
 //! Transaction processing for ModSecurity.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -98,9 +97,9 @@ pub struct Transaction {
 /// static lists, variables and pipelines: no hashing, no copies of values.
 #[derive(Default)]
 struct Memo {
-    /// Every distinct value seen, numbered (SipHash: the keys are request
+    /// Every distinct value seen, numbered (salted SipHash: the keys are request
     /// data, so a collision-resistant hasher stays).
-    ids: HashMap<Rc<str>, u32>,
+    ids: crate::hash::Map<Rc<str>, u32>,
     /// `[value id]`: every value's text. Each text carries what its
     /// transformations made of it, so a step that pipelines share
     /// (`lowercase` after steps that left the value alone, say) runs once

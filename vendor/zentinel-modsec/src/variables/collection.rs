@@ -1,7 +1,6 @@
 //! Collection trait and implementations.
 
 use super::resolver::KeyRegex;
-use std::collections::HashMap;
 
 /// A collection of key-value pairs.
 pub trait Collection: Send + Sync {
@@ -44,7 +43,8 @@ pub trait MutableCollection: Collection {
 /// headers, without allocating. An empty entry is absent to every reader.
 #[derive(Debug, Clone, Default)]
 pub struct HashMapCollection {
-    data: HashMap<String, Entry>,
+    /// Keys are request data: salted (`crate::hash`).
+    data: crate::hash::Map<String, Entry>,
 }
 
 /// A key's values: `values[..live]`; the rest are spare strings.
@@ -95,7 +95,7 @@ impl HashMapCollection {
 
     /// An empty collection with room for `n` keys before it rehashes.
     pub fn with_capacity(n: usize) -> Self {
-        Self { data: HashMap::with_capacity(n) }
+        Self { data: crate::hash::Map::with_capacity_and_hasher(n, crate::hash::Salted) }
     }
 
     /// [`MutableCollection::set`] from borrowed text, reusing the key's
@@ -132,7 +132,7 @@ impl HashMapCollection {
     /// of short keys and values for it to fill again (edge patch).
     pub fn recycle(&mut self) {
         if self.data.len() > KEPT_KEYS {
-            self.data = HashMap::new();
+            self.data = crate::hash::Map::default();
             return;
         }
         self.data.retain(|key, entry| {
