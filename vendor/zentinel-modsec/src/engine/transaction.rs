@@ -160,11 +160,22 @@ impl Memo {
         }
         self.lists.clear();
         self.specs.clear();
-        for list in self.hit_rows.drain(..) {
-            if let Some(row) = self.list_hits.get_mut(list as usize) {
-                self.spare_bits.extend(row.drain(..).flatten());
+        self.forget_hits(|_| true);
+    }
+
+    /// Forgets the prefilter hits of the written lists `forget` selects,
+    /// their bit vectors kept for reuse.
+    fn forget_hits(&mut self, mut forget: impl FnMut(usize) -> bool) {
+        let Memo { hit_rows, list_hits, spare_bits, .. } = self;
+        hit_rows.retain(|&list| {
+            if !forget(list as usize) {
+                return true;
             }
-        }
+            if let Some(row) = list_hits.get_mut(list as usize) {
+                spare_bits.extend(row.drain(..).flatten());
+            }
+            false
+        });
     }
 
     /// Empties the tables for a recycled transaction, keeping what they
@@ -648,11 +659,7 @@ impl Transaction {
                     *v = None;
                 }
             }
-            for (i, hits) in memo.list_hits.iter_mut().enumerate() {
-                if !ruleset.persistent_list(i) {
-                    memo.spare_bits.extend(hits.drain(..).flatten());
-                }
-            }
+            memo.forget_hits(|list| !ruleset.persistent_list(list));
         }
 
         let mut chain_state = ChainState::new();
@@ -1340,7 +1347,8 @@ impl Transaction {
                 node = next;
             }
         }
-        if remembers && !source.finals.borrow().iter().any(|(p, _)| *p == rule.pipeline) {
+        // (Without `changes`, the lookup above found no record.)
+        if remembers && (changes.is_none() || !source.finals.borrow().iter().any(|(p, _)| *p == rule.pipeline)) {
             let last = (!Rc::ptr_eq(&node, &source)).then(|| Rc::clone(&node));
             source.finals.borrow_mut().push((rule.pipeline, last));
             super::texts::charge_final(memo.filter);

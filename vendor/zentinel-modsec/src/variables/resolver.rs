@@ -218,7 +218,7 @@ impl<'a> VariableResolver<'a> {
                 vec![("ARGS_COMBINED_SIZE".to_string(), size.to_string().into())]
             }
             VariableName::RequestBody => {
-                vec![("REQUEST_BODY".to_string(), self.request.body_str().into())]
+                vec![("REQUEST_BODY".to_string(), String::from_utf8_lossy(&self.request.body))]
             }
             VariableName::RequestBodyLength => {
                 vec![(
@@ -303,11 +303,11 @@ impl<'a> VariableResolver<'a> {
                 } else {
                     "0"
                 };
-                vec![("REQBODY_ERROR".to_string(), flag.to_string().into())]
+                vec![("REQBODY_ERROR".to_string(), Cow::Borrowed(flag))]
             }
             VariableName::ReqBodyErrorMsg | VariableName::ReqBodyProcessorErrorMsg => {
                 match &self.request.body_error {
-                    Some(msg) => vec![("REQBODY_ERROR_MSG".to_string(), msg.clone().into())],
+                    Some(msg) => vec![("REQBODY_ERROR_MSG".to_string(), Cow::Borrowed(msg.as_str()))],
                     None => vec![],
                 }
             }
@@ -320,7 +320,7 @@ impl<'a> VariableResolver<'a> {
                 )]
             }
             VariableName::ResponseBody => {
-                vec![("RESPONSE_BODY".to_string(), self.response.body_str().into())]
+                vec![("RESPONSE_BODY".to_string(), String::from_utf8_lossy(&self.response.body))]
             }
             VariableName::ResponseContentType => {
                 vec![(
