@@ -18,7 +18,7 @@ mod ftw;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use edge::waf::crs::{Engine, Request, Settings};
+use edge::waf::crs::{Engine, Request, Settings, Verdict};
 use ftw::{scalar, Input, Log};
 
 /// The suite's own setup (tests/regression/README: rule 900005).
@@ -56,7 +56,7 @@ struct Stats {
     skipped: BTreeMap<&'static str, Vec<String>>,
 }
 
-fn run_stage(engine: &Engine, input: &Input, trace: bool) -> Vec<String> {
+fn run_stage(engine: &Engine, input: &Input, trace: bool) -> Verdict {
     let mut headers: Vec<(String, String)> = input.headers.iter().map(|(k, v)| (k.clone(), scalar(v))).collect();
     let body = input.data.as_ref().map(scalar).unwrap_or_default();
     let has = |h: &[(String, String)], n: &str| h.iter().any(|(k, _)| k.eq_ignore_ascii_case(n));
@@ -91,7 +91,7 @@ fn run_stage(engine: &Engine, input: &Input, trace: bool) -> Vec<String> {
             println!("  matched {line}");
         }
     }
-    engine.inspect(&req).rule_ids
+    engine.inspect(&req)
 }
 
 #[test]
@@ -117,7 +117,7 @@ fn crs_regression_suite() {
                     }
                     let log = log.unwrap();
                     let only = std::env::var("CRS_ONLY").is_ok_and(|o| o.split(',').any(|o| o == format!("{name}-{id}")));
-                    let got = run_stage(&engine, &stage.input, only);
+                    let got = run_stage(&engine, &stage.input, only).rule_ids;
                     if only {
                         println!("{name}-{id}: fired {got:?}");
                     }
@@ -162,4 +162,56 @@ fn crs_regression_suite() {
     const MIN_RATE: f64 = 99.2;
     assert!(n > 4500, "only {n} applicable stages: is the corpus vendored whole?");
     assert!(rate >= MIN_RATE, "CRS conformance {rate:.1}% < {MIN_RATE}% (CRS_FAILURES=1 lists the failing tests)");
+}
+
+/// Deciding CRS's paranoia gates at load (`waf/crs/paranoia.rs`) changes no
+/// verdict: at each level, blocking and detection only, every stage of the
+/// suite gets the same score, decision, matches and fired rules from the
+/// folded ruleset as from the one that evaluates its gates per request.
+#[test]
+fn paranoia_gates_decided_at_load_change_no_verdict() {
+    let mut stages = Vec::new();
+    for folder in ftw::sorted_entries(&corpus(), None) {
+        for file in ftw::sorted_entries(&folder, Some("yaml")) {
+            let name = file.file_stem().unwrap_or_default().to_string_lossy().to_string();
+            for t in ftw::read(&file).tests {
+                let id = t.id();
+                for stage in t.stages {
+                    if not_applicable(&stage.input, stage.output.log.as_ref()).is_none() {
+                        stages.push((format!("{name}-{id}"), stage.input));
+                    }
+                }
+            }
+        }
+    }
+    assert!(stages.len() > 4500, "{}", stages.len());
+    for (paranoia, detection_only) in [(1, false), (2, false), (3, false), (4, true)] {
+        let mut setup = FTW_SETUP.replace("setvar:tx.blocking_paranoia_level=4", &format!("setvar:tx.blocking_paranoia_level={paranoia}"));
+        if !detection_only {
+            setup = setup.replace("ctl:ruleEngine=DetectionOnly,", "");
+        }
+        let settings = Settings { paranoia, threshold: 5, extra_setup: setup, ..Default::default() };
+        let folded = Engine::new(&settings).expect("CRS loads");
+        let gated = Engine::new(&Settings { keep_paranoia_gates: true, ..settings }).expect("CRS loads");
+        assert!(folded.rule_count() < gated.rule_count(), "nothing folded at paranoia {paranoia}");
+        // The gates themselves no longer fire, so no longer list as fired.
+        let gates: Vec<String> = folded.notes().iter().filter(|n| n.note.starts_with("paranoia")).map(|n| n.rule_id.to_string()).collect();
+        let (mut blocked, mut differ) = (0, Vec::new());
+        for (id, input) in &stages {
+            let (mut a, mut b) = (run_stage(&folded, input, false), run_stage(&gated, input, false));
+            b.rule_ids.retain(|id| !gates.contains(id));
+            // Which of several TX keys a rule names is the map's order, which
+            // depends on what the transaction was used for before.
+            for m in a.matches.iter_mut().chain(b.matches.iter_mut()).filter(|m| m.target.starts_with("TX:")) {
+                m.target = "TX".into();
+            }
+            blocked += usize::from(b.blocked);
+            if a != b {
+                differ.push(format!("{id}: folded {a:?}, gated {b:?}"));
+            }
+        }
+        assert!(differ.is_empty(), "paranoia {paranoia}: {} of {} stages differ:\n{}", differ.len(), stages.len(), differ[..differ.len().min(5)].join("\n"));
+        // The comparison means something only where requests are blocked.
+        assert!(detection_only || blocked > 1000, "paranoia {paranoia}: only {blocked} blocked");
+    }
 }

@@ -19,6 +19,10 @@ pub struct Settings {
     /// conformance tests (CRS's go-ftw setup); documents cannot set it.
     #[doc(hidden)]
     pub extra_setup: String,
+    /// Evaluate CRS's paranoia gates on every request instead of deciding
+    /// them at load (`paranoia.rs`); for the tests that compare the two.
+    #[doc(hidden)]
+    pub keep_paranoia_gates: bool,
 }
 
 impl Settings {
@@ -29,6 +33,7 @@ impl Settings {
             categories: cfg.categories.clone(),
             exclusions: cfg.exclusions.clone(),
             extra_setup: String::new(),
+            keep_paranoia_gates: false,
         }
     }
 }

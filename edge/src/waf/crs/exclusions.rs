@@ -123,6 +123,15 @@ fn selected(e: &Exclusion, rules: &[RuleMeta]) -> Vec<u64> {
         .collect()
 }
 
+/// Every rule id an exclusion or a switched-off category of `s` selects, sorted.
+pub(crate) fn selected_by_any(s: &Settings, rules: &[RuleMeta]) -> Vec<u64> {
+    let off: Vec<Category> = Category::ALL.into_iter().filter(|c| !s.categories.enabled(*c)).collect();
+    let categories = Exclusion { categories: Some(off), ..Default::default() };
+    let mut ids: Vec<u64> = s.exclusions.iter().chain([&categories]).flat_map(|e| selected(e, rules)).collect();
+    ids.sort_unstable();
+    ids
+}
+
 /// SecLang text placed before and after the rules.
 pub(crate) fn seclang(s: &Settings, rules: &[RuleMeta]) -> Result<(String, String), CrsError> {
     let (mut before, mut after) = (String::new(), String::new());

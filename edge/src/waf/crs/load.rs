@@ -9,6 +9,7 @@ use super::bundle;
 use super::known;
 use super::captures;
 use super::exclusions;
+use super::paranoia;
 use super::{CrsError, Settings};
 
 /// One CRS rule as loaded: its id and tags (what exclusions select by).
@@ -71,6 +72,14 @@ pub(crate) fn load(s: &Settings) -> Result<Loaded, CrsError> {
         }
     }
     let head_len = head_len.min(directives.len());
+    if !s.keep_paranoia_gates {
+        if let Some(levels) = paranoia::fixed_levels(&directives[..head_len], &directives[head_len..]) {
+            let pinned = exclusions::selected_by_any(s, &metadata(&directives[head_len..]));
+            let mut rules = directives.split_off(head_len);
+            paranoia::fold(&directives, &mut rules, levels, &pinned, &mut notes);
+            directives.extend(rules);
+        }
+    }
     let xml_path_rules = captures::xml_paths(&mut directives[head_len..], &mut notes);
     let probes = captures::rewrite(&mut directives[head_len..], &mut notes)?;
     // Order matters: the hoist copies only the starters' own setvars, so it

@@ -32,6 +32,8 @@ mod exclusions;
 mod known;
 #[cfg(feature = "owasp-crs")]
 mod load;
+#[cfg(feature = "owasp-crs")]
+mod paranoia;
 
 use serde::Deserialize;
 

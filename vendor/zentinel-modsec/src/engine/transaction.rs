@@ -683,16 +683,21 @@ impl Transaction {
 
             // Handle skipAfter
             if let Some(ref marker) = skip_after {
+                // `idx` is already the rule after the one that skips, so a
+                // marker right after that rule sits at `idx` (edge patch: this
+                // was `>`, which skipped the rest of the phase instead; CRS's
+                // last gate of a file, `@lt 4`, is followed by its marker, so
+                // at paranoia 3 nothing after the first file ever ran).
                 if let Some(marker_idx) = self.ruleset.marker(marker, phase) {
-                    if marker_idx > idx {
+                    if marker_idx >= idx {
                         idx = marker_idx;
                         skip_after = None;
                         continue;
                     }
                 }
-                // The marker is unknown, or sits at or behind the current
-                // position: ModSecurity does not jump backwards, so the rest of
-                // the phase is skipped.
+                // The marker is unknown, or sits behind the skipping rule:
+                // ModSecurity does not jump backwards, so the rest of the
+                // phase is skipped.
                 idx += 1;
                 continue;
             }
@@ -1587,6 +1592,27 @@ mod tests {
         assert!(tx.has_intervention());
         let intervention = tx.intervention().unwrap();
         assert_eq!(intervention.status, 403);
+    }
+
+    /// A `skipAfter` whose marker directly follows the rule resumes after the
+    /// marker; only a marker behind the rule ends the phase.
+    #[test]
+    fn skip_after_resumes_at_a_marker_right_after_the_rule() {
+        let ruleset = make_ruleset(
+            r#"
+            SecRule REQUEST_URI "@contains /" "id:1,phase:1,pass,skipAfter:END-A"
+            SecMarker END-A
+            SecRule REQUEST_URI "@contains /" "id:2,phase:1,pass,setvar:tx.after_a=1"
+            SecMarker END-B
+            SecRule REQUEST_URI "@contains /" "id:3,phase:1,pass,skipAfter:END-B"
+            SecRule REQUEST_URI "@contains /" "id:4,phase:1,pass,setvar:tx.after_b=1"
+        "#,
+        );
+        let mut tx = Transaction::new(ruleset, 403);
+        tx.process_uri("/x", "GET", "HTTP/1.1").unwrap();
+        tx.process_request_headers().unwrap();
+        assert!(tx.tx().get("after_a").is_some(), "rule 2 follows the marker rule 1 skips to");
+        assert!(tx.tx().get("after_b").is_none(), "rule 3's marker is behind it: the phase ends");
     }
 
     #[test]
