@@ -5,7 +5,10 @@
 use super::traits::{Operator, OperatorResult};
 use crate::error::{Error, Result};
 use aho_corasick::AhoCorasick;
-use once_cell::sync::OnceCell;
+// std's `OnceLock`, not once_cell's: on wasm32 without threads it is a plain
+// cell, where once_cell's waits through `thread::current`, which pulls in
+// std's own dlmalloc beside the worker's allocator (edge patch, 7 KB).
+use std::sync::OnceLock as OnceCell;
 use regex::bytes::Regex;
 
 /// Regex operator (@rx) with lazy compilation.

@@ -2,7 +2,7 @@
 
 use super::{RequestData, ResponseData, TxCollection};
 use crate::parser::{Selection, VariableName, VariableSpec, XmlTarget};
-use once_cell::sync::Lazy;
+use std::sync::LazyLock as Lazy;
 use regex::bytes::Regex;
 use std::borrow::Cow;
 use std::collections::HashMap;
