@@ -66,6 +66,15 @@ fn bench(c: &mut Criterion) {
             crs.inspect(black_box(&fresh_requests[next]))
         })
     });
+    // The same GET with CRS's paranoia gates evaluated per request, as before
+    // they were decided at load (`waf/crs/paranoia.rs`): the ratio in one run.
+    let gated = Engine::new(&Settings { paranoia: 1, threshold: 5, keep_paranoia_gates: true, ..Default::default() }).expect("CRS loads");
+    let get = &cases[0];
+    let h = headers(get.content_type, 0);
+    let borrowed: Vec<(&str, &str)> = h.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let uri = format!("{}?{}", get.path, get.query);
+    let req = Request { method: get.method, uri: &uri, protocol: "HTTP/1.1", headers: &borrowed, body: b"", client_ip: Some("203.0.113.7") };
+    c.bench_function("waf_crs_pl1_get_gates_kept", |b| b.iter(|| gated.inspect(black_box(&req))));
     let mut g = c.benchmark_group("crs_compile");
     g.sample_size(10);
     // A fresh isolate has analysed no pattern yet: forget what the last
@@ -75,6 +84,12 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             cold();
             Engine::new(black_box(&Settings { paranoia: 1, threshold: 5, ..Default::default() }))
+        })
+    });
+    g.bench_function("crs_compile_pl1_gates_kept", |b| {
+        b.iter(|| {
+            cold();
+            Engine::new(black_box(&Settings { paranoia: 1, threshold: 5, keep_paranoia_gates: true, ..Default::default() }))
         })
     });
     g.bench_function("crs_recompile_pl1_warm", |b| b.iter(|| Engine::new(black_box(&Settings { paranoia: 1, threshold: 5, ..Default::default() }))));
@@ -87,6 +102,12 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             cold();
             Engine::new(&Settings { paranoia: 1, threshold: 5, ..Default::default() }).map(|e| e.inspect(black_box(&first)))
+        })
+    });
+    g.bench_function("crs_cold_first_request_pl1_gates_kept", |b| {
+        b.iter(|| {
+            cold();
+            Engine::new(&Settings { paranoia: 1, threshold: 5, keep_paranoia_gates: true, ..Default::default() }).map(|e| e.inspect(black_box(&first)))
         })
     });
     g.finish();
