@@ -72,6 +72,8 @@ pub(crate) fn load(s: &Settings) -> Result<Loaded, CrsError> {
         }
     }
     let head_len = head_len.min(directives.len());
+    // Before the rewrites below, so nothing is built for a rule the level
+    // rules out (`paranoia.rs`).
     if !s.keep_paranoia_gates {
         if let Some(levels) = paranoia::fixed_levels(&directives[..head_len], &directives[head_len..]) {
             let pinned = exclusions::selected_by_any(s, &metadata(&directives[head_len..]));
