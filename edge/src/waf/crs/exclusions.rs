@@ -32,7 +32,7 @@ pub fn category_tag(c: Category) -> Option<&'static str> {
 }
 
 /// `942100` or `942100-942199`.
-fn id_matches(selector: &str, id: u64) -> bool {
+pub(crate) fn id_matches(selector: &str, id: u64) -> bool {
     match selector.split_once('-') {
         Some((lo, hi)) => match (lo.trim().parse::<u64>(), hi.trim().parse::<u64>()) {
             (Ok(lo), Ok(hi)) => (lo..=hi).contains(&id),
@@ -123,11 +123,16 @@ fn selected(e: &Exclusion, rules: &[RuleMeta]) -> Vec<u64> {
         .collect()
 }
 
+/// The categories `s` switches off, as one exclusion of their rules.
+fn switched_off(s: &Settings) -> Option<Exclusion> {
+    let off: Vec<Category> = Category::ALL.into_iter().filter(|c| !s.categories.enabled(*c)).collect();
+    (!off.is_empty()).then(|| Exclusion { categories: Some(off), ..Default::default() })
+}
+
 /// Every rule id an exclusion or a switched-off category of `s` selects, sorted.
 pub(crate) fn selected_by_any(s: &Settings, rules: &[RuleMeta]) -> Vec<u64> {
-    let off: Vec<Category> = Category::ALL.into_iter().filter(|c| !s.categories.enabled(*c)).collect();
-    let categories = Exclusion { categories: Some(off), ..Default::default() };
-    let mut ids: Vec<u64> = s.exclusions.iter().chain([&categories]).flat_map(|e| selected(e, rules)).collect();
+    let off = switched_off(s);
+    let mut ids: Vec<u64> = s.exclusions.iter().chain(off.as_ref()).flat_map(|e| selected(e, rules)).collect();
     ids.sort_unstable();
     ids
 }
@@ -136,9 +141,7 @@ pub(crate) fn selected_by_any(s: &Settings, rules: &[RuleMeta]) -> Vec<u64> {
 pub(crate) fn seclang(s: &Settings, rules: &[RuleMeta]) -> Result<(String, String), CrsError> {
     let (mut before, mut after) = (String::new(), String::new());
     // A category switched off removes its CRS rules everywhere.
-    let off: Vec<Category> = Category::ALL.into_iter().filter(|c| !s.categories.enabled(*c)).collect();
-    if !off.is_empty() {
-        let e = Exclusion { categories: Some(off), ..Default::default() };
+    if let Some(e) = switched_off(s) {
         remove_ids(&mut after, &selected(&e, rules));
     }
     let mut next_id = 9_000_000u64; // outside CRS's and the plugins' id ranges

@@ -18,6 +18,7 @@
 
 use zentinel_modsec::parser::{Action, DataAction, Directive, DisruptiveAction, FlowAction, MetadataAction, OperatorName, Selection, SetVarValue, VariableName};
 
+use super::exclusions;
 use super::load::{rule_id, LoadNote};
 
 const BLOCKING: &str = "blocking_paranoia_level";
@@ -130,32 +131,40 @@ fn has_tag(d: &Directive, tag: &str) -> bool {
     actions(d).iter().any(|a| matches!(a, Action::Metadata(MetadataAction::Tag(t)) if t == tag))
 }
 
-/// Could a `ctl` in `all` remove rule `id`, or a rule tagged like it?
-/// Returns the tags removed, or `None` when the id itself may be removed
-/// (`N`, `N-M`, or anything unreadable).
-fn removals<'a>(all: &[&'a [Directive]], id: u64) -> Option<Vec<&'a str>> {
-    let mut tags = Vec::new();
-    for a in all.iter().flat_map(|ds| ds.iter()).flat_map(actions) {
-        let Action::Control(c) = a else { continue };
-        if c.directive.eq_ignore_ascii_case("ruleRemoveById") {
-            for part in c.value.split([',', ' ']).filter(|p| !p.is_empty()) {
-                let (lo, hi) = part.split_once('-').unwrap_or((part, part));
-                match (lo.trim().parse::<u64>(), hi.trim().parse::<u64>()) {
-                    (Ok(lo), Ok(hi)) if !(lo..=hi).contains(&id) => {}
-                    _ => return None,
-                }
+/// What the `ctl`s of the setup and the rules may remove: rules by id
+/// selector (`N`, `N-M`), and by tag or message.
+struct Removals<'a> {
+    ids: Vec<&'a str>,
+    tags: Vec<&'a str>,
+}
+
+impl<'a> Removals<'a> {
+    fn of(all: &[&'a [Directive]]) -> Self {
+        let mut removals = Removals { ids: Vec::new(), tags: Vec::new() };
+        for a in all.iter().flat_map(|ds| ds.iter()).flat_map(actions) {
+            let Action::Control(c) = a else { continue };
+            if c.directive.eq_ignore_ascii_case("ruleRemoveById") {
+                removals.ids.extend(c.value.split([',', ' ']).map(str::trim).filter(|p| !p.is_empty()));
+            } else if c.directive.eq_ignore_ascii_case("ruleRemoveByTag") || c.directive.eq_ignore_ascii_case("ruleRemoveByMsg") {
+                removals.tags.push(c.value.trim());
             }
-        } else if c.directive.eq_ignore_ascii_case("ruleRemoveByTag") || c.directive.eq_ignore_ascii_case("ruleRemoveByMsg") {
-            tags.push(c.value.trim());
         }
+        removals
     }
-    Some(tags)
+
+    /// Could rule `id` be removed by id? A selector this cannot read could
+    /// name any rule.
+    fn may_remove(&self, id: u64) -> bool {
+        self.ids.iter().any(|s| !exclusions::is_id_selector(s) || exclusions::id_matches(s, id))
+    }
 }
 
 /// Folds the level tests of `rules` (CRS's rules, after the setup `head`)
 /// at the fixed `levels` (detection, blocking); `pinned` (sorted) are the
-/// rule ids an exclusion selects, whose gates stay.
+/// rule ids an exclusion selects, whose gates stay, as do those a `ctl` of
+/// either may remove.
 pub(crate) fn fold(head: &[Directive], rules: &mut Vec<Directive>, levels: (u8, u8), pinned: &[u64], notes: &mut Vec<LoadNote>) {
+    let removals = Removals::of(&[head, rules]);
     let mut drop = vec![false; rules.len()];
     for i in 0..rules.len() {
         // A link's test is part of its chain's, never decided alone; a rule
@@ -165,12 +174,11 @@ pub(crate) fn fold(head: &[Directive], rules: &mut Vec<Directive>, levels: (u8, 
         }
         let Some(test) = level_test(&rules[i], levels) else { continue };
         let Some(id) = (match &rules[i] {
-            Directive::SecRule(r) => rule_id(r).filter(|id| pinned.binary_search(id).is_err()),
+            Directive::SecRule(r) => rule_id(r).filter(|id| pinned.binary_search(id).is_err() && !removals.may_remove(*id)),
             _ => None,
         }) else {
             continue;
         };
-        let Some(removed_tags) = removals(&[head, rules], id) else { continue };
         let mut taken = vec![i];
         if let (true, Some(marker)) = (test.holds, test.skip_after) {
             let Some(end) = (i + 1..rules.len()).find(|&j| matches!(&rules[j], Directive::SecMarker(m) if m.name == marker)) else { continue };
@@ -180,7 +188,7 @@ pub(crate) fn fold(head: &[Directive], rules: &mut Vec<Directive>, levels: (u8, 
                 if !chains(&rules[j - 1]) {
                     phase = if matches!(rules[j], Directive::SecRule(_) | Directive::SecAction(_)) { phase_of(actions(&rules[j])) } else { 0 };
                     // A tag removal that takes the gate must take its rules too.
-                    if phase == test.phase && removed_tags.iter().any(|t| has_tag(&rules[i], t) && !has_tag(&rules[j], t)) {
+                    if phase == test.phase && removals.tags.iter().any(|t| has_tag(&rules[i], t) && !has_tag(&rules[j], t)) {
                         taken.clear();
                         break;
                     }
